@@ -1,0 +1,444 @@
+//! The `StudyVisit` aggregate (*wizyta studyjna*): a visit's terms, recruitment,
+//! applications and the allocation of seats, decided by the pure policy in
+//! [`allocation`] so that anyone can replay the events and get the same roster.
+
+pub mod allocation;
+pub mod commands;
+pub mod events;
+pub mod roster;
+pub mod state;
+pub mod verify;
+
+mod decide;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use allocation::{Allocation, Candidate, Decision, Outcome, PASSED_OVER_REASON};
+pub use commands::{
+    CloseTrigger, Funding, Preference, PreferenceKind, StudyVisitCommand, TermDates, TermSchedule,
+    Withdrawer,
+};
+pub use events::{BasisRule, DecisionBasis, ReleaseCause, StudyVisitEvent};
+pub use roster::{ApplicationStanding, Roster, RosterEntry};
+pub use state::{Application, ApplicationStatus, Term, TermStatus, VisitDetails};
+pub use verify::{verify, Discrepancy, VerifyReport};
+
+use crate::error::DomainError;
+use crate::services::StudyVisitServices;
+use crate::values::{Nip, OrganizerId, PreferenceCode};
+
+/// The study visit aggregate. Its state is everything the policy needs, in
+/// deterministic (ordered) collections so replays serialize identically.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StudyVisit {
+    details: Option<VisitDetails>,
+    preference_lists: BTreeMap<PreferenceCode, BTreeSet<Nip>>,
+    terms: Vec<Term>,
+    applications: BTreeMap<Uuid, Application>,
+    next_order: u64,
+}
+
+impl Aggregate for StudyVisit {
+    const TYPE: &'static str = "StudyVisit";
+    type Command = StudyVisitCommand;
+    type Event = StudyVisitEvent;
+    type Error = DomainError;
+    type Services = StudyVisitServices;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let events = self.decide(command, services.clock.now())?;
+        for event in events {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        self.apply_event(event);
+    }
+}
+
+impl StudyVisit {
+    /// The announced details and policy (None before `VisitAnnounced`).
+    pub fn details(&self) -> Option<&VisitDetails> {
+        self.details.as_ref()
+    }
+
+    /// The visit id (None before it was announced).
+    pub fn visit_id(&self) -> Option<Uuid> {
+        self.details.as_ref().map(|d| d.visit_id)
+    }
+
+    /// The organizer (tenant) running the visit.
+    pub fn organizer(&self) -> Option<&OrganizerId> {
+        self.details.as_ref().map(|d| &d.organizer)
+    }
+
+    /// The cap per institution (None when there is none or before announcement).
+    pub fn max_per_institution(&self) -> Option<u32> {
+        self.details.as_ref().and_then(|d| d.max_per_institution)
+    }
+
+    /// The visit's preferences in their declared order.
+    pub fn preferences(&self) -> &[Preference] {
+        self.details
+            .as_ref()
+            .map(|d| d.preferences.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The current institution list of a preference.
+    pub fn preference_list(&self, code: &PreferenceCode) -> Option<&BTreeSet<Nip>> {
+        self.preference_lists.get(code)
+    }
+
+    /// The terms, in the order they were scheduled.
+    pub fn terms(&self) -> impl Iterator<Item = &Term> {
+        self.terms.iter()
+    }
+
+    /// One term.
+    pub fn term(&self, term_id: Uuid) -> Option<&Term> {
+        self.terms.iter().find(|t| t.term_id == term_id)
+    }
+
+    /// One application.
+    pub fn application(&self, application_id: Uuid) -> Option<&Application> {
+        self.applications.get(&application_id)
+    }
+
+    /// All applications in submission order.
+    pub fn applications(&self) -> Vec<&Application> {
+        let mut apps: Vec<&Application> = self.applications.values().collect();
+        apps.sort_by_key(|a| a.order);
+        apps
+    }
+
+    /// The applications of one term, in submission order.
+    pub fn applications_of(&self, term_id: Uuid) -> Vec<&Application> {
+        let mut apps: Vec<&Application> = self
+            .applications
+            .values()
+            .filter(|a| a.term_id == term_id)
+            .collect();
+        apps.sort_by_key(|a| a.order);
+        apps
+    }
+
+    /// Whether any term of the visit has closed (preference lists are frozen then).
+    pub fn any_term_closed(&self) -> bool {
+        self.terms.iter().any(|t| t.status == TermStatus::Closed)
+    }
+
+    /// A term's current candidates (submitted, not withdrawn) for the policy, with
+    /// preferences evaluated against the lists as they stand now.
+    pub fn candidates(&self, term_id: Uuid) -> Vec<Candidate> {
+        self.applications_of(term_id)
+            .into_iter()
+            .filter(|a| a.status == ApplicationStatus::Submitted)
+            .map(|a| Candidate {
+                application_id: a.application_id,
+                nip: a.institution.nip.clone(),
+                order: a.order,
+                preferences_met: allocation::preferences_met(
+                    &a.institution.nip,
+                    self.preferences(),
+                    &self.preference_lists,
+                ),
+            })
+            .collect()
+    }
+
+    /// Seats each institution holds in the visit's other closed terms (`held`).
+    pub fn held_in_other_terms(&self, term_id: Uuid) -> HashMap<Nip, u32> {
+        self.seats_held(|a| a.term_id != term_id)
+    }
+
+    /// Seats each institution holds across all closed terms of the visit.
+    pub fn held_total(&self) -> HashMap<Nip, u32> {
+        self.seats_held(|_| true)
+    }
+
+    fn seats_held(&self, include: impl Fn(&Application) -> bool) -> HashMap<Nip, u32> {
+        let mut held = HashMap::new();
+        for a in self.applications.values() {
+            if a.status == ApplicationStatus::Allocated && include(a) {
+                *held.entry(a.institution.nip.clone()).or_insert(0) += 1;
+            }
+        }
+        held
+    }
+
+    /// The allocation the policy gives a term's current candidates now: what a close
+    /// would record, and the provisional ranking while the term is open.
+    pub fn compute_allocation(&self, term_id: Uuid) -> Option<Allocation> {
+        let term = self.term(term_id)?;
+        let ranked = allocation::rank(self.candidates(term_id));
+        Some(allocation::allocate(
+            &ranked,
+            term.seats,
+            self.max_per_institution(),
+            &self.held_in_other_terms(term_id),
+        ))
+    }
+
+    /// Who waits for a freed seat in a closed term: the waiting list, then the passed
+    /// over, each in rank order (withdrawn ones are no longer waiting).
+    pub fn promotion_queue(&self, term_id: Uuid) -> Vec<&Application> {
+        let mut waiting: Vec<&Application> = self
+            .applications
+            .values()
+            .filter(|a| a.term_id == term_id && a.status.is_waiting())
+            .collect();
+        waiting.sort_by_key(|a| {
+            (
+                a.status == ApplicationStatus::PassedOver,
+                a.rank().unwrap_or(u32::MAX),
+                a.order,
+            )
+        });
+        waiting
+    }
+
+    /// The promotion owed when `freed` gives its seat in `term_id` back: None when
+    /// nobody waits. `freed` is left out of the seat counts whether or not its
+    /// release has been applied yet.
+    pub fn compute_promotion(&self, term_id: Uuid, freed: Uuid) -> Option<Decision> {
+        let queue_apps = self.promotion_queue(term_id);
+        let queue: Vec<Candidate> = queue_apps
+            .iter()
+            .map(|a| Candidate {
+                application_id: a.application_id,
+                nip: a.institution.nip.clone(),
+                order: a.order,
+                preferences_met: a
+                    .decision
+                    .as_ref()
+                    .map(|b| b.preferences_met.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let held = self.seats_held(|a| a.application_id != freed);
+        let max = self.max_per_institution();
+        let (idx, rule) = allocation::choose_promotion(&queue, &held, max)?;
+        let chosen = queue_apps.get(idx)?;
+        let recorded = chosen.decision.as_ref();
+        Some(Decision {
+            application_id: chosen.application_id,
+            basis: DecisionBasis {
+                rule,
+                rank: recorded.map(|b| b.rank).unwrap_or(0),
+                score: recorded.map(|b| b.score).unwrap_or(0),
+                preferences_met: recorded
+                    .map(|b| b.preferences_met.clone())
+                    .unwrap_or_default(),
+                institution_seats_before: held.get(&chosen.institution.nip).copied().unwrap_or(0),
+                max_per_institution: max,
+                promoted_for: Some(freed),
+            },
+        })
+    }
+
+    fn term_mut(&mut self, term_id: Uuid) -> Option<&mut Term> {
+        self.terms.iter_mut().find(|t| t.term_id == term_id)
+    }
+
+    /// Applies one event. Total: an event that does not fit the state (possible only
+    /// in a tampered stream) changes nothing it cannot.
+    fn apply_event(&mut self, event: StudyVisitEvent) {
+        use StudyVisitEvent as E;
+        match event {
+            E::VisitAnnounced {
+                visit_id,
+                organizer,
+                title,
+                destination,
+                description,
+                eligible_institution_types,
+                max_per_institution,
+                preferences,
+                funding,
+            } => {
+                for p in &preferences {
+                    self.preference_lists.entry(p.code.clone()).or_default();
+                }
+                self.details = Some(VisitDetails {
+                    visit_id,
+                    organizer,
+                    title,
+                    destination,
+                    description,
+                    eligible_institution_types,
+                    max_per_institution,
+                    preferences,
+                    funding,
+                });
+            }
+            E::PreferenceListReplaced { code, nips } => {
+                self.preference_lists
+                    .insert(code, nips.into_iter().collect());
+            }
+            E::TermScheduled {
+                term_id,
+                label,
+                seats,
+                schedule,
+            } => {
+                let status = match schedule {
+                    TermSchedule::Dated(_) => TermStatus::Scheduled,
+                    TermSchedule::Planned(_) => TermStatus::Planned,
+                };
+                self.terms.push(Term {
+                    term_id,
+                    label,
+                    seats,
+                    schedule,
+                    status,
+                    opened_at: None,
+                    closed_at: None,
+                    close_trigger: None,
+                    cancel_reason: None,
+                });
+            }
+            E::TermDatesFixed { term_id, dates } => {
+                if let Some(t) = self.term_mut(term_id) {
+                    t.schedule = TermSchedule::Dated(dates);
+                    if t.status == TermStatus::Planned {
+                        t.status = TermStatus::Scheduled;
+                    }
+                }
+            }
+            E::RecruitmentOpened { term_id, opened_at } => {
+                if let Some(t) = self.term_mut(term_id) {
+                    t.status = TermStatus::Open;
+                    t.opened_at = Some(opened_at);
+                }
+            }
+            E::ApplicationSubmitted {
+                application_id,
+                term_id,
+                subject_id,
+                institution,
+                consent,
+                submitted_at,
+            } => {
+                let order = self.next_order;
+                self.next_order += 1;
+                self.applications.insert(
+                    application_id,
+                    Application {
+                        application_id,
+                        term_id,
+                        subject_id,
+                        institution,
+                        consent,
+                        submitted_at,
+                        order,
+                        status: ApplicationStatus::Submitted,
+                        decision: None,
+                        waitlist_position_at_close: None,
+                        passed_over_reason: None,
+                        attended: None,
+                        withdrawn_by: None,
+                        release: None,
+                    },
+                );
+            }
+            E::ApplicationWithdrawn {
+                application_id, by, ..
+            } => {
+                if let Some(a) = self.applications.get_mut(&application_id) {
+                    a.status = ApplicationStatus::Withdrawn;
+                    a.withdrawn_by = Some(by);
+                }
+            }
+            E::RecruitmentClosed {
+                term_id,
+                trigger,
+                closed_at,
+                ..
+            } => {
+                if let Some(t) = self.term_mut(term_id) {
+                    t.status = TermStatus::Closed;
+                    t.closed_at = Some(closed_at);
+                    t.close_trigger = Some(trigger);
+                }
+            }
+            E::SeatAllocated {
+                application_id,
+                basis,
+                ..
+            } => {
+                if let Some(a) = self.applications.get_mut(&application_id) {
+                    a.status = ApplicationStatus::Allocated;
+                    a.decision = Some(basis);
+                }
+            }
+            E::ApplicantWaitlisted {
+                application_id,
+                waitlist_position,
+                basis,
+                ..
+            } => {
+                if let Some(a) = self.applications.get_mut(&application_id) {
+                    a.status = ApplicationStatus::Waitlisted;
+                    a.waitlist_position_at_close = Some(waitlist_position);
+                    a.decision = Some(basis);
+                }
+            }
+            E::ApplicationPassedOver {
+                application_id,
+                reason,
+                basis,
+                ..
+            } => {
+                if let Some(a) = self.applications.get_mut(&application_id) {
+                    a.status = ApplicationStatus::PassedOver;
+                    a.passed_over_reason = Some(reason);
+                    a.decision = Some(basis);
+                }
+            }
+            E::SeatReleased {
+                application_id,
+                cause,
+                ..
+            } => {
+                if let Some(a) = self.applications.get_mut(&application_id) {
+                    a.status = match cause {
+                        ReleaseCause::Withdrawn => ApplicationStatus::Withdrawn,
+                        ReleaseCause::Released { .. } => ApplicationStatus::Released,
+                    };
+                    a.release = Some(cause);
+                }
+            }
+            E::AttendanceRecorded {
+                application_id,
+                attended,
+                ..
+            } => {
+                if let Some(a) = self.applications.get_mut(&application_id) {
+                    a.attended = Some(attended);
+                }
+            }
+            E::TermCancelled { term_id, reason } => {
+                if let Some(t) = self.term_mut(term_id) {
+                    t.status = TermStatus::Cancelled;
+                    t.cancel_reason = Some(reason);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! Polish institution identifiers: NIP (tax id) and REGON (statistical number),
+//! both checked by their weighted check digits.
+
+use serde::{Deserialize, Serialize};
+
+use super::{string_value, ValueError};
+
+const NIP_WEIGHTS: [u32; 9] = [6, 5, 7, 2, 3, 4, 5, 6, 7];
+const REGON9_WEIGHTS: [u32; 8] = [8, 9, 2, 3, 4, 5, 6, 7];
+const REGON14_WEIGHTS: [u32; 13] = [2, 4, 8, 5, 0, 9, 7, 3, 6, 1, 2, 4, 8];
+
+/// Strips the separators people type (spaces and hyphens) and returns the digits,
+/// or an error naming `what` when anything else appears.
+fn digits_of(s: &str, what: &str) -> Result<Vec<u32>, ValueError> {
+    let mut digits = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            ' ' | '-' => {}
+            _ => match c.to_digit(10) {
+                Some(d) => digits.push(d),
+                None => {
+                    return Err(ValueError::new(format!(
+                        "{what} may contain only digits, spaces and hyphens"
+                    )))
+                }
+            },
+        }
+    }
+    Ok(digits)
+}
+
+fn weighted_sum(digits: &[u32], weights: &[u32]) -> u32 {
+    digits.iter().zip(weights).map(|(d, w)| d * w).sum()
+}
+
+fn to_string(digits: &[u32]) -> String {
+    digits
+        .iter()
+        .filter_map(|d| char::from_digit(*d, 10))
+        .collect()
+}
+
+/// A Polish tax identification number (NIP): the identity of an institution
+/// everywhere in the service. Always 10 digits with a valid check digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Nip(String);
+
+impl Nip {
+    /// Parses a NIP as people write it ("956-230-79-84", "956 230 79 84",
+    /// "PL9562307984") into its 10-digit form, checking the check digit.
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let t = s.trim();
+        let t = match t.get(..2) {
+            Some(p) if p.eq_ignore_ascii_case("PL") => &t[2..],
+            _ => t,
+        };
+        let digits = digits_of(t, "NIP")?;
+        if digits.len() != 10 {
+            return Err(ValueError::new("NIP must have 10 digits"));
+        }
+        let check = weighted_sum(&digits[..9], &NIP_WEIGHTS) % 11;
+        if check == 10 || check != digits[9] {
+            return Err(ValueError::new("NIP check digit is wrong"));
+        }
+        Ok(Self(to_string(&digits)))
+    }
+}
+string_value!(Nip);
+
+/// A REGON statistical number: 9 digits for an entity, 14 for a local unit, with a
+/// valid check digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Regon(String);
+
+impl Regon {
+    /// Parses a 9- or 14-digit REGON (spaces and hyphens ignored), checking the
+    /// check digit: (weighted sum mod 11) mod 10.
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let digits = digits_of(s.trim(), "REGON")?;
+        let weights: &[u32] = match digits.len() {
+            9 => &REGON9_WEIGHTS,
+            14 => &REGON14_WEIGHTS,
+            _ => return Err(ValueError::new("REGON must have 9 or 14 digits")),
+        };
+        let n = digits.len();
+        let check = weighted_sum(&digits[..n - 1], weights) % 11 % 10;
+        if check != digits[n - 1] {
+            return Err(ValueError::new("REGON check digit is wrong"));
+        }
+        Ok(Self(to_string(&digits)))
+    }
+}
+string_value!(Regon);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Appends the NIP check digit to nine digits, or None when the remainder is 10.
+    fn nip_with_check(nine: &str) -> Option<String> {
+        let d: Vec<u32> = nine.chars().filter_map(|c| c.to_digit(10)).collect();
+        let c = weighted_sum(&d, &NIP_WEIGHTS) % 11;
+        (c != 10).then(|| format!("{nine}{c}"))
+    }
+
+    #[test]
+    fn nip_accepts_valid_forms_and_normalises() {
+        for s in [
+            "9562307984",
+            "956-230-79-84",
+            "956 230 79 84",
+            "PL9562307984",
+            "pl 956-230-79-84",
+            " 9562307984 ",
+        ] {
+            assert_eq!(Nip::parse(s).expect(s).as_str(), "9562307984", "{s}");
+        }
+        let own = nip_with_check("123456780").expect("remainder not 10");
+        assert_eq!(own, "1234567802");
+        // 123456789 leaves remainder 10: no tenth digit makes it valid.
+        assert!(nip_with_check("123456789").is_none());
+        assert_eq!(Nip::parse(&own).expect("valid").as_str(), own);
+    }
+
+    #[test]
+    fn nip_rejects_bad_input_with_clear_messages() {
+        assert_eq!(
+            Nip::parse("9562307985").expect_err("bad").message,
+            "NIP check digit is wrong"
+        );
+        assert_eq!(
+            Nip::parse("956230798").expect_err("short").message,
+            "NIP must have 10 digits"
+        );
+        assert_eq!(
+            Nip::parse("95623079841").expect_err("long").message,
+            "NIP must have 10 digits"
+        );
+        assert_eq!(
+            Nip::parse("").expect_err("empty").message,
+            "NIP must have 10 digits"
+        );
+        assert!(Nip::parse("95623O7984")
+            .expect_err("letter")
+            .message
+            .contains("only digits"));
+        assert!(Nip::parse("DE9562307984").is_err());
+    }
+
+    #[test]
+    fn nip_with_remainder_ten_is_never_valid() {
+        // Find nine digits whose weighted sum leaves 10 and try every tenth digit.
+        let nine = (0..1000u32)
+            .map(|i| format!("{:09}", i))
+            .find(|n| nip_with_check(n).is_none())
+            .expect("some prefix has remainder 10");
+        for last in 0..10 {
+            assert!(Nip::parse(&format!("{nine}{last}")).is_err());
+        }
+    }
+
+    #[test]
+    fn nip_serde_round_trip_and_rejects() {
+        let nip = Nip::parse("956-230-79-84").expect("valid");
+        let json = serde_json::to_string(&nip).expect("ser");
+        assert_eq!(json, "\"9562307984\"");
+        assert_eq!(
+            serde_json::from_str::<Nip>("\"PL9562307984\"").expect("de"),
+            nip
+        );
+        assert!(serde_json::from_str::<Nip>("\"9562307985\"").is_err());
+    }
+
+    #[test]
+    fn regon_9_and_14() {
+        // 12345678 -> 8+18+6+12+20+30+42+56 = 192; 192 % 11 = 5.
+        assert_eq!(
+            Regon::parse("123456785").expect("valid").as_str(),
+            "123456785"
+        );
+        assert_eq!(
+            Regon::parse("123456786").expect_err("bad").message,
+            "REGON check digit is wrong"
+        );
+        // 1234567851234 -> 2+8+24+20+0+54+49+24+30+1+4+12+32 = 260; 260 % 11 = 7.
+        assert_eq!(
+            Regon::parse("1234567851234-7").expect("valid").as_str(),
+            "12345678512347"
+        );
+        assert!(Regon::parse("12345678512348").is_err());
+        assert_eq!(
+            Regon::parse("1234567").expect_err("len").message,
+            "REGON must have 9 or 14 digits"
+        );
+        assert!(Regon::parse("12345678a")
+            .expect_err("letter")
+            .message
+            .contains("only digits"));
+        // Remainder 10 gives check digit 0: 00500000 -> 5*2 = 10.
+        assert!(Regon::parse("005000000").is_ok());
+        assert!(Regon::parse("005000001").is_err());
+        let json = serde_json::to_string(&Regon::parse("123456785").expect("valid")).expect("ser");
+        assert_eq!(json, "\"123456785\"");
+        assert!(serde_json::from_str::<Regon>("\"123456786\"").is_err());
+    }
+}

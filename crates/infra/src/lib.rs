@@ -1,0 +1,15 @@
+//! PostgreSQL for Koordynator: the schema and its migrations, the event store on postgres-es,
+//! the command pipeline, the ordered event feed, and the tables that must stay out of events
+//! (tokens, personal data, idempotency records).
+
+pub mod db;
+pub mod feed;
+pub mod idempotency;
+pub mod locks;
+pub mod personal_data;
+pub mod pipeline;
+pub mod tokens;
+
+pub use db::{connect, connect_and_migrate, migrate, DbError};
+pub use feed::{Checkpoint, StoredEvent};
+pub use pipeline::{CommandBus, CommandContext, Committed, OrganizerOf, PipelineError};

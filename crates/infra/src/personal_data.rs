@@ -1,0 +1,179 @@
+//! Personal data of applicants, kept out of the events.
+//!
+//! Events reference a `subject_id`; the names, e-mail and phone live in `personal_data`,
+//! keyed by application. The subject is found from the e-mail through an HMAC-SHA-256 with a
+//! key the service generated for itself, so duplicate applications are detected without a
+//! plain address in an index, and erasure later only has to delete rows here.
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+/// What an applicant typed in the form about themselves.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonRecord {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub job_title: Option<String>,
+}
+
+/// The keyed hash of e-mail addresses, with the key loaded once from the database.
+#[derive(Clone)]
+pub struct EmailHasher {
+    key: Vec<u8>,
+}
+
+impl EmailHasher {
+    /// Loads the hash key, generating and storing it on first use.
+    pub async fn load(pool: &PgPool) -> Result<Self, sqlx::Error> {
+        let mut fresh = vec![0u8; 32];
+        rand::thread_rng().fill_bytes(&mut fresh);
+        // Insert-if-missing then read: concurrent first starts agree on one key.
+        sqlx::query("INSERT INTO service_secrets (name, value) VALUES ('email_hash_key', $1) ON CONFLICT DO NOTHING")
+            .bind(&fresh)
+            .execute(pool)
+            .await?;
+        let key: Vec<u8> =
+            sqlx::query_scalar("SELECT value FROM service_secrets WHERE name = 'email_hash_key'")
+                .fetch_one(pool)
+                .await?;
+        Ok(Self { key })
+    }
+
+    /// HMAC of the normalised (trimmed, lower-case) address.
+    pub fn hash(&self, normalized_email: &str) -> Vec<u8> {
+        match Hmac::<Sha256>::new_from_slice(&self.key) {
+            Ok(mut mac) => {
+                mac.update(normalized_email.as_bytes());
+                mac.finalize().into_bytes().to_vec()
+            }
+            // HMAC accepts keys of any length; keep a keyed fallback rather than panic.
+            Err(_) => Sha256::new()
+                .chain_update(&self.key)
+                .chain_update(normalized_email)
+                .finalize()
+                .to_vec(),
+        }
+    }
+}
+
+/// Finds or creates the subject for an e-mail hash.
+pub async fn subject_for(
+    tx: &mut Transaction<'_, Postgres>,
+    email_hash: &[u8],
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO personal_subjects (subject_id, email_hash) VALUES ($1, $2)
+         ON CONFLICT (email_hash) DO UPDATE SET email_hash = EXCLUDED.email_hash
+         RETURNING subject_id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(email_hash)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Records an application's personal data and the hash of its applicant key, before the
+/// command that references them runs (so no event ever points at missing data).
+pub async fn record_application(
+    pool: &PgPool,
+    hasher: &EmailHasher,
+    visit_id: Uuid,
+    application_id: Uuid,
+    person: &PersonRecord,
+    applicant_key: &str,
+) -> Result<Uuid, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let subject = subject_for(&mut tx, &hasher.hash(&person.email.trim().to_lowercase())).await?;
+    sqlx::query(
+        "INSERT INTO personal_data (application_id, subject_id, first_name, last_name, email, phone, job_title)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(application_id)
+    .bind(subject)
+    .bind(&person.first_name)
+    .bind(&person.last_name)
+    .bind(&person.email)
+    .bind(&person.phone)
+    .bind(&person.job_title)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO applicant_keys (application_id, visit_id, key_hash) VALUES ($1, $2, $3)",
+    )
+    .bind(application_id)
+    .bind(visit_id)
+    .bind(key_hash(applicant_key))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(subject)
+}
+
+/// Removes what `record_application` wrote when the command it prepared was refused.
+pub async fn forget_application(pool: &PgPool, application_id: Uuid) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM applicant_keys WHERE application_id = $1")
+        .bind(application_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM personal_data WHERE application_id = $1")
+        .bind(application_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// The hash under which an applicant key is kept.
+pub fn key_hash(applicant_key: &str) -> Vec<u8> {
+    Sha256::digest(applicant_key.as_bytes()).to_vec()
+}
+
+/// The visit of `application_id` when `applicant_key` opens it, else None.
+pub async fn applicant_visit(
+    pool: &PgPool,
+    application_id: Uuid,
+    applicant_key: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT visit_id FROM applicant_keys WHERE application_id = $1 AND key_hash = $2",
+    )
+    .bind(application_id)
+    .bind(key_hash(applicant_key))
+    .fetch_optional(pool)
+    .await
+}
+
+/// The personal data of many applications at once (rosters), keyed by application id.
+pub async fn people(
+    pool: &PgPool,
+    application_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, PersonRecord>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT application_id, first_name, last_name, email, phone, job_title
+           FROM personal_data WHERE application_id = ANY($1)",
+    )
+    .bind(application_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, first_name, last_name, email, phone, job_title)| {
+            (
+                id,
+                PersonRecord {
+                    first_name,
+                    last_name,
+                    email,
+                    phone,
+                    job_title,
+                },
+            )
+        })
+        .collect())
+}

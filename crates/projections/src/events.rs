@@ -1,0 +1,43 @@
+//! Decoding stored events into the domain's event types, for the projections.
+
+use domain::study_visit::StudyVisitEvent;
+use infra::StoredEvent;
+use uuid::Uuid;
+
+use crate::runner::ProjectionError;
+
+/// The aggregate type under which study-visit events are stored.
+pub const STUDY_VISIT: &str = "StudyVisit";
+
+/// The study-visit event in `event`, or None for events of other aggregates.
+pub fn study_visit_event(event: &StoredEvent) -> Result<Option<StudyVisitEvent>, ProjectionError> {
+    if event.aggregate_type != STUDY_VISIT {
+        return Ok(None);
+    }
+    serde_json::from_value(event.payload.clone())
+        .map(Some)
+        .map_err(|e| ProjectionError::Deserialize {
+            position: event.position,
+            event_type: event.event_type.clone(),
+            message: e.to_string(),
+        })
+}
+
+/// The aggregate id as a UUID (all Koordynator aggregates are keyed by UUID).
+pub fn aggregate_uuid(event: &StoredEvent) -> Result<Uuid, ProjectionError> {
+    Uuid::parse_str(&event.aggregate_id).map_err(|e| ProjectionError::Deserialize {
+        position: event.position,
+        event_type: event.event_type.clone(),
+        message: format!("aggregate id is not a UUID: {e}"),
+    })
+}
+
+/// The organizer stamped on the event by the command pipeline.
+pub fn organizer(event: &StoredEvent) -> String {
+    event
+        .metadata
+        .get("organizer")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -1,0 +1,270 @@
+//! Read model `study_visits`: the visits list and detail, their terms (status, dates, seats,
+//! counts) and the preference lists. The deadline watcher also reads open terms from here.
+
+use async_trait::async_trait;
+use domain::study_visit::{StudyVisitEvent, TermSchedule};
+use infra::StoredEvent;
+use sqlx::{Postgres, Transaction};
+
+use crate::events::{aggregate_uuid, organizer, study_visit_event};
+use crate::runner::{Projection, ProjectionError};
+
+/// Visits, terms and preference lists.
+pub struct StudyVisits;
+
+#[async_trait]
+impl Projection for StudyVisits {
+    fn name(&self) -> &'static str {
+        "study_visits"
+    }
+
+    fn schema_version(&self) -> i32 {
+        1
+    }
+
+    fn create_sql(&self) -> &'static str {
+        r#"
+CREATE TABLE IF NOT EXISTS rm_study_visits (
+    visit_id                   uuid PRIMARY KEY,
+    organizer                  text        NOT NULL,
+    title                      text        NOT NULL,
+    destination                text        NOT NULL,
+    description                text        NOT NULL,
+    eligible_institution_types text[]      NOT NULL,
+    max_per_institution        integer,
+    preferences                jsonb       NOT NULL,
+    funding                    jsonb,
+    announced_at               timestamptz NOT NULL,
+    last_position              bigint      NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_study_visits_by_organizer ON rm_study_visits (organizer, announced_at);
+CREATE TABLE IF NOT EXISTS rm_study_visit_terms (
+    term_id              uuid PRIMARY KEY,
+    visit_id             uuid        NOT NULL,
+    organizer            text        NOT NULL,
+    ordinal              integer     NOT NULL,
+    label                text        NOT NULL,
+    seats                integer     NOT NULL,
+    planned              jsonb,
+    starts_on            date,
+    ends_on              date,
+    recruitment_deadline timestamptz,
+    status               text        NOT NULL,
+    candidates           integer     NOT NULL DEFAULT 0,
+    allocated            integer     NOT NULL DEFAULT 0,
+    opened_at            timestamptz,
+    closed_at            timestamptz,
+    close_trigger        text,
+    cancel_reason        text
+);
+CREATE INDEX IF NOT EXISTS rm_study_visit_terms_by_visit ON rm_study_visit_terms (visit_id, ordinal);
+CREATE INDEX IF NOT EXISTS rm_study_visit_terms_open ON rm_study_visit_terms (recruitment_deadline) WHERE status = 'open';
+CREATE TABLE IF NOT EXISTS rm_preference_lists (
+    visit_id uuid NOT NULL,
+    code     text NOT NULL,
+    nip      text NOT NULL,
+    PRIMARY KEY (visit_id, code, nip)
+);
+"#
+    }
+
+    fn drop_sql(&self) -> &'static str {
+        "DROP TABLE IF EXISTS rm_study_visits, rm_study_visit_terms, rm_preference_lists CASCADE;"
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        let Some(e) = study_visit_event(event)? else {
+            return Ok(());
+        };
+        let visit_id = aggregate_uuid(event)?;
+        let db = &mut **tx;
+        match e {
+            StudyVisitEvent::VisitAnnounced {
+                organizer: org,
+                title,
+                destination,
+                description,
+                eligible_institution_types,
+                max_per_institution,
+                preferences,
+                funding,
+                ..
+            } => {
+                let types: Vec<String> = eligible_institution_types
+                    .iter()
+                    .map(|t| {
+                        serde_json::to_value(t)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                sqlx::query(
+                    "INSERT INTO rm_study_visits (visit_id, organizer, title, destination, description,
+                        eligible_institution_types, max_per_institution, preferences, funding, announced_at, last_position)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(visit_id)
+                .bind(org.as_str())
+                .bind(title.as_str())
+                .bind(destination.as_str())
+                .bind(&description)
+                .bind(&types)
+                .bind(max_per_institution.map(|m| m as i32))
+                .bind(serde_json::to_value(&preferences).unwrap_or_default())
+                .bind(funding.map(|f| serde_json::to_value(f).unwrap_or_default()))
+                .bind(event.recorded_at)
+                .bind(event.position)
+                .execute(db)
+                .await?;
+                return Ok(());
+            }
+            StudyVisitEvent::PreferenceListReplaced { code, nips } => {
+                sqlx::query("DELETE FROM rm_preference_lists WHERE visit_id = $1 AND code = $2")
+                    .bind(visit_id)
+                    .bind(code.as_str())
+                    .execute(&mut *db)
+                    .await?;
+                let nips: Vec<String> = nips.iter().map(|n| n.as_str().to_owned()).collect();
+                sqlx::query(
+                    "INSERT INTO rm_preference_lists (visit_id, code, nip)
+                     SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING",
+                )
+                .bind(visit_id)
+                .bind(code.as_str())
+                .bind(&nips)
+                .execute(&mut *db)
+                .await?;
+            }
+            StudyVisitEvent::TermScheduled {
+                term_id,
+                label,
+                seats,
+                schedule,
+            } => {
+                let (planned, starts_on, ends_on, deadline, status) = match &schedule {
+                    TermSchedule::Planned(p) => (
+                        Some(serde_json::to_value(p).unwrap_or_default()),
+                        None,
+                        None,
+                        None,
+                        "planned",
+                    ),
+                    TermSchedule::Dated(d) => (
+                        None,
+                        Some(d.starts_on),
+                        Some(d.ends_on),
+                        Some(d.recruitment_deadline),
+                        "scheduled",
+                    ),
+                };
+                sqlx::query(
+                    "INSERT INTO rm_study_visit_terms (term_id, visit_id, organizer, ordinal, label, seats, planned,
+                        starts_on, ends_on, recruitment_deadline, status)
+                     VALUES ($1, $2, $3, (SELECT count(*) FROM rm_study_visit_terms WHERE visit_id = $2) + 1,
+                        $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(term_id)
+                .bind(visit_id)
+                .bind(organizer(event))
+                .bind(label.as_str())
+                .bind(seats as i32)
+                .bind(planned)
+                .bind(starts_on)
+                .bind(ends_on)
+                .bind(deadline)
+                .bind(status)
+                .execute(&mut *db)
+                .await?;
+            }
+            StudyVisitEvent::TermDatesFixed { term_id, dates } => {
+                sqlx::query(
+                    "UPDATE rm_study_visit_terms SET starts_on = $2, ends_on = $3, recruitment_deadline = $4,
+                        status = CASE WHEN status = 'planned' THEN 'scheduled' ELSE status END
+                     WHERE term_id = $1",
+                )
+                .bind(term_id)
+                .bind(dates.starts_on)
+                .bind(dates.ends_on)
+                .bind(dates.recruitment_deadline)
+                .execute(&mut *db)
+                .await?;
+            }
+            StudyVisitEvent::RecruitmentOpened { term_id, opened_at } => {
+                sqlx::query("UPDATE rm_study_visit_terms SET status = 'open', opened_at = $2 WHERE term_id = $1")
+                    .bind(term_id)
+                    .bind(opened_at)
+                    .execute(&mut *db)
+                    .await?;
+            }
+            StudyVisitEvent::ApplicationSubmitted { term_id, .. } => {
+                adjust(db, term_id, 1, 0).await?;
+            }
+            StudyVisitEvent::ApplicationWithdrawn {
+                term_id, had_seat, ..
+            } => {
+                // A withdrawn seat is counted down by the SeatReleased that follows it.
+                let _ = had_seat;
+                adjust(db, term_id, -1, 0).await?;
+            }
+            StudyVisitEvent::RecruitmentClosed {
+                term_id,
+                trigger,
+                closed_at,
+                ..
+            } => {
+                sqlx::query(
+                    "UPDATE rm_study_visit_terms SET status = 'closed', closed_at = $2, close_trigger = $3 WHERE term_id = $1",
+                )
+                .bind(term_id)
+                .bind(closed_at)
+                .bind(serde_json::to_value(trigger).ok().and_then(|v| v.as_str().map(str::to_owned)))
+                .execute(&mut *db)
+                .await?;
+            }
+            StudyVisitEvent::SeatAllocated { term_id, .. } => adjust(db, term_id, 0, 1).await?,
+            StudyVisitEvent::SeatReleased { term_id, cause, .. } => {
+                // A released (not withdrawn) applicant stays a candidate of record but holds no seat.
+                let _ = cause;
+                adjust(db, term_id, 0, -1).await?;
+            }
+            StudyVisitEvent::TermCancelled { term_id, reason } => {
+                sqlx::query("UPDATE rm_study_visit_terms SET status = 'cancelled', cancel_reason = $2 WHERE term_id = $1")
+                    .bind(term_id)
+                    .bind(reason.as_str())
+                    .execute(&mut *db)
+                    .await?;
+            }
+            StudyVisitEvent::ApplicantWaitlisted { .. }
+            | StudyVisitEvent::ApplicationPassedOver { .. }
+            | StudyVisitEvent::AttendanceRecorded { .. } => {}
+        }
+        sqlx::query("UPDATE rm_study_visits SET last_position = $2 WHERE visit_id = $1")
+            .bind(visit_id)
+            .bind(event.position)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn adjust(
+    db: &mut sqlx::PgConnection,
+    term_id: uuid::Uuid,
+    candidates: i32,
+    allocated: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE rm_study_visit_terms SET candidates = candidates + $2, allocated = allocated + $3 WHERE term_id = $1",
+    )
+    .bind(term_id)
+    .bind(candidates)
+    .bind(allocated)
+    .execute(db)
+    .await?;
+    Ok(())
+}

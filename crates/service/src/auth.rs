@@ -1,0 +1,80 @@
+//! Bearer tokens and what each role may do (API.md, Conventions).
+//!
+//! - `admin`: everything, for every organizer;
+//! - `coordinator`: commands and reads for its own organizer;
+//! - `evaluator`: reads and audit for its own organizer, or for all when it has none.
+//!
+//! A resource of another organizer answers 404, so a token cannot probe what exists elsewhere;
+//! a role without the right answers 403.
+
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts};
+use infra::tokens::{self, Principal, Role};
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The authenticated caller of a protected route.
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        match tokens::authenticate(&state.pool, token).await? {
+            Some(p) => Ok(Auth(p)),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+impl Auth {
+    /// The actor recorded in event metadata: the token's id, never a person's name.
+    pub fn actor(&self) -> String {
+        format!("token:{}", self.0.token_id)
+    }
+
+    /// For commands: `Ok(None)` for any organizer (admin), `Ok(Some(org))` for a coordinator,
+    /// 403 for an evaluator.
+    pub fn command_scope(&self) -> Result<Option<String>, ApiError> {
+        match self.0.role {
+            Role::Admin => Ok(None),
+            Role::Coordinator => Ok(self.0.organizer.clone()),
+            Role::Evaluator => Err(ApiError::Forbidden(
+                "An evaluator token can read but not change anything.".into(),
+            )),
+        }
+    }
+
+    /// For reads and audit: `None` = every organizer.
+    pub fn read_scope(&self) -> Option<String> {
+        match self.0.role {
+            Role::Admin => None,
+            Role::Coordinator | Role::Evaluator => self.0.organizer.clone(),
+        }
+    }
+
+    /// Whether the caller may read a resource owned by `organizer`.
+    pub fn can_read(&self, organizer: &str) -> bool {
+        self.read_scope().is_none_or(|scope| scope == organizer)
+    }
+
+    /// Whether the caller may see applicants' personal data (coordinators and admins).
+    pub fn sees_personal_data(&self) -> bool {
+        matches!(self.0.role, Role::Admin | Role::Coordinator)
+    }
+}

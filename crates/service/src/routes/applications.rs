@@ -1,0 +1,377 @@
+//! Applications: the public form, the applicant following and withdrawing their own
+//! application with their key, and the coordinator's withdrawal, seat release and attendance.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use base64::Engine;
+use domain::study_visit::{StudyVisitCommand, Withdrawer};
+use domain::values::{Email, Institution, InstitutionType, Nip, NonEmptyText, Regon};
+use infra::personal_data::{self, PersonRecord};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::rosters::{live_roster, ROSTER_PROJECTIONS};
+use super::study_visits::{command, VisitView};
+use super::{wait_for, Consistency, PositionResponse};
+use crate::auth::Auth;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::problem::ApiError;
+use crate::request::RequestMeta;
+use crate::state::AppState;
+use crate::validate::Fields;
+
+/// Header with which an applicant proves an application is theirs.
+pub const APPLICANT_KEY: &str = "x-applicant-key";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit))
+        .routes(routes!(own_status))
+        .routes(routes!(withdraw_own))
+        .routes(routes!(withdraw))
+        .routes(routes!(release_seat))
+        .routes(routes!(attendance))
+}
+
+/// The applicant as typed in the form (kept out of events).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PersonRequest {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub job_title: Option<String>,
+}
+
+/// An institution reference.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InstitutionRequest {
+    pub name: String,
+    /// JST, JOPS, OWES, PES, CIS, KIS, ZAZ, WTZ, NGO or OTHER.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// 10 digits with a valid check digit.
+    pub nip: String,
+    #[serde(default)]
+    pub regon: Option<String>,
+}
+
+/// Body of the public application form.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ApplicationRequest {
+    pub person: PersonRequest,
+    pub institution: InstitutionRequest,
+    #[serde(default)]
+    pub consent: bool,
+}
+
+/// Answer to a submitted application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationCreated {
+    pub application_id: Uuid,
+    pub position: i64,
+    /// The applicant's secret to follow or withdraw the application (shown once).
+    pub applicant_key: String,
+}
+
+fn optional_text(f: &mut Fields, field: &str, v: &Option<String>, max: usize) -> Option<String> {
+    let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    if v.chars().count() > max {
+        f.fail(field, format!("must be at most {max} characters"));
+    }
+    Some(v.to_owned())
+}
+
+/// Parses and checks an institution reference.
+pub fn institution(f: &mut Fields, prefix: &str, r: &InstitutionRequest) -> Option<Institution> {
+    let name = f.check(&format!("{prefix}.name"), NonEmptyText::parse(&r.name));
+    let kind = f.check(&format!("{prefix}.type"), InstitutionType::parse(&r.kind));
+    let nip = f.check(&format!("{prefix}.nip"), Nip::parse(&r.nip));
+    let regon = match r.regon.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => f
+            .check(&format!("{prefix}.regon"), Regon::parse(s))
+            .map(Some),
+        None => Some(None),
+    };
+    Some(Institution {
+        name: name?,
+        kind: kind?,
+        nip: nip?,
+        regon: regon?,
+    })
+}
+
+/// Submit an application (public: no token).
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/applications", tag = "applications",
+    request_body = ApplicationRequest, params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
+    responses((status = 201, body = ApplicationCreated), (status = 400, body = crate::problem::Problem),
+        (status = 404), (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+async fn submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiPath((id, term_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<ApplicationRequest>,
+) -> Result<(StatusCode, Json<ApplicationCreated>), ApiError> {
+    let mut f = Fields::default();
+    let first_name = f.check(
+        "person.first_name",
+        NonEmptyText::parse_max(&body.person.first_name, 100),
+    );
+    let last_name = f.check(
+        "person.last_name",
+        NonEmptyText::parse_max(&body.person.last_name, 100),
+    );
+    let email = f.check("person.email", Email::parse(&body.person.email));
+    let phone = optional_text(&mut f, "person.phone", &body.person.phone, 40);
+    let job_title = optional_text(&mut f, "person.job_title", &body.person.job_title, 200);
+    let institution = institution(&mut f, "institution", &body.institution);
+    if !body.consent {
+        f.fail(
+            "consent",
+            "consent to the processing of personal data for the recruitment is required",
+        );
+    }
+    f.finish()?;
+    let (Some(first_name), Some(last_name), Some(email), Some(institution)) =
+        (first_name, last_name, email, institution)
+    else {
+        return Err(ApiError::Internal("validated fields missing".into()));
+    };
+    let application_id = Uuid::now_v7();
+    let mut secret = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let applicant_key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+    let person = PersonRecord {
+        first_name: first_name.as_str().to_owned(),
+        last_name: last_name.as_str().to_owned(),
+        email: email.as_str().to_owned(),
+        phone,
+        job_title,
+    };
+    // Personal data first, so no event ever references a person we do not hold; removed
+    // again when the command is refused.
+    let subject_id = personal_data::record_application(
+        &state.pool,
+        &state.hasher,
+        id,
+        application_id,
+        &person,
+        &applicant_key,
+    )
+    .await?;
+    let cmd = StudyVisitCommand::SubmitApplication {
+        application_id,
+        term_id,
+        subject_id,
+        institution,
+        consent: true,
+    };
+    let ctx = meta.context("public".into(), None, cmd.name());
+    match state.visits.execute(&id.to_string(), cmd, &ctx).await {
+        Ok(done) => Ok((
+            StatusCode::CREATED,
+            Json(ApplicationCreated {
+                application_id,
+                position: done.position,
+                applicant_key,
+            }),
+        )),
+        Err(e) => {
+            if let Err(cleanup) =
+                personal_data::forget_application(&state.pool, application_id).await
+            {
+                tracing::error!(error = %cleanup, %application_id, "could not remove the personal data of a refused application");
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// The applicant's view of their application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationStatusView {
+    pub application_id: Uuid,
+    /// submitted | allocated | waitlisted | passed_over | withdrawn | released
+    pub status: String,
+    pub visit_id: Uuid,
+    pub term_id: Uuid,
+    /// Rank (provisional while the term is open).
+    pub rank: Option<u32>,
+    pub waitlist_position: Option<u32>,
+}
+
+async fn applicant_visit(
+    state: &AppState,
+    headers: &HeaderMap,
+    application_id: Uuid,
+) -> Result<Uuid, ApiError> {
+    let key = headers
+        .get(APPLICANT_KEY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if key.is_empty() {
+        return Err(ApiError::NotFound("No such application.".into()));
+    }
+    personal_data::applicant_visit(&state.pool, application_id, key)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No such application.".into()))
+}
+
+/// Follow one's own application (header `X-Applicant-Key`; a wrong key is 404).
+#[utoipa::path(get, path = "/api/v1/applications/{application_id}", tag = "applications",
+    params(("application_id" = Uuid, Path), ("X-Applicant-Key" = String, Header), Consistency),
+    responses((status = 200, body = ApplicationStatusView), (status = 404), (status = 503)))]
+async fn own_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(application_id): ApiPath<Uuid>,
+    ApiQuery(c): ApiQuery<Consistency>,
+) -> Result<Json<ApplicationStatusView>, ApiError> {
+    let visit_id = applicant_visit(&state, &headers, application_id).await?;
+    wait_for(&state, ROSTER_PROJECTIONS, c.min_position).await?;
+    let row: Option<(Uuid, String, Option<i32>)> = sqlx::query_as(
+        "SELECT term_id, status, rank FROM rm_applications WHERE application_id = $1",
+    )
+    .bind(application_id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let (term_id, status, rank) = row.ok_or_else(|| ApiError::Unavailable {
+        detail: "The application is being recorded; retry shortly.".into(),
+        retry_after_secs: 1,
+    })?;
+    let mut view = ApplicationStatusView {
+        application_id,
+        status: status.clone(),
+        visit_id,
+        term_id,
+        rank: rank.map(|r| r as u32),
+        waitlist_position: None,
+    };
+    if status == "submitted" || status == "waitlisted" {
+        let visit: VisitView = sqlx::query_as(
+            "SELECT visit_id AS id, organizer, title, destination, description, eligible_institution_types,
+                    max_per_institution, preferences, funding, announced_at FROM rm_study_visits WHERE visit_id = $1",
+        )
+        .bind(visit_id)
+        .fetch_one(&state.pool)
+        .await?;
+        let roster = live_roster(&state, &visit, term_id).await?;
+        let all = roster
+            .allocated
+            .iter()
+            .chain(&roster.waitlist)
+            .chain(&roster.passed_over);
+        if let Some(e) = all.into_iter().find(|e| e.application_id == application_id) {
+            view.rank = Some(e.rank);
+            view.waitlist_position = e.waitlist_position;
+        }
+    }
+    Ok(Json(view))
+}
+
+/// Withdraw one's own application (header `X-Applicant-Key`).
+#[utoipa::path(post, path = "/api/v1/applications/{application_id}/withdraw", tag = "applications",
+    params(("application_id" = Uuid, Path), ("X-Applicant-Key" = String, Header)),
+    responses((status = 200, body = PositionResponse), (status = 404), (status = 409)))]
+async fn withdraw_own(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    meta: RequestMeta,
+    ApiPath(application_id): ApiPath<Uuid>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let visit_id = applicant_visit(&state, &headers, application_id).await?;
+    let cmd = StudyVisitCommand::WithdrawApplication {
+        application_id,
+        by: Withdrawer::Applicant,
+    };
+    let ctx = meta.context(format!("applicant:{application_id}"), None, cmd.name());
+    let done = state
+        .visits
+        .execute(&visit_id.to_string(), cmd, &ctx)
+        .await?;
+    Ok(Json(PositionResponse {
+        position: done.position,
+    }))
+}
+
+/// Withdraw an application (coordinator).
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/withdraw", tag = "applications",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409)))]
+async fn withdraw(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let cmd = StudyVisitCommand::WithdrawApplication {
+        application_id,
+        by: Withdrawer::Coordinator,
+    };
+    Ok(Json(PositionResponse {
+        position: command(&state, &auth, &meta, id, cmd).await?,
+    }))
+}
+
+/// Body of a seat release.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReleaseRequest {
+    pub reason: String,
+}
+
+/// Release an allocated seat; the first eligible person waiting is promoted.
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/release-seat", tag = "applications",
+    request_body = ReleaseRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn release_seat(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<ReleaseRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let mut f = Fields::default();
+    let reason = f.check("reason", NonEmptyText::parse(&body.reason));
+    f.finish()?;
+    let reason = reason.ok_or_else(|| ApiError::Internal("validated reason missing".into()))?;
+    let cmd = StudyVisitCommand::ReleaseSeat {
+        application_id,
+        reason,
+        by: auth.actor(),
+    };
+    Ok(Json(PositionResponse {
+        position: command(&state, &auth, &meta, id, cmd).await?,
+    }))
+}
+
+/// Body of an attendance record.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AttendanceRequest {
+    pub attended: bool,
+}
+
+/// Record whether an allocated participant attended.
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/attendance", tag = "applications",
+    request_body = AttendanceRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn attendance(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<AttendanceRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let cmd = StudyVisitCommand::RecordAttendance {
+        application_id,
+        attended: body.attended,
+    };
+    Ok(Json(PositionResponse {
+        position: command(&state, &auth, &meta, id, cmd).await?,
+    }))
+}

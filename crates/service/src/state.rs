@@ -1,0 +1,50 @@
+//! What every handler shares: the pool, the command bus per aggregate, the clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::services::{Clock, StudyVisitServices};
+use domain::study_visit::StudyVisit;
+use infra::personal_data::EmailHasher;
+use infra::CommandBus;
+use sqlx::PgPool;
+
+/// Shared application state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub visits: Arc<CommandBus<StudyVisit>>,
+    pub hasher: EmailHasher,
+    pub clock: Arc<dyn Clock>,
+    /// How long a read with `?min_position=` waits for its projection (API.md: 5 s).
+    pub read_wait: Duration,
+}
+
+impl AppState {
+    /// Builds the state over a migrated pool.
+    pub async fn new(pool: PgPool, clock: Arc<dyn Clock>) -> Result<Self, sqlx::Error> {
+        let hasher = EmailHasher::load(&pool).await?;
+        let visits = CommandBus::new(
+            pool.clone(),
+            StudyVisitServices::new(clock.clone()),
+            Vec::new(),
+            |v: &StudyVisit| v.organizer().map(|o| o.as_str().to_owned()),
+        );
+        Ok(Self {
+            pool,
+            visits: Arc::new(visits),
+            hasher,
+            clock,
+            read_wait: Duration::from_secs(5),
+        })
+    }
+}
+
+/// The wall clock, for production.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
