@@ -27,6 +27,8 @@ pub struct Settings {
     pub deadline_poll: Duration,
     /// Longest sleep of a projection between batches when no commit notification arrives.
     pub projection_poll: Duration,
+    /// How long `?min_position=` waits before answering 503 (API.md: 5 s).
+    pub read_wait: Duration,
 }
 
 impl Settings {
@@ -38,6 +40,7 @@ impl Settings {
             max_connections: 20,
             deadline_poll: Duration::from_secs(5),
             projection_poll: Duration::from_millis(250),
+            read_wait: Duration::from_secs(5),
         }
     }
 }
@@ -124,7 +127,8 @@ pub async fn start_with_pool(
 ) -> anyhow::Result<Running> {
     let all = projections::all();
     projections::runner::setup(&pool, &all).await?;
-    let state = AppState::new(pool.clone(), clock).await?;
+    let mut state = AppState::new(pool.clone(), clock).await?;
+    state.read_wait = settings.read_wait;
     let runner = projections::Runner::start(pool, all, settings.projection_poll);
     let watcher = tokio::spawn(crate::watcher::run(state.clone(), settings.deadline_poll));
     let listener = TcpListener::bind(&settings.bind).await?;

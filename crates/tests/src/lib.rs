@@ -1,1 +1,360 @@
-//! stub
+//! Test harness: each test gets its own PostgreSQL database and its own running service
+//! (in-process, on a random port), and talks to it over HTTP like a real client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::services::{Clock, FixedClock};
+use infra::tokens::{self, Role};
+use serde_json::{json, Value};
+use service::startup::{self, Running, Settings};
+use service::state::SystemClock;
+use sqlx::PgPool;
+
+/// The server the tests create their databases on.
+pub fn server_url() -> String {
+    std::env::var("KOORDYNATOR_TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A fresh database URL with a unique name.
+pub fn fresh_database_url() -> String {
+    format!(
+        "{}/kdn_test_{}",
+        server_url(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// A running service over its own database.
+pub struct TestApp {
+    pub base: String,
+    pub database_url: String,
+    pub pool: PgPool,
+    pub http: reqwest::Client,
+    pub running: Running,
+    /// Tokens: an admin, a coordinator of `rops-torun`, one of `rops-olsztyn`, an evaluator of `rops-torun`.
+    pub admin: String,
+    pub coordinator: String,
+    pub other_coordinator: String,
+    pub evaluator: String,
+}
+
+/// Options of [`spawn_with`].
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    pub read_wait: Duration,
+    pub database_url: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            read_wait: Duration::from_secs(5),
+            database_url: None,
+        }
+    }
+}
+
+/// Starts a service with the wall clock.
+pub async fn spawn() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+/// Starts a service whose clock the test controls.
+pub async fn spawn_at(clock: Arc<FixedClock>) -> TestApp {
+    spawn_with(Options {
+        clock,
+        ..Options::default()
+    })
+    .await
+}
+
+/// Starts a service with `options`.
+pub async fn spawn_with(options: Options) -> TestApp {
+    let database_url = options.database_url.unwrap_or_else(fresh_database_url);
+    let mut settings = Settings::new(database_url.clone(), "127.0.0.1:0");
+    settings.deadline_poll = Duration::from_millis(100);
+    settings.projection_poll = Duration::from_millis(50);
+    settings.read_wait = options.read_wait;
+    settings.max_connections = 10;
+    let running = startup::start(&settings, options.clock)
+        .await
+        .expect("service starts");
+    let pool = running.state.pool.clone();
+    let issue = |role, org: Option<&'static str>| {
+        let pool = pool.clone();
+        async move {
+            tokens::issue(&pool, role, org, "test")
+                .await
+                .expect("token")
+                .1
+        }
+    };
+    let admin = issue(Role::Admin, None).await;
+    let coordinator = issue(Role::Coordinator, Some("rops-torun")).await;
+    let other_coordinator = issue(Role::Coordinator, Some("rops-olsztyn")).await;
+    let evaluator = issue(Role::Evaluator, Some("rops-torun")).await;
+    TestApp {
+        base: format!("http://{}", running.addr),
+        database_url,
+        pool,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        running,
+        admin,
+        coordinator,
+        other_coordinator,
+        evaluator,
+    }
+}
+
+/// An HTTP answer: status and JSON body (Null when the body is not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// `body[key]` as a string (panics with the whole answer when missing: a test failure).
+    pub fn str(&self, key: &str) -> String {
+        self.body[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {key} in {self:?}"))
+            .to_owned()
+    }
+
+    /// `body.position`.
+    pub fn position(&self) -> i64 {
+        self.body["position"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no position in {self:?}"))
+    }
+}
+
+impl TestApp {
+    /// Sends a request with an optional token and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    /// [`call`](Self::call) with extra headers.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// GET with a token.
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    /// POST with a token.
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call("POST", path, Some(token), Some(body)).await
+    }
+
+    /// Announces the seed's visit (JST, JOPS, PES, OWES; cap 2; two preferences) as the
+    /// `rops-torun` coordinator and returns its id.
+    pub async fn announce_visit(&self, max_per_institution: Option<u32>) -> String {
+        let a = self
+            .post(
+                "/api/v1/study-visits",
+                &self.coordinator,
+                visit_body(max_per_institution),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{a:?}");
+        a.str("id")
+    }
+
+    /// Schedules a dated term and returns its id.
+    pub async fn schedule_term(
+        &self,
+        visit: &str,
+        label: &str,
+        seats: u32,
+        starts_on: &str,
+        deadline: &str,
+    ) -> String {
+        let ends_on = starts_on;
+        let a = self
+            .post(
+                &format!("/api/v1/study-visits/{visit}/terms"),
+                &self.coordinator,
+                json!({"label": label, "starts_on": starts_on, "ends_on": ends_on, "seats": seats, "recruitment_deadline": deadline}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{a:?}");
+        a.str("term_id")
+    }
+
+    /// Opens a term's recruitment.
+    pub async fn open(&self, visit: &str, term: &str) -> Answer {
+        let a = self
+            .post(
+                &format!("/api/v1/study-visits/{visit}/terms/{term}/open"),
+                &self.coordinator,
+                json!({}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{a:?}");
+        a
+    }
+
+    /// Submits an application from `email` at the institution with `nip`.
+    pub async fn apply(
+        &self,
+        visit: &str,
+        term: &str,
+        email: &str,
+        nip: &str,
+        kind: &str,
+    ) -> Answer {
+        self.call(
+            "POST",
+            &format!("/api/v1/study-visits/{visit}/terms/{term}/applications"),
+            None,
+            Some(application_body(email, nip, kind)),
+        )
+        .await
+    }
+
+    /// The roster, read after `min_position`.
+    pub async fn roster(&self, visit: &str, term: &str, min_position: i64) -> Answer {
+        let a = self
+            .get(
+                &format!(
+                    "/api/v1/study-visits/{visit}/terms/{term}/roster?min_position={min_position}"
+                ),
+                &self.coordinator,
+            )
+            .await;
+        assert_eq!(a.status, 200, "{a:?}");
+        a
+    }
+
+    /// Every event in the store, in commit order, through the audit API.
+    pub async fn all_events(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let a = self
+                .get(
+                    &format!("/api/v1/audit/events?after={after}&limit=1000"),
+                    &self.admin,
+                )
+                .await;
+            assert_eq!(a.status, 200, "{a:?}");
+            let events = a.body["events"].as_array().cloned().unwrap_or_default();
+            if events.is_empty() {
+                return out;
+            }
+            after = a.body["next_after"].as_i64().expect("next_after");
+            out.extend(events);
+        }
+    }
+}
+
+/// The body announcing the seed's visit.
+pub fn visit_body(max_per_institution: Option<u32>) -> Value {
+    json!({
+        "title": "Wizyta studyjna: dobre praktyki ekonomii społecznej",
+        "destination": "województwo wielkopolskie",
+        "description": "Prezentacja dobrych praktyk współpracy JST z PES oraz Centrów Usług Społecznych.",
+        "eligible_institution_types": ["JST", "JOPS", "PES", "OWES"],
+        "max_per_institution": max_per_institution,
+        "preferences": [
+            {"code": "cus_declared", "label": "JST, które zadeklarowały utworzenie CUS", "kind": "listed"},
+            {"code": "new_to_project", "label": "Nie brały udziału w projekcie 2019-2021", "kind": "not_listed"}
+        ],
+        "funding": {"project": "Koordynacja rozwoju ekonomii społecznej w województwie kujawsko-pomorskim",
+                    "programme": "RPO WK-P 2014-2020", "priority_axis": "9", "measure": "9.4", "sub_measure": "9.4.2"}
+    })
+}
+
+/// A public application body (invented person).
+pub fn application_body(email: &str, nip: &str, kind: &str) -> Value {
+    json!({
+        "person": {"first_name": "Zofia", "last_name": "Wiśniewska", "email": email, "phone": "+48 600 000 000", "job_title": "specjalistka"},
+        "institution": {"name": format!("Instytucja {nip}"), "type": kind, "nip": nip},
+        "consent": true
+    })
+}
+
+/// Valid NIPs: nine digits from `seed` plus the computed check digit.
+pub fn nip(seed: u32) -> String {
+    let mut n = seed;
+    loop {
+        let digits: Vec<u32> = format!("{:09}", 100_000_000 + n % 800_000_000)
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .collect();
+        let weights = [6, 5, 7, 2, 3, 4, 5, 6, 7];
+        let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
+        let check = sum % 11;
+        if check < 10 {
+            return digits
+                .iter()
+                .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
+                .collect::<String>()
+                + &check.to_string();
+        }
+        n += 1;
+    }
+}
+
+/// Polls `f` until it returns Some or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

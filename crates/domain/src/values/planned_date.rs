@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn ordering_by_first_day_then_precision() {
-        let mut v = vec![
+        let mut v = [
             pd(r#"{"month":"2020-09"}"#),
             pd(r#"{"month":"2020-09","part":"late"}"#),
             pd(r#"{"day":"2020-09-01"}"#),

@@ -1,0 +1,73 @@
+//! A crowd on one term: every acknowledged submission is recorded once, none is lost, no 5xx.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use futures::future::join_all;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_submissions_to_one_term() {
+    let app = tests::spawn().await;
+    let visit = app.announce_visit(Some(2)).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let term = app
+        .schedule_term(&visit, "I termin", 25, "2030-06-27", &deadline)
+        .await;
+    app.open(&visit, &term).await;
+
+    const N: u32 = 200;
+    let started = Instant::now();
+    let answers = join_all((0..N).map(|i| {
+        let app = &app;
+        let (visit, term) = (visit.clone(), term.clone());
+        async move {
+            app.apply(
+                &visit,
+                &term,
+                &format!("osoba{i}@example.org"),
+                &tests::nip(1000 + i % 40),
+                "JST",
+            )
+            .await
+        }
+    }))
+    .await;
+    let elapsed = started.elapsed();
+    println!(
+        "{N} concurrent submissions in {elapsed:.2?} = {:.0}/s",
+        f64::from(N) / elapsed.as_secs_f64()
+    );
+
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 201),
+        "every submission accepted: {:?}",
+        answers.iter().find(|a| a.status != 201)
+    );
+    let acknowledged: HashSet<String> = answers.iter().map(|a| a.str("application_id")).collect();
+    assert_eq!(acknowledged.len(), N as usize);
+    let max_position = answers.iter().map(|a| a.position()).max().unwrap();
+
+    // The store: exactly one ApplicationSubmitted per acknowledged application.
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT payload -> 'ApplicationSubmitted' ->> 'application_id' FROM events WHERE event_type = 'ApplicationSubmitted'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored.len(), N as usize, "no event lost or doubled");
+    assert_eq!(stored.into_iter().collect::<HashSet<_>>(), acknowledged);
+
+    // The roster: every acknowledged one, once, 25 seats then the waiting list / passed over.
+    let roster = app.roster(&visit, &term, max_position).await;
+    let mut in_roster = Vec::new();
+    for list in ["allocated", "waitlist", "passed_over"] {
+        for e in roster.body[list].as_array().unwrap() {
+            in_roster.push(e["application_id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(in_roster.len(), N as usize);
+    assert_eq!(in_roster.into_iter().collect::<HashSet<_>>(), acknowledged);
+    assert_eq!(roster.body["allocated"].as_array().unwrap().len(), 25);
+}

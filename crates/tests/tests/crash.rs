@@ -1,0 +1,111 @@
+//! Events committed while the projections were not running (stopped mid-way, as by a crash)
+//! reach the read models exactly once after a restart.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::services::StudyVisitServices;
+use domain::study_visit::{StudyVisit, StudyVisitCommand};
+use domain::values::{Institution, InstitutionType, Nip, NonEmptyText};
+use infra::{CommandBus, CommandContext};
+use service::state::SystemClock;
+use uuid::Uuid;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_models_catch_up_exactly_once_after_the_projections_were_stopped() {
+    let app = tests::spawn().await;
+    let visit = app.announce_visit(Some(2)).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let term = app
+        .schedule_term(&visit, "I termin", 10, "2030-06-27", &deadline)
+        .await;
+    app.open(&visit, &term).await;
+    for i in 0..5 {
+        assert_eq!(
+            app.apply(
+                &visit,
+                &term,
+                &format!("przed{i}@example.org"),
+                &tests::nip(i),
+                "PES"
+            )
+            .await
+            .status,
+            201
+        );
+    }
+    let database_url = app.database_url.clone();
+    // The "crash": HTTP server, projections and watcher stop at once, wherever they were.
+    app.running.abort();
+    drop(app);
+
+    // Meanwhile commands keep committing (another instance, or commits whose projection never ran).
+    let pool = infra::connect(&database_url, 5).await.unwrap();
+    let bus: CommandBus<StudyVisit> = CommandBus::new(
+        pool.clone(),
+        StudyVisitServices::new(Arc::new(SystemClock)),
+        vec![],
+        |v: &StudyVisit| v.organizer().map(|o| o.as_str().to_owned()),
+    );
+    let term_id = Uuid::parse_str(&term).unwrap();
+    let ctx = CommandContext {
+        actor: "test".into(),
+        organizer_scope: None,
+        correlation_id: "crash-test".into(),
+        causation_id: "crash-test".into(),
+        command: "SubmitApplication".into(),
+        idempotency_key: None,
+    };
+    for i in 5..30u32 {
+        let cmd = StudyVisitCommand::SubmitApplication {
+            application_id: Uuid::now_v7(),
+            term_id,
+            subject_id: Uuid::now_v7(),
+            institution: Institution {
+                name: NonEmptyText::parse("Spółdzielnia socjalna").unwrap(),
+                kind: InstitutionType::PES,
+                nip: Nip::parse(&tests::nip(i)).unwrap(),
+                regon: None,
+            },
+            consent: true,
+        };
+        bus.execute(&visit, cmd, &ctx).await.unwrap();
+    }
+
+    // Restart on the same database: the read models catch up, each event applied once.
+    let app = tests::spawn_with(tests::Options {
+        database_url: Some(database_url),
+        ..Default::default()
+    })
+    .await;
+    let caught_up = tests::eventually(Duration::from_secs(10), || async {
+        let (candidates,): (i32,) =
+            sqlx::query_as("SELECT candidates FROM rm_study_visit_terms WHERE term_id = $1")
+                .bind(term_id)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        (candidates >= 30).then_some(candidates)
+    })
+    .await;
+    // `candidates` is incremented once per ApplicationSubmitted: a doubled event would show as 31+.
+    assert_eq!(caught_up, Some(30));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rm_applications")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ApplicationSubmitted'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let candidates: i32 =
+        sqlx::query_scalar("SELECT candidates FROM rm_study_visit_terms WHERE term_id = $1")
+            .bind(term_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((rows, events, candidates), (30, 30, 30));
+}
