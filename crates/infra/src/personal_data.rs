@@ -154,7 +154,8 @@ pub async fn people(
     pool: &PgPool,
     application_ids: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, PersonRecord>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    type Row = (Uuid, String, String, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT application_id, first_name, last_name, email, phone, job_title
            FROM personal_data WHERE application_id = ANY($1)",
     )

@@ -105,7 +105,15 @@ pub async fn issue(
 
 /// Every token ever issued, newest first.
 pub async fn list(pool: &PgPool) -> Result<Vec<TokenInfo>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, Option<String>, String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    type Row = (
+        Uuid,
+        String,
+        Option<String>,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, role, organizer, name, created_at, revoked_at FROM api_tokens ORDER BY created_at DESC, id DESC",
     )
     .fetch_all(pool)
