@@ -170,3 +170,15 @@ pub async fn aggregate_events(
         .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Whether the event at `position` exists and lies below the feed's horizon (readers in
+/// commit order can see it): what `?min_position=` on the audit trail waits for.
+pub async fn is_settled(pool: &sqlx::PgPool, position: i64) -> Result<bool, sqlx::Error> {
+    let settled: Option<bool> = sqlx::query_scalar(
+        "SELECT tx_id < pg_snapshot_xmin(pg_current_snapshot()) FROM events WHERE position = $1",
+    )
+    .bind(position)
+    .fetch_optional(pool)
+    .await?;
+    Ok(settled.unwrap_or(false))
+}

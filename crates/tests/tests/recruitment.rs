@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use domain::services::FixedClock;
 use serde_json::{json, Value};
 use tests::{application_body, eventually, nip, spawn_at, Answer, TestApp};
@@ -213,12 +213,40 @@ fn strs(v: &[&str]) -> Vec<Value> {
 
 /// The events of `visit`'s stream, in order.
 async fn visit_events(app: &TestApp, visit: &str) -> Vec<Value> {
-    app.all_events()
+    settled_events(app)
         .await
         .into_iter()
         .filter(|e| e["aggregate_id"] == visit)
         .collect()
 }
+
+/// Every event, once the audit feed has caught up with everything written so far.
+///
+/// The feed shows an event only when no older transaction is still running (commit order),
+/// so it may lag a moment behind a command's answer. A barrier visit of another organizer
+/// is announced, the feed is polled until it shows it, and the barrier's events are left out.
+async fn settled_events(app: &TestApp) -> Vec<Value> {
+    let mut body = tests::visit_body(None);
+    body["organizer"] = json!(BARRIER);
+    let b = app.post("/api/v1/study-visits", &app.admin, body).await;
+    assert_eq!(b.status, 201, "barrier: {b:?}");
+    let p = b.position();
+    let events = tests::eventually(std::time::Duration::from_secs(10), || async {
+        let all = app.all_events().await;
+        all.iter()
+            .any(|e| e["position"].as_i64() >= Some(p))
+            .then_some(all)
+    })
+    .await
+    .expect("the audit feed did not catch up");
+    events
+        .into_iter()
+        .filter(|e| e["metadata"]["organizer"] != BARRIER)
+        .collect()
+}
+
+/// The organizer of the barrier visits of [`settled_events`].
+const BARRIER: &str = "rops-bariera";
 
 fn of_type<'a>(events: &'a [Value], event_type: &str) -> Vec<&'a Value> {
     events
@@ -972,6 +1000,25 @@ async fn roster_at_an_instant_equals_the_live_roster_then() {
             "{which}"
         );
     }
+    // The same instant written in Warsaw summer time (RFC 3339 with offset) answers the same.
+    let local = instant(&at)
+        .with_timezone(&FixedOffset::east_opt(2 * 3600).unwrap())
+        .to_rfc3339_opts(SecondsFormat::Micros, false)
+        .replace('+', "%2B");
+    let past_local = app
+        .get(
+            &format!("/api/v1/study-visits/{visit}/terms/{t}/roster?at={local}"),
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(past_local.status, 200, "{local}: {past_local:?}");
+    for which in ["allocated", "waitlist", "passed_over"] {
+        assert_eq!(
+            list(&past_local.body, which),
+            list(&then, which),
+            "{which} at {local}"
+        );
+    }
 
     // And as of now it equals the live, closed roster.
     let at_now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
@@ -1177,7 +1224,7 @@ async fn events_carry_metadata_and_no_personal_data() {
     let withdrawn = withdraw_own(&app, &b, &b.key).await;
     assert_eq!(withdrawn.status, 200, "{withdrawn:?}");
 
-    let events = app.all_events().await;
+    let events = settled_events(&app).await;
     assert!(events.len() >= 10, "{events:?}");
     for e in &events {
         for key in [
@@ -1274,4 +1321,49 @@ async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     // Without the key the same body is a new request: the e-mail already holds a live application.
     let again = app.call("POST", &path, None, Some(body)).await;
     assert_eq!(again.status, 409, "{again:?}");
+}
+
+#[tokio::test]
+async fn promotion_looks_at_the_passed_over_after_the_waitlist() {
+    let (app, _clock) = start().await;
+    let visit = app.announce_visit(Some(2)).await;
+    // Term 1: X (100) gets two seats, Z (102) one.
+    let t1 = term1(&app, &visit, 3).await;
+    let x1 = submit(&app, &visit, &t1, "x1@gmina-x.pl", 100).await;
+    submit(&app, &visit, &t1, "x2@gmina-x.pl", 100).await;
+    submit(&app, &visit, &t1, "z1@pes-z.pl", 102).await;
+    close(&app, &visit, &t1).await;
+    // Term 2, 2 seats: x3 is capped, z2 and a1 take the seats, z3 is never reached and
+    // waits although Z now holds two seats too.
+    let t2 = term2(&app, &visit, 2).await;
+    let x3 = submit(&app, &visit, &t2, "x3@gmina-x.pl", 100).await;
+    let z2 = submit(&app, &visit, &t2, "z2@pes-z.pl", 102).await;
+    let a1 = submit(&app, &visit, &t2, "a1@gops-a.pl", 106).await;
+    let z3 = submit(&app, &visit, &t2, "z3@pes-z.pl", 102).await;
+    let p = close(&app, &visit, &t2).await;
+    let r = app.roster(&visit, &t2, p).await.body;
+    assert_eq!(list(&r, "allocated"), exp(&[(&z2, 2), (&a1, 3)]), "{r}");
+    assert_eq!(list(&r, "waitlist"), exp(&[(&z3, 4)]), "{r}");
+    assert_eq!(list(&r, "passed_over"), exp(&[(&x3, 1)]), "{r}");
+
+    // X gives back a seat of term 1 (nobody waits there), so X is below the cap again.
+    let rel = release(&app, &visit, &x1, "Rezygnacja").await;
+    assert_eq!(rel.status, 200, "{rel:?}");
+    let r1 = app.roster(&visit, &t1, rel.position()).await.body;
+    assert_eq!(list(&r1, "allocated").len(), 2, "{r1}");
+    // A seat of term 2 is freed: z3 (first waiting) is at the cap, x3 (passed over) is not.
+    let rel = release(&app, &visit, &a1, "Zmiana terminu").await;
+    assert_eq!(rel.status, 200, "{rel:?}");
+    let r = app.roster(&visit, &t2, rel.position()).await.body;
+    assert_eq!(list(&r, "allocated"), exp(&[(&x3, 1), (&z2, 2)]), "{r}");
+    assert_eq!(entry(&r, &x3)["rule"], "promotion_below_cap", "{r}");
+    assert_eq!(list(&r, "waitlist"), exp(&[(&z3, 4)]), "{r}");
+    assert!(list(&r, "passed_over").is_empty(), "{r}");
+    let v = app
+        .get(
+            &format!("/api/v1/audit/study-visits/{visit}/verify"),
+            &app.evaluator,
+        )
+        .await;
+    assert_eq!(v.body["consistent"], true, "{v:?}");
 }

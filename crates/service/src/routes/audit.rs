@@ -34,6 +34,8 @@ pub struct EventsParams {
     pub limit: Option<i64>,
     pub aggregate_type: Option<String>,
     pub aggregate_id: Option<String>,
+    /// Answer only once the event at this position is in the commit-ordered history (waits up to 5 s).
+    pub min_position: Option<i64>,
 }
 
 /// One stored event.
@@ -100,6 +102,20 @@ async fn events(
                 "aggregate_type",
                 "must be StudyVisit, CooperationProgram or Network",
             ));
+        }
+    }
+    if let Some(position) = p.min_position {
+        let deadline = tokio::time::Instant::now() + state.read_wait;
+        while !feed::is_settled(&state.pool, position).await? {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ApiError::Unavailable {
+                    detail: format!(
+                        "Position {position} is not yet in the history; retry shortly."
+                    ),
+                    retry_after_secs: 1,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(15)).await;
         }
     }
     let filter = AuditFilter {
