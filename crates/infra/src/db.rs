@@ -41,7 +41,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| DbError::Url(e.to_string()))?
         .options([
-            ("idle_in_transaction_session_timeout", "30s"),
+            ("idle_in_transaction_session_timeout", "5s"),
             ("application_name", "koordynator"),
         ]);
     let pool = PgPoolOptions::new()

@@ -213,40 +213,12 @@ fn strs(v: &[&str]) -> Vec<Value> {
 
 /// The events of `visit`'s stream, in order.
 async fn visit_events(app: &TestApp, visit: &str) -> Vec<Value> {
-    settled_events(app)
+    app.all_events()
         .await
         .into_iter()
         .filter(|e| e["aggregate_id"] == visit)
         .collect()
 }
-
-/// Every event, once the audit feed has caught up with everything written so far.
-///
-/// The feed shows an event only when no older transaction is still running (commit order),
-/// so it may lag a moment behind a command's answer. A barrier visit of another organizer
-/// is announced, the feed is polled until it shows it, and the barrier's events are left out.
-async fn settled_events(app: &TestApp) -> Vec<Value> {
-    let mut body = tests::visit_body(None);
-    body["organizer"] = json!(BARRIER);
-    let b = app.post("/api/v1/study-visits", &app.admin, body).await;
-    assert_eq!(b.status, 201, "barrier: {b:?}");
-    let p = b.position();
-    let events = tests::eventually(std::time::Duration::from_secs(10), || async {
-        let all = app.all_events().await;
-        all.iter()
-            .any(|e| e["position"].as_i64() >= Some(p))
-            .then_some(all)
-    })
-    .await
-    .expect("the audit feed did not catch up");
-    events
-        .into_iter()
-        .filter(|e| e["metadata"]["organizer"] != BARRIER)
-        .collect()
-}
-
-/// The organizer of the barrier visits of [`settled_events`].
-const BARRIER: &str = "rops-bariera";
 
 fn of_type<'a>(events: &'a [Value], event_type: &str) -> Vec<&'a Value> {
     events
@@ -1224,7 +1196,7 @@ async fn events_carry_metadata_and_no_personal_data() {
     let withdrawn = withdraw_own(&app, &b, &b.key).await;
     assert_eq!(withdrawn.status, 200, "{withdrawn:?}");
 
-    let events = settled_events(&app).await;
+    let events = app.all_events().await;
     assert!(events.len() >= 10, "{events:?}");
     for e in &events {
         for key in [
