@@ -6,7 +6,9 @@
 
 #![warn(missing_docs)]
 
+pub mod cooperation_program;
 pub mod error;
+pub mod network;
 pub mod services;
 pub mod study_visit;
 pub mod values;

@@ -62,6 +62,10 @@ impl std::fmt::Debug for StudyVisitServices {
     }
 }
 
+/// The services every aggregate receives (today only the clock); the study visit's name is
+/// kept for the code that already uses it.
+pub type AggregateServices = StudyVisitServices;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,8 @@
 
 pub mod applications;
 pub mod events;
+pub mod networks;
+pub mod programs;
 pub mod runner;
 pub mod study_visits;
 

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::services::{Clock, StudyVisitServices};
+use domain::cooperation_program::CooperationProgram;
+use domain::network::Network;
+use domain::services::{AggregateServices, Clock, StudyVisitServices};
 use domain::study_visit::StudyVisit;
 use infra::personal_data::EmailHasher;
 use infra::CommandBus;
@@ -14,6 +16,8 @@ use sqlx::PgPool;
 pub struct AppState {
     pub pool: PgPool,
     pub visits: Arc<CommandBus<StudyVisit>>,
+    pub programs: Arc<CommandBus<CooperationProgram>>,
+    pub networks: Arc<CommandBus<Network>>,
     pub hasher: EmailHasher,
     pub clock: Arc<dyn Clock>,
     /// How long a read with `?min_position=` waits for its projection (API.md: 5 s).
@@ -30,9 +34,23 @@ impl AppState {
             Vec::new(),
             |v: &StudyVisit| v.organizer().map(|o| o.as_str().to_owned()),
         );
+        let programs = CommandBus::new(
+            pool.clone(),
+            AggregateServices::new(clock.clone()),
+            Vec::new(),
+            |p: &CooperationProgram| p.organizer().map(|o| o.as_str().to_owned()),
+        );
+        let networks = CommandBus::new(
+            pool.clone(),
+            AggregateServices::new(clock.clone()),
+            Vec::new(),
+            |n: &Network| n.organizer().map(|o| o.as_str().to_owned()),
+        );
         Ok(Self {
             pool,
             visits: Arc::new(visits),
+            programs: Arc::new(programs),
+            networks: Arc::new(networks),
             hasher,
             clock,
             read_wait: Duration::from_secs(5),

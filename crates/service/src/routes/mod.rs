@@ -2,6 +2,8 @@
 
 pub mod applications;
 pub mod audit;
+pub mod networks;
+pub mod programs;
 pub mod rosters;
 pub mod service;
 pub mod study_visits;
@@ -48,6 +50,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(applications::router())
         .merge(rosters::router())
         .merge(audit::router())
+        .merge(programs::router())
+        .merge(networks::router())
 }
 
 /// Every route, plus the OpenAPI document and the `/docs` page built from it.
