@@ -6,6 +6,7 @@ pub mod events;
 pub mod networks;
 pub mod programs;
 pub mod runner;
+pub mod schedule;
 pub mod study_visits;
 
 use std::sync::Arc;
@@ -14,10 +15,14 @@ pub use runner::{Projection, ProjectionError, Runner};
 
 /// Every projection of the service, in the order they are set up.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![
+    let mut all: Vec<Arc<dyn Projection>> = vec![
         Arc::new(study_visits::StudyVisits),
         Arc::new(applications::Applications),
-    ]
+    ];
+    all.extend(programs::projections());
+    all.extend(networks::projections());
+    all.push(Arc::new(schedule::Schedule));
+    all
 }
 
 /// The projection called `name`, for `koordynator projections rebuild NAME`.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod networks;
 pub mod programs;
 pub mod rosters;
+pub mod schedule;
 pub mod service;
 pub mod study_visits;
 
@@ -52,6 +53,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(programs::router())
         .merge(networks::router())
+        .merge(schedule::router())
 }
 
 /// Every route, plus the OpenAPI document and the `/docs` page built from it.
