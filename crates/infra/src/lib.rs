@@ -6,6 +6,7 @@ pub mod db;
 pub mod feed;
 pub mod idempotency;
 pub mod locks;
+pub mod officers;
 pub mod personal_data;
 pub mod pipeline;
 pub mod tokens;

@@ -192,7 +192,7 @@ async fn apply_visit(
         } => {
             let when = match &schedule {
                 TermSchedule::Dated(d) => span(d.starts_on, d.ends_on),
-                TermSchedule::Planned(p) => p.clone(),
+                TermSchedule::Planned(p) => *p,
             };
             let title: Option<String> =
                 sqlx::query_scalar("SELECT title FROM rm_schedule_sources WHERE source_id = $1")

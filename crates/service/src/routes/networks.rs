@@ -1,9 +1,845 @@
-//! Routes of networks (placeholder until its issue lands).
+//! Networks (*sieci* / *platformy współpracy*): establishing a network, its regulations,
+//! members joining by declaration and leaving, officers' elections and meetings
+//! (coordinator), and the networks list and registry (reads).
+//!
+//! Officers' names are personal data: they go into `officer_personal_data` before the
+//! election command runs (removed again if it is refused), the events carry only the
+//! officer's id, and the registry shows the name to coordinators and admins only.
 
-use utoipa_axum::router::OpenApiRouter;
+use std::collections::{BTreeMap, HashMap};
 
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use domain::network::{Declaration, NetworkCommand, OfficerRole};
+use domain::values::{InstitutionType, NonEmptyText, OrganizerId, PlannedDate};
+use infra::officers::{self, OfficerName};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::applications::{institution, InstitutionRequest};
+use super::{projection_position, wait_for, Consistency, PositionResponse};
+use crate::auth::Auth;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::problem::ApiError;
+use crate::request::RequestMeta;
 use crate::state::AppState;
+use crate::validate::{self, Fields};
+
+/// The projections the network reads are served from.
+pub const NETWORK_PROJECTIONS: &[&str] = &["networks"];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(establish, list))
+        .routes(routes!(adopt_regulations))
+        .routes(routes!(join))
+        .routes(routes!(leave))
+        .routes(routes!(elect))
+        .routes(routes!(record_meeting))
+        .routes(routes!(registry))
+}
+
+/// Runs a network command for an authenticated coordinator or admin.
+pub async fn command(
+    state: &AppState,
+    auth: &Auth,
+    meta: &RequestMeta,
+    network_id: Uuid,
+    cmd: NetworkCommand,
+) -> Result<i64, ApiError> {
+    let scope = auth.command_scope()?;
+    let ctx = meta.context(auth.actor(), scope, cmd.name());
+    Ok(state
+        .networks
+        .execute(&network_id.to_string(), cmd, &ctx)
+        .await?
+        .position)
+}
+
+fn text(f: &mut Fields, field: &str, v: &str) -> Option<NonEmptyText> {
+    f.check(field, NonEmptyText::parse(v))
+}
+
+fn optional_text(f: &mut Fields, field: &str, v: Option<&str>) -> Option<Option<NonEmptyText>> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(None),
+        Some(s) => f.check(field, NonEmptyText::parse(s)).map(Some),
+    }
+}
+
+fn date(f: &mut Fields, field: &str, v: &str) -> Option<NaiveDate> {
+    f.check(field, validate::date(v))
+}
+
+fn missing() -> ApiError {
+    ApiError::Internal("validated fields missing".into())
+}
+
+/// Body of `POST /api/v1/networks`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EstablishRequest {
+    pub name: String,
+    /// The region (voivodeship) it covers.
+    pub region: String,
+    /// Institution types it admits: JST, JOPS, OWES, PES, CIS, KIS, ZAZ, WTZ, NGO, OTHER
+    /// (PES admits its kinds CIS, KIS, ZAZ, WTZ and NGO).
+    pub member_types: Vec<String>,
+    /// `YYYY-MM-DD`.
+    pub established_on: String,
+    /// Organizer (slug); required for admin tokens, implied by a coordinator's token.
+    #[serde(default)]
+    pub organizer: Option<String>,
+}
+
+/// Answer of `POST /api/v1/networks`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NetworkCreated {
+    pub id: Uuid,
+    pub position: i64,
+}
+
+/// Establish a network.
+#[utoipa::path(post, path = "/api/v1/networks", tag = "networks", request_body = EstablishRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = NetworkCreated), (status = 400, body = crate::problem::Problem), (status = 401),
+        (status = 403), (status = 422, body = crate::problem::Problem)))]
+async fn establish(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<EstablishRequest>,
+) -> Result<(StatusCode, Json<NetworkCreated>), ApiError> {
+    let scope = auth.command_scope()?;
+    let mut f = Fields::default();
+    let organizer = match (&scope, &body.organizer) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Err(ApiError::Forbidden(
+                "A coordinator can only establish networks of its own organizer.".into(),
+            ))
+        }
+        (Some(own), _) => f.check("organizer", OrganizerId::parse(own)),
+        (None, Some(asked)) => f.check("organizer", OrganizerId::parse(asked)),
+        (None, None) => {
+            f.fail("organizer", "is required for an admin token");
+            None
+        }
+    };
+    let name = text(&mut f, "name", &body.name);
+    let region = text(&mut f, "region", &body.region);
+    if body.member_types.is_empty() {
+        f.fail("member_types", "must list at least one institution type");
+    }
+    let mut types = Vec::new();
+    for (i, t) in body.member_types.iter().enumerate() {
+        if let Some(t) = f.check(&format!("member_types[{i}]"), InstitutionType::parse(t)) {
+            types.push(t);
+        }
+    }
+    let established_on = date(&mut f, "established_on", &body.established_on);
+    f.finish()?;
+    let (Some(organizer), Some(name), Some(region), Some(established_on)) =
+        (organizer, name, region, established_on)
+    else {
+        return Err(missing());
+    };
+    let network_id = Uuid::now_v7();
+    let cmd = NetworkCommand::Establish {
+        network_id,
+        organizer,
+        name,
+        region,
+        member_types: types,
+        established_on,
+    };
+    // The new network has no owner yet: the organizer in the command is the one checked above.
+    let ctx = meta.context(auth.actor(), None, cmd.name());
+    let done = state
+        .networks
+        .execute(&network_id.to_string(), cmd, &ctx)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NetworkCreated {
+            id: network_id,
+            position: done.position,
+        }),
+    ))
+}
+
+/// Body of `POST /api/v1/networks/{id}/regulations`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegulationsRequest {
+    /// Version label, unique within the network (e.g. `1.0`).
+    pub version: String,
+    pub title: String,
+    /// `YYYY-MM-DD`.
+    pub adopted_on: String,
+    /// Reference to the document (file name, register number).
+    pub document_ref: String,
+}
+
+/// Adopt a version of the network's regulations (409 when that version was adopted already).
+#[utoipa::path(post, path = "/api/v1/networks/{id}/regulations", tag = "networks",
+    request_body = RegulationsRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 403), (status = 404),
+        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+async fn adopt_regulations(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<RegulationsRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let mut f = Fields::default();
+    let version = f.check("version", NonEmptyText::parse_max(&body.version, 50));
+    let title = text(&mut f, "title", &body.title);
+    let adopted_on = date(&mut f, "adopted_on", &body.adopted_on);
+    let document_ref = text(&mut f, "document_ref", &body.document_ref);
+    f.finish()?;
+    let (Some(version), Some(title), Some(adopted_on), Some(document_ref)) =
+        (version, title, adopted_on, document_ref)
+    else {
+        return Err(missing());
+    };
+    let cmd = NetworkCommand::AdoptRegulations {
+        version,
+        title,
+        adopted_on,
+        document_ref,
+    };
+    let position = command(&state, &auth, &meta, id, cmd).await?;
+    Ok(Json(PositionResponse { position }))
+}
+
+/// A declaration of accession.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeclarationRequest {
+    /// `YYYY-MM-DD`: the member's joining day.
+    pub signed_on: String,
+    #[serde(default)]
+    pub document_ref: Option<String>,
+}
+
+/// Body of `POST /api/v1/networks/{id}/members`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MemberRequest {
+    pub institution: InstitutionRequest,
+    pub declaration: DeclarationRequest,
+}
+
+/// Answer of `POST /api/v1/networks/{id}/members`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberCreated {
+    pub member_id: Uuid,
+    pub position: i64,
+}
+
+/// Admit an institution by its declaration of accession (422 when the network does not
+/// admit its type, 409 when it is already an active member).
+#[utoipa::path(post, path = "/api/v1/networks/{id}/members", tag = "networks",
+    request_body = MemberRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 201, body = MemberCreated), (status = 403), (status = 404),
+        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+async fn join(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<MemberRequest>,
+) -> Result<(StatusCode, Json<MemberCreated>), ApiError> {
+    let mut f = Fields::default();
+    let institution = institution(&mut f, "institution", &body.institution);
+    let signed_on = date(&mut f, "declaration.signed_on", &body.declaration.signed_on);
+    let document_ref = optional_text(
+        &mut f,
+        "declaration.document_ref",
+        body.declaration.document_ref.as_deref(),
+    );
+    f.finish()?;
+    let (Some(institution), Some(signed_on), Some(document_ref)) =
+        (institution, signed_on, document_ref)
+    else {
+        return Err(missing());
+    };
+    let member_id = Uuid::now_v7();
+    let cmd = NetworkCommand::JoinMember {
+        member_id,
+        institution,
+        declaration: Declaration {
+            signed_on,
+            document_ref,
+        },
+    };
+    let position = command(&state, &auth, &meta, id, cmd).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MemberCreated {
+            member_id,
+            position,
+        }),
+    ))
+}
+
+/// Body of a member's leaving.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LeaveRequest {
+    /// `YYYY-MM-DD`.
+    pub left_on: String,
+    pub reason: String,
+}
+
+/// Record that a member left (409 when it is not an active member); the offices its
+/// officers hold end with it.
+#[utoipa::path(post, path = "/api/v1/networks/{id}/members/{member_id}/leave", tag = "networks",
+    request_body = LeaveRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 403), (status = 404),
+        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+async fn leave(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, member_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<LeaveRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let mut f = Fields::default();
+    let left_on = date(&mut f, "left_on", &body.left_on);
+    let reason = text(&mut f, "reason", &body.reason);
+    f.finish()?;
+    let (Some(left_on), Some(reason)) = (left_on, reason) else {
+        return Err(missing());
+    };
+    let cmd = NetworkCommand::LeaveMember {
+        member_id,
+        left_on,
+        reason,
+    };
+    let position = command(&state, &auth, &meta, id, cmd).await?;
+    Ok(Json(PositionResponse { position }))
+}
+
+/// An officer's name (personal data: kept out of the events).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OfficerPersonRequest {
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// Body of `POST /api/v1/networks/{id}/officers`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OfficerRequest {
+    /// chair | vice_chair | coordinator | secretary
+    pub role: String,
+    pub person: OfficerPersonRequest,
+    /// The active member the officer comes from.
+    pub member_id: Uuid,
+    /// `YYYY-MM-DD`.
+    pub term_starts_on: String,
+    /// `YYYY-MM-DD`, or null for a term without a fixed end.
+    #[serde(default)]
+    pub term_ends_on: Option<String>,
+}
+
+/// Answer of an election.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficerElectedResponse {
+    /// The officer's record id (their name is kept under it).
+    pub officer_id: Uuid,
+    pub position: i64,
+}
+
+/// Elect an officer from an active member (409 otherwise); the previous holder's term ends.
+#[utoipa::path(post, path = "/api/v1/networks/{id}/officers", tag = "networks",
+    request_body = OfficerRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = OfficerElectedResponse), (status = 403), (status = 404),
+        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+async fn elect(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<OfficerRequest>,
+) -> Result<Json<OfficerElectedResponse>, ApiError> {
+    // Refuse an evaluator before anything about a person is written.
+    auth.command_scope()?;
+    let mut f = Fields::default();
+    let role = f.check("role", OfficerRole::parse(&body.role));
+    let first_name = f.check(
+        "person.first_name",
+        NonEmptyText::parse_max(&body.person.first_name, 100),
+    );
+    let last_name = f.check(
+        "person.last_name",
+        NonEmptyText::parse_max(&body.person.last_name, 100),
+    );
+    let starts = date(&mut f, "term_starts_on", &body.term_starts_on);
+    let ends = match body.term_ends_on.as_deref() {
+        None => Some(None),
+        Some(s) => date(&mut f, "term_ends_on", s).map(Some),
+    };
+    if let (Some(s), Some(Some(e))) = (starts, ends) {
+        if e < s {
+            f.fail("term_ends_on", "must not be before term_starts_on");
+        }
+    }
+    f.finish()?;
+    let (Some(role), Some(first_name), Some(last_name), Some(term_starts_on), Some(term_ends_on)) =
+        (role, first_name, last_name, starts, ends)
+    else {
+        return Err(missing());
+    };
+    let officer_id = Uuid::now_v7();
+    let name = OfficerName {
+        first_name: first_name.as_str().to_owned(),
+        last_name: last_name.as_str().to_owned(),
+    };
+    // The name first, so no event ever references a person we do not hold; removed again
+    // when the election is refused.
+    officers::record(&state.pool, officer_id, id, &name).await?;
+    let cmd = NetworkCommand::ElectOfficer {
+        officer_id,
+        role,
+        member_id: body.member_id,
+        term_starts_on,
+        term_ends_on,
+    };
+    match command(&state, &auth, &meta, id, cmd).await {
+        Ok(position) => Ok(Json(OfficerElectedResponse {
+            officer_id,
+            position,
+        })),
+        Err(e) => {
+            if let Err(cleanup) = officers::forget(&state.pool, officer_id).await {
+                tracing::error!(error = %cleanup, %officer_id, "could not remove the name of a refused election");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Body of `POST /api/v1/networks/{id}/meetings`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MeetingRequest {
+    pub title: String,
+    /// A PlannedDate: `{"day": ...}`, `{"from": ..., "to": ...}`, `{"month": ...}` or
+    /// `{"month": ..., "part": "early" | "mid" | "late"}`.
+    #[schema(value_type = Object)]
+    pub when: serde_json::Value,
+    #[serde(default)]
+    pub location: Option<String>,
+    pub participants_total: i64,
+    #[serde(default)]
+    pub topics: Vec<String>,
+}
+
+/// Answer of `POST /api/v1/networks/{id}/meetings`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingCreated {
+    pub meeting_id: Uuid,
+    pub position: i64,
+}
+
+/// Record a meeting of the network.
+#[utoipa::path(post, path = "/api/v1/networks/{id}/meetings", tag = "networks",
+    request_body = MeetingRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 201, body = MeetingCreated), (status = 403), (status = 404),
+        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+async fn record_meeting(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<MeetingRequest>,
+) -> Result<(StatusCode, Json<MeetingCreated>), ApiError> {
+    let mut f = Fields::default();
+    let title = text(&mut f, "title", &body.title);
+    let when = match serde_json::from_value::<PlannedDate>(body.when.clone()) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            f.fail("when", e.to_string());
+            None
+        }
+    };
+    let location = optional_text(&mut f, "location", body.location.as_deref());
+    if !(0..=1_000_000).contains(&body.participants_total) {
+        f.fail("participants_total", "must be between 0 and 1000000");
+    }
+    let topics: Vec<NonEmptyText> = body
+        .topics
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| f.check(&format!("topics[{i}]"), NonEmptyText::parse(t)))
+        .collect();
+    f.finish()?;
+    let (Some(title), Some(when), Some(location)) = (title, when, location) else {
+        return Err(missing());
+    };
+    let meeting_id = Uuid::now_v7();
+    let cmd = NetworkCommand::RecordMeeting {
+        meeting_id,
+        title,
+        when,
+        location,
+        participants_total: u32::try_from(body.participants_total).map_err(|_| missing())?,
+        topics,
+    };
+    let position = command(&state, &auth, &meta, id, cmd).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MeetingCreated {
+            meeting_id,
+            position,
+        }),
+    ))
+}
+
+/// A network as listed.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct NetworkView {
+    pub id: Uuid,
+    pub organizer: String,
+    pub name: String,
+    pub region: String,
+    pub member_types: Vec<String>,
+    pub established_on: NaiveDate,
+    /// Members that have not left.
+    pub active_members: i64,
+    /// Meetings recorded.
+    pub meetings: i64,
+    /// Version of the regulations in force, if any were adopted.
+    pub current_regulations: Option<String>,
+}
+
+/// Networks list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NetworkList {
+    pub networks: Vec<NetworkView>,
+    pub position: i64,
+}
+
+/// Filters of the networks list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct NetworkListParams {
+    /// Only this organizer's networks.
+    pub organizer: Option<String>,
+    pub min_position: Option<i64>,
+}
+
+const CURRENT_REGULATIONS: &str =
+    "SELECT r.version FROM rm_network_regulations r WHERE r.network_id = n.network_id
+      ORDER BY r.adopted_on DESC, r.position DESC LIMIT 1";
+
+/// List the networks the caller may read.
+#[utoipa::path(get, path = "/api/v1/networks", tag = "networks", security(("bearer" = [])),
+    params(NetworkListParams), responses((status = 200, body = NetworkList), (status = 401), (status = 503)))]
+async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(params): ApiQuery<NetworkListParams>,
+) -> Result<Json<NetworkList>, ApiError> {
+    wait_for(&state, NETWORK_PROJECTIONS, params.min_position).await?;
+    let organizer = match (auth.read_scope(), params.organizer) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Ok(Json(NetworkList {
+                networks: vec![],
+                position: 0,
+            }))
+        }
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
+    let networks: Vec<NetworkView> = sqlx::query_as(&format!(
+        "SELECT n.network_id AS id, n.organizer, n.name, n.region, n.member_types, n.established_on,
+            (SELECT count(*) FROM rm_network_members m WHERE m.network_id = n.network_id AND m.status = 'active') AS active_members,
+            (SELECT count(*) FROM rm_network_meetings g WHERE g.network_id = n.network_id) AS meetings,
+            ({CURRENT_REGULATIONS}) AS current_regulations
+           FROM rm_networks n WHERE ($1::text IS NULL OR n.organizer = $1)
+          ORDER BY n.established_on, n.established_at"
+    ))
+    .bind(organizer)
+    .fetch_all(&state.pool)
+    .await?;
+    let position = projection_position(&state, "networks").await?;
+    Ok(Json(NetworkList { networks, position }))
+}
+
+/// A declaration of accession as recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeclarationView {
+    pub signed_on: NaiveDate,
+    pub document_ref: Option<String>,
+}
+
+/// A member of the registry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub member_id: Uuid,
+    #[schema(value_type = Object)]
+    pub institution: serde_json::Value,
+    pub joined_on: NaiveDate,
+    /// active | left
+    pub status: String,
+    pub declaration: DeclarationView,
+    pub left_on: Option<NaiveDate>,
+    pub left_reason: Option<String>,
+}
+
+/// An officer's name, shown to coordinators and admins; `{"erased": true}` once erased.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum OfficerPersonView {
+    Known {
+        first_name: String,
+        last_name: String,
+    },
+    Erased {
+        erased: bool,
+    },
+}
+
+/// An officer's term of office.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficerView {
+    pub officer_id: Uuid,
+    /// chair | vice_chair | coordinator | secretary
+    pub role: String,
+    pub member_id: Uuid,
+    /// The member institution as it was at the election.
+    #[schema(value_type = Object)]
+    pub institution: serde_json::Value,
+    pub term_starts_on: NaiveDate,
+    pub term_ends_on: Option<NaiveDate>,
+    /// current | ended
+    pub status: String,
+    pub ended_on: Option<NaiveDate>,
+    /// succeeded | member_left, when the term ended.
+    pub end_reason: Option<String>,
+    /// Only for coordinator and admin tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<OfficerPersonView>,
+}
+
+/// One version of the regulations.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow, Clone)]
+pub struct RegulationsVersionView {
+    pub version: String,
+    pub title: String,
+    pub adopted_on: NaiveDate,
+    pub document_ref: String,
+}
+
+/// The regulations in force and every adopted version (in adoption order).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegulationsView {
+    pub current: Option<RegulationsVersionView>,
+    pub versions: Vec<RegulationsVersionView>,
+}
+
+/// A recorded meeting.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct MeetingView {
+    pub meeting_id: Uuid,
+    pub title: String,
+    /// A PlannedDate, at the precision it was recorded with.
+    #[schema(value_type = Object)]
+    pub when: serde_json::Value,
+    pub location: Option<String>,
+    pub participants_total: i32,
+    pub topics: Vec<String>,
+}
+
+/// The registry of a network (API.md).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistryView {
+    pub id: Uuid,
+    pub organizer: String,
+    pub name: String,
+    pub region: String,
+    pub member_types: Vec<String>,
+    pub established_on: NaiveDate,
+    /// Every membership in joining order, with its status.
+    pub members: Vec<MemberView>,
+    /// Active members counted by institution type.
+    pub members_by_type: BTreeMap<String, i64>,
+    /// The officers holding office now, in election order.
+    pub officers: Vec<OfficerView>,
+    /// Every term of office ever, in election order (current and ended).
+    pub officer_history: Vec<OfficerView>,
+    pub regulations: RegulationsView,
+    /// Number of meetings recorded.
+    pub meetings: i64,
+    /// The meetings, by date.
+    pub meeting_list: Vec<MeetingView>,
+    pub position: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct NetworkRow {
+    organizer: String,
+    name: String,
+    region: String,
+    member_types: Vec<String>,
+    established_on: NaiveDate,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    member_id: Uuid,
+    institution: serde_json::Value,
+    kind: String,
+    joined_on: NaiveDate,
+    declaration_ref: Option<String>,
+    status: String,
+    left_on: Option<NaiveDate>,
+    left_reason: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OfficerRow {
+    officer_id: Uuid,
+    role: String,
+    member_id: Uuid,
+    institution: Option<serde_json::Value>,
+    term_starts_on: NaiveDate,
+    term_ends_on: Option<NaiveDate>,
+    ended_on: Option<NaiveDate>,
+    end_reason: Option<String>,
+}
+
+/// The registry of a network: members with status, members by type, current officers,
+/// officer history, regulations and meetings.
+#[utoipa::path(get, path = "/api/v1/networks/{id}/registry", tag = "networks", security(("bearer" = [])),
+    params(("id" = Uuid, Path), Consistency),
+    responses((status = 200, body = RegistryView), (status = 401), (status = 404), (status = 503)))]
+async fn registry(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(c): ApiQuery<Consistency>,
+) -> Result<Json<RegistryView>, ApiError> {
+    wait_for(&state, NETWORK_PROJECTIONS, c.min_position).await?;
+    let network: Option<NetworkRow> = sqlx::query_as(
+        "SELECT organizer, name, region, member_types, established_on FROM rm_networks WHERE network_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let network = match network {
+        Some(n) if auth.can_read(&n.organizer) => n,
+        _ => return Err(ApiError::NotFound("No such network.".into())),
+    };
+    let position = projection_position(&state, "networks").await?;
+
+    let member_rows: Vec<MemberRow> = sqlx::query_as(
+        "SELECT member_id, institution, kind, joined_on, declaration_ref, status, left_on, left_reason
+           FROM rm_network_members WHERE network_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut members_by_type = BTreeMap::new();
+    let mut members = Vec::with_capacity(member_rows.len());
+    for m in member_rows {
+        if m.status == "active" {
+            *members_by_type.entry(m.kind.clone()).or_insert(0) += 1;
+        }
+        members.push(MemberView {
+            member_id: m.member_id,
+            institution: m.institution,
+            joined_on: m.joined_on,
+            status: m.status,
+            declaration: DeclarationView {
+                signed_on: m.joined_on,
+                document_ref: m.declaration_ref,
+            },
+            left_on: m.left_on,
+            left_reason: m.left_reason,
+        });
+    }
+
+    let officer_rows: Vec<OfficerRow> = sqlx::query_as(
+        "SELECT officer_id, role, member_id, institution, term_starts_on, term_ends_on, ended_on, end_reason
+           FROM rm_network_officers WHERE network_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    let names: HashMap<Uuid, OfficerName> = if auth.sees_personal_data() {
+        let ids: Vec<Uuid> = officer_rows.iter().map(|o| o.officer_id).collect();
+        officers::names(&state.pool, &ids).await?
+    } else {
+        HashMap::new()
+    };
+    let view = |o: &OfficerRow| OfficerView {
+        officer_id: o.officer_id,
+        role: o.role.clone(),
+        member_id: o.member_id,
+        institution: o.institution.clone().unwrap_or(serde_json::Value::Null),
+        term_starts_on: o.term_starts_on,
+        term_ends_on: o.term_ends_on,
+        status: if o.ended_on.is_some() {
+            "ended".to_owned()
+        } else {
+            "current".to_owned()
+        },
+        ended_on: o.ended_on,
+        end_reason: o.end_reason.clone(),
+        person: auth
+            .sees_personal_data()
+            .then(|| match names.get(&o.officer_id) {
+                Some(n) => OfficerPersonView::Known {
+                    first_name: n.first_name.clone(),
+                    last_name: n.last_name.clone(),
+                },
+                None => OfficerPersonView::Erased { erased: true },
+            }),
+    };
+    let officers: Vec<OfficerView> = officer_rows
+        .iter()
+        .filter(|o| o.ended_on.is_none())
+        .map(view)
+        .collect();
+    let officer_history: Vec<OfficerView> = officer_rows.iter().map(view).collect();
+
+    let versions: Vec<RegulationsVersionView> = sqlx::query_as(
+        "SELECT version, title, adopted_on, document_ref FROM rm_network_regulations
+          WHERE network_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    // In force: the latest by adoption day, the later adopted on a tie (as the aggregate).
+    let current = versions
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, r)| (r.adopted_on, *i))
+        .map(|(_, r)| r.clone());
+
+    let meeting_list: Vec<MeetingView> = sqlx::query_as(
+        "SELECT meeting_id, title, planned AS \"when\", location, participants_total, topics
+           FROM rm_network_meetings WHERE network_id = $1 ORDER BY first_day, last_day, position",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+
+    Ok(Json(RegistryView {
+        id,
+        organizer: network.organizer,
+        name: network.name,
+        region: network.region,
+        member_types: network.member_types,
+        established_on: network.established_on,
+        members,
+        members_by_type,
+        officers,
+        officer_history,
+        regulations: RegulationsView { current, versions },
+        meetings: meeting_list.len() as i64,
+        meeting_list,
+        position,
+    }))
 }

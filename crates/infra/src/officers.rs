@@ -1,0 +1,83 @@
+//! Names of networks' officers, kept out of the events.
+//!
+//! An `OfficerElected` event references an `officer_id`; the person's first and last name
+//! live in `officer_personal_data` under that id. The row is written before the election
+//! command runs (so no event ever points at a person we do not hold) and removed again when
+//! the command is refused; erasing it later leaves the office and its history intact.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// An officer's name as typed by the coordinator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfficerName {
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// Records the name of a new officer of `network_id` under `officer_id`.
+pub async fn record(
+    pool: &PgPool,
+    officer_id: Uuid,
+    network_id: Uuid,
+    name: &OfficerName,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO officer_personal_data (officer_id, network_id, first_name, last_name)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(officer_id)
+    .bind(network_id)
+    .bind(&name.first_name)
+    .bind(&name.last_name)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Removes what [`record`] wrote when the election it prepared was refused.
+pub async fn forget(pool: &PgPool, officer_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM officer_personal_data WHERE officer_id = $1")
+        .bind(officer_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Erases an officer's name (the office and its history stay); true when a row was removed.
+pub async fn erase(pool: &PgPool, officer_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM officer_personal_data WHERE officer_id = $1")
+        .bind(officer_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The names of many officers at once (registries), keyed by officer id; erased ones are
+/// simply absent.
+pub async fn names(
+    pool: &PgPool,
+    officer_ids: &[Uuid],
+) -> Result<HashMap<Uuid, OfficerName>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT officer_id, first_name, last_name FROM officer_personal_data WHERE officer_id = ANY($1)",
+    )
+    .bind(officer_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, first_name, last_name)| {
+            (
+                id,
+                OfficerName {
+                    first_name,
+                    last_name,
+                },
+            )
+        })
+        .collect())
+}
