@@ -137,3 +137,94 @@ async fn visit_terms_appear_by_month_with_their_precision() {
         401
     );
 }
+
+#[tokio::test]
+async fn programme_activities_follow_their_lives_in_the_schedule() {
+    let app = tests::spawn().await;
+    let p = app
+        .post(
+            "/api/v1/programs",
+            &app.coordinator,
+            json!({"title": "Ekonomia Społeczna na Warmii i Mazurach", "kind": "project",
+                   "period": {"start": "2018-01-01", "end": "2020-12-31"}, "goals": ["współpraca"], "indicators": []}),
+        )
+        .await;
+    assert_eq!(p.status, 201, "{p:?}");
+    let id = p.str("id");
+    let plan = |title: &str, planned: Value| {
+        let (app, id) = (&app, id.clone());
+        let body =
+            json!({"kind": "meeting", "title": title, "planned": planned, "location": "Olsztyn"});
+        async move {
+            app.post(
+                &format!("/api/v1/programs/{id}/activities"),
+                &app.coordinator,
+                body,
+            )
+            .await
+        }
+    };
+    let held = plan("Spotkanie zespołu", json!({"month": "2020-02"})).await;
+    let cancelled = plan("Gala", json!({"month": "2020-09", "part": "late"})).await;
+    let moved = plan("Konferencja", json!({"day": "2020-06-05"})).await;
+    for a in [&held, &cancelled, &moved] {
+        assert_eq!(a.status, 201, "{a:?}");
+    }
+    let path = |a: &tests::Answer, what: &str| {
+        format!(
+            "/api/v1/programs/{id}/activities/{}/{what}",
+            a.str("activity_id")
+        )
+    };
+    let h = app
+        .post(&path(&held, "held"), &app.coordinator,
+              json!({"starts_on": "2020-02-07", "ends_on": "2020-02-07", "participants_total": 12, "institutions": []}))
+        .await;
+    assert_eq!(h.status, 200, "{h:?}");
+    let c = app
+        .post(
+            &path(&cancelled, "cancel"),
+            &app.coordinator,
+            json!({"reason": "pandemia"}),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{c:?}");
+    let r = app
+        .post(
+            &path(&moved, "reschedule"),
+            &app.coordinator,
+            json!({"planned": {"from": "2020-10-01", "to": "2020-10-02"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+
+    let s = app
+        .get(
+            &format!("/api/v1/schedule?year=2020&min_position={}", r.position()),
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(s.status, 200, "{s:?}");
+    let feb = month(&s.body, "2020-02");
+    assert_eq!(
+        (feb.len(), &feb[0]["status"], &feb[0]["when"]),
+        (1, &json!("held"), &json!({"day": "2020-02-07"}))
+    );
+    assert_eq!(feb[0]["source"], "program");
+    let sep = month(&s.body, "2020-09");
+    assert_eq!(
+        (&sep[0]["status"], &sep[0]["when"]),
+        (
+            &json!("cancelled"),
+            &json!({"month": "2020-09", "part": "late"})
+        )
+    );
+    assert!(
+        month(&s.body, "2020-06").is_empty(),
+        "a rescheduled activity leaves its old month"
+    );
+    assert_eq!(
+        month(&s.body, "2020-10")[0]["when"],
+        json!({"from": "2020-10-01", "to": "2020-10-02"})
+    );
+}
