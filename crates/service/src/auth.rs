@@ -11,8 +11,11 @@ use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use infra::tokens::{self, Principal, Role};
 
+use domain::values::OrganizerId;
+
 use crate::problem::ApiError;
 use crate::state::AppState;
+use crate::validate::Fields;
 
 /// The authenticated caller of a protected route.
 pub struct Auth(pub Principal);
@@ -57,6 +60,26 @@ impl Auth {
             Role::Evaluator => Err(ApiError::Forbidden(
                 "An evaluator token can read but not change anything.".into(),
             )),
+        }
+    }
+
+    /// The organizer that will own a new aggregate: a coordinator's own (naming another is
+    /// 403), or the one an admin names (required: 422 on `organizer` otherwise). Evaluators 403.
+    pub fn organizer_for_new(
+        &self,
+        asked: Option<&str>,
+        f: &mut Fields,
+    ) -> Result<Option<OrganizerId>, ApiError> {
+        match (self.command_scope()?, asked) {
+            (Some(own), Some(asked)) if own != asked => Err(ApiError::Forbidden(
+                "A coordinator can only act for its own organizer.".into(),
+            )),
+            (Some(own), _) => Ok(f.check("organizer", OrganizerId::parse(&own))),
+            (None, Some(asked)) => Ok(f.check("organizer", OrganizerId::parse(asked))),
+            (None, None) => {
+                f.fail("organizer", "is required for an admin token");
+                Ok(None)
+            }
         }
     }
 

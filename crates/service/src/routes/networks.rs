@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
 use domain::network::{Declaration, NetworkCommand, OfficerRole};
-use domain::values::{InstitutionType, NonEmptyText, OrganizerId, PlannedDate};
+use domain::values::{InstitutionType, NonEmptyText, PlannedDate};
 use infra::officers::{self, OfficerName};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -113,21 +113,8 @@ async fn establish(
     meta: RequestMeta,
     ApiJson(body): ApiJson<EstablishRequest>,
 ) -> Result<(StatusCode, Json<NetworkCreated>), ApiError> {
-    let scope = auth.command_scope()?;
     let mut f = Fields::default();
-    let organizer = match (&scope, &body.organizer) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Err(ApiError::Forbidden(
-                "A coordinator can only establish networks of its own organizer.".into(),
-            ))
-        }
-        (Some(own), _) => f.check("organizer", OrganizerId::parse(own)),
-        (None, Some(asked)) => f.check("organizer", OrganizerId::parse(asked)),
-        (None, None) => {
-            f.fail("organizer", "is required for an admin token");
-            None
-        }
-    };
+    let organizer = auth.organizer_for_new(body.organizer.as_deref(), &mut f)?;
     let name = text(&mut f, "name", &body.name);
     let region = text(&mut f, "region", &body.region);
     if body.member_types.is_empty() {

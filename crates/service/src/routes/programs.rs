@@ -14,7 +14,7 @@ use domain::cooperation_program::{
     ActivityKind, ApplicationCard, Channel, CooperationProgramCommand, FeedbackChannel, Indicator,
     Measure, Period, PlannedActivity, ProgramKind, Verdict,
 };
-use domain::values::{NonEmptyText, OrganizerId, PlannedDate, PreferenceCode, ValueError};
+use domain::values::{NonEmptyText, PlannedDate, PreferenceCode, ValueError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -160,21 +160,8 @@ async fn create(
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateRequest>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let scope = auth.command_scope()?;
     let mut f = Fields::default();
-    let organizer = match (&scope, &body.organizer) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Err(ApiError::Forbidden(
-                "A coordinator can only create programmes of its own organizer.".into(),
-            ))
-        }
-        (Some(own), _) => f.check("organizer", OrganizerId::parse(own)),
-        (None, Some(asked)) => f.check("organizer", OrganizerId::parse(asked)),
-        (None, None) => {
-            f.fail("organizer", "is required for an admin token");
-            None
-        }
-    };
+    let organizer = auth.organizer_for_new(body.organizer.as_deref(), &mut f)?;
     let title = f.check("title", NonEmptyText::parse(&body.title));
     let kind = f.check("kind", ProgramKind::parse(&body.kind));
     let start = date_field(&mut f, "period.start", &body.period.start);

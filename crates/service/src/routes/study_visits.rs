@@ -8,9 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::study_visit::{
     CloseTrigger, Funding, Preference, PreferenceKind, StudyVisitCommand, TermDates, TermSchedule,
 };
-use domain::values::{
-    InstitutionType, Nip, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode,
-};
+use domain::values::{InstitutionType, Nip, NonEmptyText, PlannedDate, PreferenceCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -110,21 +108,8 @@ async fn announce(
     meta: RequestMeta,
     ApiJson(body): ApiJson<AnnounceRequest>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let scope = auth.command_scope()?;
     let mut f = Fields::default();
-    let organizer = match (&scope, &body.organizer) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Err(ApiError::Forbidden(
-                "A coordinator can only announce visits of its own organizer.".into(),
-            ))
-        }
-        (Some(own), _) => f.check("organizer", OrganizerId::parse(own)),
-        (None, Some(asked)) => f.check("organizer", OrganizerId::parse(asked)),
-        (None, None) => {
-            f.fail("organizer", "is required for an admin token");
-            None
-        }
-    };
+    let organizer = auth.organizer_for_new(body.organizer.as_deref(), &mut f)?;
     let title = f.check("title", NonEmptyText::parse(&body.title));
     let destination = f.check("destination", NonEmptyText::parse(&body.destination));
     let mut types = Vec::new();
