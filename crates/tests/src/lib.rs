@@ -51,7 +51,9 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             clock: Arc::new(SystemClock),
-            read_wait: Duration::from_secs(5),
+            // Longer than the service's 5 s: a test must not fail because another database on
+            // the server briefly held back the commit-order horizon of the feed.
+            read_wait: Duration::from_secs(15),
             database_url: None,
         }
     }
@@ -271,14 +273,25 @@ impl TestApp {
         a
     }
 
-    /// Every event in the store, in commit order, through the audit API.
+    /// Every event committed so far, in commit order, through the audit API. `min_position`
+    /// names the event of the newest transaction: once it is in the history, every event
+    /// committed before this call is (positions alone would not do: they follow INSERT order).
     pub async fn all_events(&self) -> Vec<Value> {
+        let newest: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .expect("newest event");
         let mut out = Vec::new();
         let mut after = 0;
         loop {
             let a = self
                 .get(
-                    &format!("/api/v1/audit/events?after={after}&limit=1000"),
+                    &format!(
+                        "/api/v1/audit/events?after={after}&limit=1000&min_position={}",
+                        newest.unwrap_or(0)
+                    ),
                     &self.admin,
                 )
                 .await;
