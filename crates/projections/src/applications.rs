@@ -8,7 +8,7 @@ use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::events::{aggregate_uuid, organizer, study_visit_event};
+use crate::events::{aggregate_uuid, api_str, organizer, study_visit_event};
 use crate::runner::{Projection, ProjectionError};
 
 /// Applications and the decisions about them.
@@ -95,9 +95,7 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
             StudyVisitEvent::ApplicationWithdrawn {
                 application_id, by, ..
             } => {
-                let by = serde_json::to_value(by)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned));
+                let by = api_str(&by);
                 set_status(db, application_id, "withdrawn", event.position).await?;
                 sqlx::query(
                     "UPDATE rm_applications SET withdrawn_by = $2 WHERE application_id = $1",

@@ -32,6 +32,14 @@ pub fn aggregate_uuid(event: &StoredEvent) -> Result<Uuid, ProjectionError> {
     })
 }
 
+/// The name an enum value is stored and shown under (its serde string), for text columns.
+pub fn api_str<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// The organizer stamped on the event by the command pipeline.
 pub fn organizer(event: &StoredEvent) -> String {
     event

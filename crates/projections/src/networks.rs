@@ -10,7 +10,7 @@ use domain::network::NetworkEvent;
 use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 
-use crate::events::{aggregate_uuid, organizer};
+use crate::events::{aggregate_uuid, api_str, organizer};
 use crate::runner::{Projection, ProjectionError};
 
 /// The aggregate type under which network events are stored.
@@ -37,13 +37,6 @@ pub fn network_event(event: &StoredEvent) -> Result<Option<NetworkEvent>, Projec
 
 /// Networks, their members, officers, regulations and meetings.
 pub struct Networks;
-
-fn api_str<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 #[async_trait]
 impl Projection for Networks {

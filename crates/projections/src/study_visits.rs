@@ -6,7 +6,7 @@ use domain::study_visit::{StudyVisitEvent, TermSchedule};
 use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 
-use crate::events::{aggregate_uuid, organizer, study_visit_event};
+use crate::events::{aggregate_uuid, api_str, organizer, study_visit_event};
 use crate::runner::{Projection, ProjectionError};
 
 /// Visits, terms and preference lists.
@@ -96,12 +96,7 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
             } => {
                 let types: Vec<String> = eligible_institution_types
                     .iter()
-                    .map(|t| {
-                        serde_json::to_value(t)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    })
+                    .map(|t| t.as_str().to_owned())
                     .collect();
                 sqlx::query(
                     "INSERT INTO rm_study_visits (visit_id, organizer, title, destination, description,
@@ -222,7 +217,7 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
                 )
                 .bind(term_id)
                 .bind(closed_at)
-                .bind(serde_json::to_value(trigger).ok().and_then(|v| v.as_str().map(str::to_owned)))
+                .bind(api_str(&trigger))
                 .execute(&mut *db)
                 .await?;
             }

@@ -95,6 +95,12 @@ impl ApiError {
         Self::invalid(vec![FieldError::new(field, message)])
     }
 
+    /// A value that validation accepted is missing afterwards: a defect of ours, never the
+    /// client's (handlers return it where every field was checked with `Fields` first).
+    pub fn validated_field_missing() -> Self {
+        ApiError::Internal("a validated field is missing".into())
+    }
+
     /// 400 for one unparsable parameter.
     pub fn bad_param(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();

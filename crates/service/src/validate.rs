@@ -38,6 +38,22 @@ impl Fields {
     }
 }
 
+impl Fields {
+    /// A required `YYYY-MM-DD` date.
+    pub fn date(&mut self, field: &str, v: &str) -> Option<chrono::NaiveDate> {
+        self.check(field, date(v))
+    }
+
+    /// Optional free text, trimmed (empty = absent), at most `max` characters.
+    pub fn optional_text(&mut self, field: &str, v: &Option<String>, max: usize) -> Option<String> {
+        let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        if v.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        Some(v.to_owned())
+    }
+}
+
 /// Parses `YYYY-MM-DD`.
 pub fn date(s: &str) -> Result<chrono::NaiveDate, ValueError> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")

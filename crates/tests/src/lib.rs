@@ -73,6 +73,20 @@ pub async fn spawn_at(clock: Arc<FixedClock>) -> TestApp {
     .await
 }
 
+/// Parses an RFC 3339 instant (test input: a bad literal is a test bug).
+pub fn instant(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .expect("RFC 3339 instant")
+        .with_timezone(&chrono::Utc)
+}
+
+/// A service whose clock stands at 15 June 2022, the day seed 000 announced the visit,
+/// before both of its recruitment deadlines.
+pub async fn spawn_at_seed_000() -> (TestApp, Arc<FixedClock>) {
+    let clock = Arc::new(FixedClock::new(instant("2022-06-15T08:00:00Z")));
+    (spawn_at(clock.clone()).await, clock)
+}
+
 /// Starts a service with `options`.
 pub async fn spawn_with(options: Options) -> TestApp {
     let database_url = options.database_url.unwrap_or_else(fresh_database_url);

@@ -2,26 +2,13 @@
 //! command writes nothing.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
-use domain::services::FixedClock;
 use serde_json::{json, Value};
-use tests::{application_body, nip, spawn, spawn_at, spawn_with, Answer, Options, TestApp};
+use tests::{application_body, instant, nip, spawn, spawn_with, Answer, Options, TestApp};
 
 const T1_DEADLINE: &str = "2022-06-23T11:00:00+02:00";
 const T2_DEADLINE: &str = "2022-06-24T11:00:00+02:00";
-
-fn instant(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-/// A service whose clock stands at 15 June 2022, before the seed's deadlines.
-async fn start() -> (TestApp, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::new(instant("2022-06-15T08:00:00Z")));
-    (spawn_at(clock.clone()).await, clock)
-}
 
 async fn term(app: &TestApp, visit: &str, starts: &str, ends: &str, deadline: &str) -> String {
     let a = app
@@ -139,7 +126,7 @@ fn bad_nip(seed: u32) -> String {
 
 #[tokio::test]
 async fn unparsable_json_is_400() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let before = event_count(&app).await;
     let a = raw(
@@ -174,7 +161,7 @@ async fn unparsable_json_is_400() {
 
 #[tokio::test]
 async fn invalid_nip_check_digit_is_422_on_institution_nip() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let before = event_count(&app).await;
     let a = app
@@ -213,7 +200,7 @@ async fn invalid_nip_check_digit_is_422_on_institution_nip() {
 
 #[tokio::test]
 async fn ineligible_institution_type_is_422_while_kinds_of_pes_are_eligible() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let before = event_count(&app).await;
     let a = app
@@ -251,7 +238,7 @@ async fn ineligible_institution_type_is_422_while_kinds_of_pes_are_eligible() {
 
 #[tokio::test]
 async fn missing_consent_is_422() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let before = event_count(&app).await;
     let without = body_with("ewa@ops.pl", &nip(23), "JOPS", |b| {
@@ -275,7 +262,7 @@ async fn missing_consent_is_422() {
 
 #[tokio::test]
 async fn bad_email_is_422() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let before = event_count(&app).await;
     for email in ["bez-malpy.pl", "", "dwie@@malpy.pl"] {
@@ -295,7 +282,7 @@ async fn bad_email_is_422() {
 
 #[tokio::test]
 async fn several_invalid_fields_are_reported_at_once() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let before = event_count(&app).await;
     let body = body_with("zly-adres", &bad_nip(25), "JST", |b| {
@@ -323,7 +310,7 @@ async fn several_invalid_fields_are_reported_at_once() {
 
 #[tokio::test]
 async fn application_to_a_term_not_open_is_409() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t = term(&app, &visit, "2022-06-27", "2022-06-28", T1_DEADLINE).await;
     let before = event_count(&app).await;
@@ -352,7 +339,7 @@ async fn application_to_a_term_not_open_is_409() {
 
 #[tokio::test]
 async fn deadline_is_kept_to_the_minute() {
-    let (app, clock) = start().await;
+    let (app, clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     // 10:59 Warsaw on the deadline day: still on time.
     clock.set(instant("2022-06-23T10:59:00+02:00"));
@@ -392,7 +379,7 @@ async fn deadline_is_kept_to_the_minute() {
 
 #[tokio::test]
 async fn duplicate_live_application_by_the_same_email_is_409_across_terms() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t1) = open_visit(&app).await;
     let t2 = term(&app, &visit, "2022-06-29", "2022-06-30", T2_DEADLINE).await;
     app.open(&visit, &t2).await;
@@ -483,7 +470,7 @@ async fn duplicate_live_application_by_the_same_email_is_409_across_terms() {
 
 #[tokio::test]
 async fn reopening_an_open_or_closed_term_is_409() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let open = format!("/api/v1/study-visits/{visit}/terms/{t}/open");
     let close = format!("/api/v1/study-visits/{visit}/terms/{t}/close");
@@ -520,7 +507,7 @@ async fn reopening_an_open_or_closed_term_is_409() {
 
 #[tokio::test]
 async fn release_and_attendance_refusals() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let a = app
         .call(
@@ -565,7 +552,7 @@ async fn release_and_attendance_refusals() {
 
 #[tokio::test]
 async fn unknown_resources_and_malformed_ids_are_404() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let applied = app
         .call(
@@ -730,7 +717,7 @@ async fn missing_or_bad_token_is_401() {
 
 #[tokio::test]
 async fn evaluator_issuing_a_command_is_403() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let (visit, t) = open_visit(&app).await;
     let a = app
         .call(

@@ -9,14 +9,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use domain::services::FixedClock;
 use serde_json::{json, Value};
-use tests::{nip, spawn, spawn_at, Answer, TestApp};
-
-fn instant(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
+use tests::{instant, nip, spawn, spawn_at, Answer, TestApp};
 
 fn inst(kind: &str, name: &str, seed: u32) -> Value {
     json!({"name": name, "type": kind, "nip": nip(seed)})

@@ -6,26 +6,14 @@
 //! of DOMAIN.md ("StudyVisit").
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use domain::services::FixedClock;
+use chrono::{FixedOffset, SecondsFormat, Utc};
 use serde_json::{json, Value};
-use tests::{application_body, eventually, nip, spawn_at, Answer, TestApp};
+use tests::{application_body, eventually, instant, nip, Answer, TestApp};
 
 const T1_DEADLINE: &str = "2022-06-23T11:00:00+02:00";
 const T2_DEADLINE: &str = "2022-06-24T11:00:00+02:00";
-
-fn instant(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-/// A service whose clock stands at 15 June 2022, before both deadlines.
-async fn start() -> (TestApp, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::new(instant("2022-06-15T08:00:00Z")));
-    (spawn_at(clock.clone()).await, clock)
-}
 
 async fn schedule(
     app: &TestApp,
@@ -243,7 +231,7 @@ async fn term1_closed_with_x_holding_two(app: &TestApp, visit: &str) -> String {
 
 #[tokio::test]
 async fn preferences_outrank_earlier_submitters_and_submission_order_breaks_ties() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     // 32 and 34 declared a CUS; 30 and 34 took part in the 2019-2021 project.
     put_list(&app, &visit, "cus_declared", &[32, 34]).await;
@@ -312,7 +300,7 @@ async fn preferences_outrank_earlier_submitters_and_submission_order_breaks_ties
 
 #[tokio::test]
 async fn not_oversubscribed_term_allocates_everyone_without_applying_the_cap() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t = term1(&app, &visit, 3).await;
     // Three people of one institution, cap 2, three seats: rule 1, no cap.
@@ -353,7 +341,7 @@ async fn not_oversubscribed_term_allocates_everyone_without_applying_the_cap() {
 #[tokio::test]
 async fn institution_cap_across_terms_passes_over_after_the_waitlist() {
     // The seed's two terms, both closed by the deadline watcher as the clock moves.
-    let (app, clock) = start().await;
+    let (app, clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t1 = term1(&app, &visit, 3).await;
     let t2 = term2(&app, &visit, 3).await;
@@ -471,7 +459,7 @@ async fn institution_cap_across_terms_passes_over_after_the_waitlist() {
 
 #[tokio::test]
 async fn cap_fill_gives_seats_left_after_the_walk_to_capped_candidates() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     term1_closed_with_x_holding_two(&app, &visit).await;
     // Term 2: 4 seats, 5 candidates, three of X (at the cap). The walk gives z1 and w1 a
@@ -512,7 +500,7 @@ async fn cap_fill_gives_seats_left_after_the_walk_to_capped_candidates() {
 
 #[tokio::test]
 async fn withdrawals_before_close_leave_the_provisional_roster() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t = term1(&app, &visit, 3).await;
     let a1 = submit(&app, &visit, &t, "a1@gops-a.pl", 11).await;
@@ -570,7 +558,7 @@ async fn withdrawals_before_close_leave_the_provisional_roster() {
 
 #[tokio::test]
 async fn withdrawal_after_close_promotes_the_first_of_the_waitlist_and_attendance_needs_a_seat() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t = term1(&app, &visit, 3).await;
     let a1 = submit(&app, &visit, &t, "a1@gops-a.pl", 11).await;
@@ -653,7 +641,7 @@ async fn withdrawal_after_close_promotes_the_first_of_the_waitlist_and_attendanc
 
 #[tokio::test]
 async fn release_promotes_the_first_waiting_below_the_cap_else_the_first_in_line() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     term1_closed_with_x_holding_two(&app, &visit).await;
     // Term 2: 3 seats, 5 candidates; the walk fills the seats before reaching x3, so x3
@@ -717,7 +705,7 @@ async fn release_promotes_the_first_waiting_below_the_cap_else_the_first_in_line
 
 #[tokio::test]
 async fn deadline_watcher_closes_a_term_exactly_once_and_late_applications_are_refused() {
-    let (app, clock) = start().await;
+    let (app, clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t1 = term1(&app, &visit, 3).await;
     let t2 = term2(&app, &visit, 3).await;
@@ -821,7 +809,7 @@ async fn deadline_watcher_closes_a_term_exactly_once_and_late_applications_are_r
 
 #[tokio::test]
 async fn planned_term_opens_only_after_its_dates_are_fixed() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let a = app
         .post(
@@ -887,7 +875,7 @@ async fn planned_term_opens_only_after_its_dates_are_fixed() {
 
 #[tokio::test]
 async fn applicant_follows_their_own_application_with_the_key() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t = term1(&app, &visit, 1).await;
     let a1 = submit(&app, &visit, &t, "a1@gops-a.pl", 11).await;
@@ -930,7 +918,7 @@ async fn applicant_follows_their_own_application_with_the_key() {
 
 #[tokio::test]
 async fn roster_at_an_instant_equals_the_live_roster_then() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t = term1(&app, &visit, 3).await;
     let a1 = submit(&app, &visit, &t, "a1@gops-a.pl", 11).await;
@@ -1014,7 +1002,7 @@ async fn roster_at_an_instant_equals_the_live_roster_then() {
 
 #[tokio::test]
 async fn roster_csv_is_utf8_with_a_header_and_one_line_per_entry() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t = term1(&app, &visit, 2).await;
     let mut ids = Vec::new();
@@ -1094,7 +1082,7 @@ async fn roster_csv_is_utf8_with_a_header_and_one_line_per_entry() {
 
 #[tokio::test]
 async fn verify_rederives_every_decision() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     put_list(&app, &visit, "cus_declared", &[102]).await;
     term1_closed_with_x_holding_two(&app, &visit).await;
@@ -1154,7 +1142,7 @@ async fn verify_rederives_every_decision() {
 
 #[tokio::test]
 async fn events_carry_metadata_and_no_personal_data() {
-    let (app, clock) = start().await;
+    let (app, clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     put_list(&app, &visit, "cus_declared", &[11]).await;
     let t = term1(&app, &visit, 1).await;
@@ -1258,7 +1246,7 @@ async fn events_carry_metadata_and_no_personal_data() {
 
 #[tokio::test]
 async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     let t = term1(&app, &visit, 3).await;
     let path = format!("/api/v1/study-visits/{visit}/terms/{t}/applications");
@@ -1297,7 +1285,7 @@ async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
 
 #[tokio::test]
 async fn promotion_looks_at_the_passed_over_after_the_waitlist() {
-    let (app, _clock) = start().await;
+    let (app, _clock) = tests::spawn_at_seed_000().await;
     let visit = app.announce_visit(Some(2)).await;
     // Term 1: X (100) gets two seats, Z (102) one.
     let t1 = term1(&app, &visit, 3).await;

@@ -80,14 +80,6 @@ pub struct ApplicationCreated {
     pub applicant_key: String,
 }
 
-fn optional_text(f: &mut Fields, field: &str, v: &Option<String>, max: usize) -> Option<String> {
-    let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max {
-        f.fail(field, format!("must be at most {max} characters"));
-    }
-    Some(v.to_owned())
-}
-
 /// Parses and checks an institution reference.
 pub fn institution(f: &mut Fields, prefix: &str, r: &InstitutionRequest) -> Option<Institution> {
     let name = f.check(&format!("{prefix}.name"), NonEmptyText::parse(&r.name));
@@ -128,8 +120,8 @@ async fn submit(
         NonEmptyText::parse_max(&body.person.last_name, 100),
     );
     let email = f.check("person.email", Email::parse(&body.person.email));
-    let phone = optional_text(&mut f, "person.phone", &body.person.phone, 40);
-    let job_title = optional_text(&mut f, "person.job_title", &body.person.job_title, 200);
+    let phone = f.optional_text("person.phone", &body.person.phone, 40);
+    let job_title = f.optional_text("person.job_title", &body.person.job_title, 200);
     let institution = institution(&mut f, "institution", &body.institution);
     if !body.consent {
         f.fail(
@@ -141,7 +133,7 @@ async fn submit(
     let (Some(first_name), Some(last_name), Some(email), Some(institution)) =
         (first_name, last_name, email, institution)
     else {
-        return Err(ApiError::Internal("validated fields missing".into()));
+        return Err(ApiError::validated_field_missing());
     };
     let application_id = Uuid::now_v7();
     let mut secret = [0u8; 24];
@@ -339,7 +331,7 @@ async fn release_seat(
     let mut f = Fields::default();
     let reason = f.check("reason", NonEmptyText::parse(&body.reason));
     f.finish()?;
-    let reason = reason.ok_or_else(|| ApiError::Internal("validated reason missing".into()))?;
+    let reason = reason.ok_or_else(ApiError::validated_field_missing)?;
     let cmd = StudyVisitCommand::ReleaseSeat {
         application_id,
         reason,

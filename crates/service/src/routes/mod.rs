@@ -16,7 +16,9 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::{Scalar, Servable};
 
+use crate::auth::Auth;
 use crate::problem::ApiError;
+use crate::request::RequestMeta;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -82,6 +84,24 @@ pub struct PositionResponse {
 pub struct Consistency {
     /// Answer only once the read model has processed this position (waits up to 5 s).
     pub min_position: Option<i64>,
+}
+
+/// Runs a command as an authenticated coordinator or admin (an evaluator gets 403; an
+/// aggregate of another organizer answers 404) and answers the position it wrote.
+pub async fn run_command<A>(
+    bus: &infra::CommandBus<A>,
+    auth: &Auth,
+    meta: &RequestMeta,
+    id: uuid::Uuid,
+    name: &str,
+    cmd: A::Command,
+) -> Result<i64, ApiError>
+where
+    A: cqrs_es::Aggregate<Error = domain::DomainError> + 'static,
+    A::Command: Clone + Send,
+{
+    let ctx = meta.context(auth.actor(), auth.command_scope()?, name);
+    Ok(bus.execute(&id.to_string(), cmd, &ctx).await?.position)
 }
 
 /// Waits for `projections` to reach `min_position` (API.md), else 503 with Retry-After.

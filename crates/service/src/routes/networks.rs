@@ -27,7 +27,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::problem::ApiError;
 use crate::request::RequestMeta;
 use crate::state::AppState;
-use crate::validate::{self, Fields};
+use crate::validate::Fields;
 
 /// The projections the network reads are served from.
 pub const NETWORK_PROJECTIONS: &[&str] = &["networks"];
@@ -51,13 +51,8 @@ pub async fn command(
     network_id: Uuid,
     cmd: NetworkCommand,
 ) -> Result<i64, ApiError> {
-    let scope = auth.command_scope()?;
-    let ctx = meta.context(auth.actor(), scope, cmd.name());
-    Ok(state
-        .networks
-        .execute(&network_id.to_string(), cmd, &ctx)
-        .await?
-        .position)
+    let name = cmd.name();
+    super::run_command(&state.networks, auth, meta, network_id, name, cmd).await
 }
 
 fn text(f: &mut Fields, field: &str, v: &str) -> Option<NonEmptyText> {
@@ -69,14 +64,6 @@ fn optional_text(f: &mut Fields, field: &str, v: Option<&str>) -> Option<Option<
         None => Some(None),
         Some(s) => f.check(field, NonEmptyText::parse(s)).map(Some),
     }
-}
-
-fn date(f: &mut Fields, field: &str, v: &str) -> Option<NaiveDate> {
-    f.check(field, validate::date(v))
-}
-
-fn missing() -> ApiError {
-    ApiError::Internal("validated fields missing".into())
 }
 
 /// Body of `POST /api/v1/networks`.
@@ -126,12 +113,12 @@ async fn establish(
             types.push(t);
         }
     }
-    let established_on = date(&mut f, "established_on", &body.established_on);
+    let established_on = f.date("established_on", &body.established_on);
     f.finish()?;
     let (Some(organizer), Some(name), Some(region), Some(established_on)) =
         (organizer, name, region, established_on)
     else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let network_id = Uuid::now_v7();
     let cmd = NetworkCommand::Establish {
@@ -184,13 +171,13 @@ async fn adopt_regulations(
     let mut f = Fields::default();
     let version = f.check("version", NonEmptyText::parse_max(&body.version, 50));
     let title = text(&mut f, "title", &body.title);
-    let adopted_on = date(&mut f, "adopted_on", &body.adopted_on);
+    let adopted_on = f.date("adopted_on", &body.adopted_on);
     let document_ref = text(&mut f, "document_ref", &body.document_ref);
     f.finish()?;
     let (Some(version), Some(title), Some(adopted_on), Some(document_ref)) =
         (version, title, adopted_on, document_ref)
     else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let cmd = NetworkCommand::AdoptRegulations {
         version,
@@ -240,7 +227,7 @@ async fn join(
 ) -> Result<(StatusCode, Json<MemberCreated>), ApiError> {
     let mut f = Fields::default();
     let institution = institution(&mut f, "institution", &body.institution);
-    let signed_on = date(&mut f, "declaration.signed_on", &body.declaration.signed_on);
+    let signed_on = f.date("declaration.signed_on", &body.declaration.signed_on);
     let document_ref = optional_text(
         &mut f,
         "declaration.document_ref",
@@ -250,7 +237,7 @@ async fn join(
     let (Some(institution), Some(signed_on), Some(document_ref)) =
         (institution, signed_on, document_ref)
     else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let member_id = Uuid::now_v7();
     let cmd = NetworkCommand::JoinMember {
@@ -293,11 +280,11 @@ async fn leave(
     ApiJson(body): ApiJson<LeaveRequest>,
 ) -> Result<Json<PositionResponse>, ApiError> {
     let mut f = Fields::default();
-    let left_on = date(&mut f, "left_on", &body.left_on);
+    let left_on = f.date("left_on", &body.left_on);
     let reason = text(&mut f, "reason", &body.reason);
     f.finish()?;
     let (Some(left_on), Some(reason)) = (left_on, reason) else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let cmd = NetworkCommand::LeaveMember {
         member_id,
@@ -362,10 +349,10 @@ async fn elect(
         "person.last_name",
         NonEmptyText::parse_max(&body.person.last_name, 100),
     );
-    let starts = date(&mut f, "term_starts_on", &body.term_starts_on);
+    let starts = f.date("term_starts_on", &body.term_starts_on);
     let ends = match body.term_ends_on.as_deref() {
         None => Some(None),
-        Some(s) => date(&mut f, "term_ends_on", s).map(Some),
+        Some(s) => f.date("term_ends_on", s).map(Some),
     };
     if let (Some(s), Some(Some(e))) = (starts, ends) {
         if e < s {
@@ -376,7 +363,7 @@ async fn elect(
     let (Some(role), Some(first_name), Some(last_name), Some(term_starts_on), Some(term_ends_on)) =
         (role, first_name, last_name, starts, ends)
     else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let officer_id = Uuid::now_v7();
     let name = OfficerName {
@@ -462,7 +449,7 @@ async fn record_meeting(
         .collect();
     f.finish()?;
     let (Some(title), Some(when), Some(location)) = (title, when, location) else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let meeting_id = Uuid::now_v7();
     let cmd = NetworkCommand::RecordMeeting {
@@ -470,7 +457,8 @@ async fn record_meeting(
         title,
         when,
         location,
-        participants_total: u32::try_from(body.participants_total).map_err(|_| missing())?,
+        participants_total: u32::try_from(body.participants_total)
+            .map_err(|_| ApiError::validated_field_missing())?,
         topics,
     };
     let position = command(&state, &auth, &meta, id, cmd).await?;

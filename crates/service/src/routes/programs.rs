@@ -28,7 +28,7 @@ use crate::extract::{parse_json, ApiJson, ApiPath, ApiQuery};
 use crate::problem::{ApiError, FieldError};
 use crate::request::RequestMeta;
 use crate::state::AppState;
-use crate::validate::{self, Fields};
+use crate::validate::Fields;
 
 /// The projections the programme reads wait for.
 pub const PROGRAM_PROJECTIONS: &[&str] = &["programs"];
@@ -59,35 +59,14 @@ pub async fn command(
     program_id: Uuid,
     cmd: CooperationProgramCommand,
 ) -> Result<i64, ApiError> {
-    let scope = auth.command_scope()?;
-    let ctx = meta.context(auth.actor(), scope, cmd.name());
-    Ok(state
-        .programs
-        .execute(&program_id.to_string(), cmd, &ctx)
-        .await?
-        .position)
-}
-
-fn missing() -> ApiError {
-    ApiError::Internal("validated fields missing".into())
-}
-
-fn opt_text(f: &mut Fields, field: &str, v: &Option<String>, max: usize) -> Option<String> {
-    let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max {
-        f.fail(field, format!("must be at most {max} characters"));
-    }
-    Some(v.to_owned())
-}
-
-fn date_field(f: &mut Fields, field: &str, v: &str) -> Option<NaiveDate> {
-    f.check(field, validate::date(v))
+    let name = cmd.name();
+    super::run_command(&state.programs, auth, meta, program_id, name, cmd).await
 }
 
 fn opt_date(f: &mut Fields, field: &str, v: &Option<String>) -> Option<NaiveDate> {
     v.as_deref()
         .filter(|s| !s.trim().is_empty())
-        .and_then(|s| date_field(f, field, s))
+        .and_then(|s| f.date(field, s))
 }
 
 /// A PlannedDate in its JSON form, or as Polish text (`"Koniec września 2020"`).
@@ -164,8 +143,8 @@ async fn create(
     let organizer = auth.organizer_for_new(body.organizer.as_deref(), &mut f)?;
     let title = f.check("title", NonEmptyText::parse(&body.title));
     let kind = f.check("kind", ProgramKind::parse(&body.kind));
-    let start = date_field(&mut f, "period.start", &body.period.start);
-    let end = date_field(&mut f, "period.end", &body.period.end);
+    let start = f.date("period.start", &body.period.start);
+    let end = f.date("period.end", &body.period.end);
     if let (Some(s), Some(e)) = (start, end) {
         if e < s {
             f.fail("period.end", "must not be before period.start");
@@ -228,7 +207,7 @@ async fn create(
     let (Some(organizer), Some(title), Some(kind), Some(start), Some(end)) =
         (organizer, title, kind, start, end)
     else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let program_id = Uuid::now_v7();
     let cmd = CooperationProgramCommand::CreateProgram {
@@ -317,7 +296,7 @@ async fn join_partner(
     }
     f.finish()?;
     let (Some(inst), Some(channel)) = (inst, channel) else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let partner_id = Uuid::now_v7();
     let cmd = CooperationProgramCommand::JoinPartner {
@@ -383,11 +362,11 @@ async fn plan_activity(
     let kind = f.check("kind", ActivityKind::parse(&body.kind));
     let title = f.check("title", NonEmptyText::parse(&body.title));
     let planned = planned_field(&mut f, "planned", &body.planned);
-    let location = opt_text(&mut f, "location", &body.location, 500);
-    let co_organizer = opt_text(&mut f, "co_organizer", &body.co_organizer, 500);
+    let location = f.optional_text("location", &body.location, 500);
+    let co_organizer = f.optional_text("co_organizer", &body.co_organizer, 500);
     f.finish()?;
     let (Some(kind), Some(title), Some(planned)) = (kind, title, planned) else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let activity_id = Uuid::now_v7();
     let cmd = CooperationProgramCommand::PlanActivity(PlannedActivity {
@@ -432,8 +411,8 @@ async fn activity_held(
     ApiJson(body): ApiJson<HeldRequest>,
 ) -> Result<Json<PositionResponse>, ApiError> {
     let mut f = Fields::default();
-    let starts_on = date_field(&mut f, "starts_on", &body.starts_on);
-    let ends_on = date_field(&mut f, "ends_on", &body.ends_on);
+    let starts_on = f.date("starts_on", &body.starts_on);
+    let ends_on = f.date("ends_on", &body.ends_on);
     if let (Some(s), Some(e)) = (starts_on, ends_on) {
         if e < s {
             f.fail("ends_on", "must not be before starts_on");
@@ -452,12 +431,14 @@ async fn activity_held(
         .enumerate()
         .filter_map(|(i, r)| institution(&mut f, &format!("institutions[{i}]"), r))
         .collect();
-    let notes = opt_text(&mut f, "notes", &body.notes, 5000).unwrap_or_default();
+    let notes = f
+        .optional_text("notes", &body.notes, 5000)
+        .unwrap_or_default();
     f.finish()?;
     let (Some(starts_on), Some(ends_on), Some(participants_total)) =
         (starts_on, ends_on, participants)
     else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let cmd = CooperationProgramCommand::RecordActivityHeld {
         activity_id,
@@ -491,7 +472,7 @@ async fn cancel_activity(
     let mut f = Fields::default();
     let reason = f.check("reason", NonEmptyText::parse(&body.reason));
     f.finish()?;
-    let reason = reason.ok_or_else(missing)?;
+    let reason = reason.ok_or_else(ApiError::validated_field_missing)?;
     let cmd = CooperationProgramCommand::CancelActivity {
         activity_id,
         reason,
@@ -522,7 +503,7 @@ async fn reschedule_activity(
     let mut f = Fields::default();
     let planned = planned_field(&mut f, "planned", &body.planned);
     f.finish()?;
-    let planned = planned.ok_or_else(missing)?;
+    let planned = planned.ok_or_else(ApiError::validated_field_missing)?;
     let cmd = CooperationProgramCommand::RescheduleActivity {
         activity_id,
         planned,
@@ -569,7 +550,7 @@ async fn record_feedback(
 ) -> Result<(StatusCode, Json<FeedbackCreated>), ApiError> {
     let mut f = Fields::default();
     let channel = f.check("channel", FeedbackChannel::parse(&body.channel));
-    let received_on = date_field(&mut f, "received_on", &body.received_on);
+    let received_on = f.date("received_on", &body.received_on);
     let text = f.check("text", NonEmptyText::parse_max(&body.text, 10_000));
     let rating = match body.rating {
         None => None,
@@ -587,7 +568,7 @@ async fn record_feedback(
     let (Some(channel), Some(received_on), Some(text), Some(institution)) =
         (channel, received_on, text, inst)
     else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let feedback_id = Uuid::now_v7();
     let cmd = CooperationProgramCommand::RecordFeedback {
@@ -627,9 +608,9 @@ async fn set_testing_period(
     ApiJson(body): ApiJson<TestingPeriodRequest>,
 ) -> Result<Json<PositionResponse>, ApiError> {
     let mut f = Fields::default();
-    let ends_on = date_field(&mut f, "ends_on", &body.ends_on);
+    let ends_on = f.date("ends_on", &body.ends_on);
     f.finish()?;
-    let ends_on = ends_on.ok_or_else(missing)?;
+    let ends_on = ends_on.ok_or_else(ApiError::validated_field_missing)?;
     let position = command(
         &state,
         &auth,
@@ -669,8 +650,8 @@ async fn open_consultation(
 ) -> Result<(StatusCode, Json<ConsultationCreated>), ApiError> {
     let mut f = Fields::default();
     let subject = f.check("subject", NonEmptyText::parse(&body.subject));
-    let opens_on = date_field(&mut f, "opens_on", &body.opens_on);
-    let closes_on = date_field(&mut f, "closes_on", &body.closes_on);
+    let opens_on = f.date("opens_on", &body.opens_on);
+    let closes_on = f.date("closes_on", &body.closes_on);
     if let (Some(o), Some(c)) = (opens_on, closes_on) {
         if c < o {
             f.fail("closes_on", "must not be before opens_on");
@@ -678,7 +659,7 @@ async fn open_consultation(
     }
     f.finish()?;
     let (Some(subject), Some(opens_on), Some(closes_on)) = (subject, opens_on, closes_on) else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let consultation_id = Uuid::now_v7();
     let cmd = CooperationProgramCommand::OpenConsultation {
@@ -726,10 +707,10 @@ async fn submit_comment(
     let mut f = Fields::default();
     let inst = institution(&mut f, "institution", &body.institution);
     let text = f.check("text", NonEmptyText::parse_max(&body.text, 10_000));
-    let submitted_on = date_field(&mut f, "submitted_on", &body.submitted_on);
+    let submitted_on = f.date("submitted_on", &body.submitted_on);
     f.finish()?;
     let (Some(institution), Some(text), Some(submitted_on)) = (inst, text, submitted_on) else {
-        return Err(missing());
+        return Err(ApiError::validated_field_missing());
     };
     let comment_id = Uuid::now_v7();
     let cmd = CooperationProgramCommand::SubmitConsultationComment {
@@ -810,7 +791,7 @@ async fn evaluate(
         })
         .collect();
     f.finish()?;
-    let verdict = verdict.ok_or_else(missing)?;
+    let verdict = verdict.ok_or_else(ApiError::validated_field_missing)?;
     let cmd = CooperationProgramCommand::Evaluate {
         verdict,
         summary: body.summary.trim().to_owned(),

@@ -42,13 +42,8 @@ pub async fn command(
     visit_id: Uuid,
     cmd: StudyVisitCommand,
 ) -> Result<i64, ApiError> {
-    let scope = auth.command_scope()?;
-    let ctx = meta.context(auth.actor(), scope, cmd.name());
-    Ok(state
-        .visits
-        .execute(&visit_id.to_string(), cmd, &ctx)
-        .await?
-        .position)
+    let name = cmd.name();
+    super::run_command(&state.visits, auth, meta, visit_id, name, cmd).await
 }
 
 /// A preference of the visit.
@@ -165,7 +160,7 @@ async fn announce(
     }
     f.finish()?;
     let (Some(organizer), Some(title), Some(destination)) = (organizer, title, destination) else {
-        return Err(ApiError::Internal("validated fields missing".into()));
+        return Err(ApiError::validated_field_missing());
     };
     let visit_id = Uuid::now_v7();
     let funding = body.funding.map(|fr| Funding {
@@ -338,7 +333,7 @@ async fn schedule_term(
     };
     f.finish()?;
     let (Some(label), Some(schedule)) = (label, schedule) else {
-        return Err(ApiError::Internal("validated fields missing".into()));
+        return Err(ApiError::validated_field_missing());
     };
     let term_id = Uuid::now_v7();
     let cmd = StudyVisitCommand::ScheduleTerm {
@@ -378,7 +373,7 @@ async fn fix_term_dates(
         body.recruitment_deadline.as_deref(),
     );
     f.finish()?;
-    let dates = dates.ok_or_else(|| ApiError::Internal("validated dates missing".into()))?;
+    let dates = dates.ok_or_else(ApiError::validated_field_missing)?;
     let position = command(
         &state,
         &auth,
@@ -449,7 +444,7 @@ async fn cancel_term(
     let mut f = Fields::default();
     let reason = f.check("reason", NonEmptyText::parse(&body.reason));
     f.finish()?;
-    let reason = reason.ok_or_else(|| ApiError::Internal("validated reason missing".into()))?;
+    let reason = reason.ok_or_else(ApiError::validated_field_missing)?;
     let position = command(
         &state,
         &auth,
