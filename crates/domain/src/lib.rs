@@ -11,6 +11,7 @@ pub mod error;
 pub mod network;
 pub mod services;
 pub mod study_visit;
+pub mod upcasting;
 pub mod values;
 
 pub use error::{DomainError, ErrorKind};
