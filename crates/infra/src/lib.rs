@@ -2,6 +2,7 @@
 //! the command pipeline, the ordered event feed, and the tables that must stay out of events
 //! (tokens, personal data, idempotency records).
 
+pub mod chain;
 pub mod db;
 pub mod feed;
 pub mod idempotency;
@@ -9,6 +10,7 @@ pub mod locks;
 pub mod officers;
 pub mod personal_data;
 pub mod pipeline;
+pub mod store;
 pub mod tokens;
 
 pub use db::{connect, connect_and_migrate, migrate, DbError};

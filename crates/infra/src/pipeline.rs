@@ -7,20 +7,22 @@
 //! - every event carries the metadata evaluators need (`actor`, `organizer`,
 //!   `correlation_id`, `causation_id`, `command`);
 //! - the answer carries the global `position` of the last event written, so the client can
-//!   read its own writes with `?min_position=`.
+//!   read its own writes with `?min_position=`;
+//! - all events of a command go in one INSERT, each bound to its predecessor by the hash
+//!   chain (`crate::store`, `crate::chain`).
 //!
 //! No `Query` runs here: read models are fed from the events table by `projections`.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use cqrs_es::persist::{EventUpcaster, PersistedEventStore};
-use cqrs_es::{Aggregate, AggregateError, EventStore};
-use postgres_es::PostgresEventRepository;
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use cqrs_es::{Aggregate, DomainEvent};
 use sqlx::PgPool;
 use tracing::Instrument;
 
 use crate::locks::KeyedLocks;
+use crate::store::{self, AppendError, Head, NewEvent};
 
 /// How the pipeline learns which organizer (tenant) owns an aggregate, to keep organizers
 /// apart and to stamp `organizer` on every event. A function rather than a trait so that
@@ -45,7 +47,7 @@ pub struct CommandContext {
 }
 
 impl CommandContext {
-    fn metadata(&self, organizer: Option<String>) -> HashMap<String, String> {
+    fn metadata(&self, organizer: Option<String>) -> serde_json::Value {
         let mut m = HashMap::from([
             ("actor".to_owned(), self.actor.clone()),
             ("correlation_id".to_owned(), self.correlation_id.clone()),
@@ -58,7 +60,11 @@ impl CommandContext {
         if let Some(key) = &self.idempotency_key {
             m.insert("idempotency_key".to_owned(), key.clone());
         }
-        m
+        serde_json::Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect(),
+        )
     }
 }
 
@@ -100,7 +106,7 @@ where
     A: Aggregate,
 {
     organizer_of: OrganizerOf<A>,
-    store: PersistedEventStore<PostgresEventRepository, A>,
+    upcasters: Vec<Box<dyn EventUpcaster>>,
     pool: PgPool,
     services: A::Services,
     locks: KeyedLocks,
@@ -120,10 +126,9 @@ where
         upcasters: Vec<Box<dyn EventUpcaster>>,
         organizer_of: OrganizerOf<A>,
     ) -> Self {
-        let repo = PostgresEventRepository::new(pool.clone());
         Self {
             organizer_of,
-            store: PersistedEventStore::new_event_store(repo).with_upcasters(upcasters),
+            upcasters,
             pool,
             services,
             locks: KeyedLocks::default(),
@@ -181,93 +186,106 @@ where
         command: A::Command,
         ctx: &CommandContext,
     ) -> Result<Committed<A::Event>, AttemptError<A::Error>> {
-        let mut context = self
-            .store
-            .load_aggregate(aggregate_id)
+        let rows = store::load_stream(&self.pool, A::TYPE, aggregate_id, 0)
             .await
-            .map_err(classify)?;
-        let before = context.current_sequence;
-        if let (Some(scope), Some(owner)) = (
-            &ctx.organizer_scope,
-            (self.organizer_of)(&context.aggregate),
-        ) {
+            .map_err(|e| AttemptError::Failed(sqlx_error(e)))?;
+        let head = Head::after(&rows);
+        let mut aggregate = A::default();
+        for row in rows {
+            aggregate.apply(self.decode(aggregate_id, row)?);
+        }
+        if let (Some(scope), Some(owner)) = (&ctx.organizer_scope, (self.organizer_of)(&aggregate))
+        {
             if *scope != owner {
                 return Err(AttemptError::Failed(PipelineError::NotVisible));
             }
         }
         let sink = cqrs_es::event_sink::EventSink::default();
-        context
-            .aggregate
+        aggregate
             .handle(command, &self.services, &sink)
             .await
             .map_err(|e| AttemptError::Failed(PipelineError::Domain(e)))?;
         let events = sink.collect().await;
-        let metadata = ctx.metadata((self.organizer_of)(&context.aggregate));
         if events.is_empty() {
-            let position = self.position_of(aggregate_id, before as i64).await?;
             return Ok(Committed {
-                position,
-                sequence: before as i64,
+                position: head.position,
+                sequence: head.sequence,
                 events,
             });
         }
-        let written = self
-            .store
-            .commit(events.clone(), context, metadata)
-            .await
-            .map_err(classify)?;
-        let sequence = written.last().map_or(before, |e| e.sequence) as i64;
-        let position = self.position_of(aggregate_id, sequence).await?;
-        tracing::info!(events = events.len(), position, "command committed");
+        let metadata = ctx.metadata((self.organizer_of)(&aggregate));
+        let new_events = events
+            .iter()
+            .map(|e| {
+                Ok(NewEvent {
+                    event_type: e.event_type(),
+                    event_version: e.event_version(),
+                    payload: serde_json::to_value(e).map_err(|err| {
+                        AttemptError::Failed(PipelineError::Internal(format!(
+                            "event does not serialize: {err}"
+                        )))
+                    })?,
+                    metadata: metadata.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, AttemptError<A::Error>>>()?;
+        let written = store::append(
+            &self.pool,
+            A::TYPE,
+            aggregate_id,
+            head,
+            &new_events,
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(|e| match e {
+            AppendError::Conflict => AttemptError::Conflict,
+            AppendError::Database(e) => AttemptError::Failed(sqlx_error(e)),
+        })?;
+        tracing::info!(
+            events = events.len(),
+            position = written.position,
+            "command committed"
+        );
         Ok(Committed {
-            position,
-            sequence,
+            position: written.position,
+            sequence: written.sequence,
             events,
         })
     }
 
-    async fn position_of(
+    /// Today's event from a stored row of any version (upcasters first).
+    fn decode(
         &self,
         aggregate_id: &str,
-        sequence: i64,
-    ) -> Result<i64, AttemptError<A::Error>> {
-        if sequence == 0 {
-            return Ok(0);
+        row: store::StreamRow,
+    ) -> Result<A::Event, AttemptError<A::Error>> {
+        let mut event = SerializedEvent {
+            aggregate_id: aggregate_id.to_owned(),
+            sequence: row.sequence as usize,
+            aggregate_type: A::TYPE.to_owned(),
+            event_type: row.event_type,
+            event_version: row.event_version,
+            payload: row.payload,
+            metadata: serde_json::Value::Null,
+        };
+        for upcaster in &self.upcasters {
+            if upcaster.can_upcast(&event.event_type, &event.event_version) {
+                event = upcaster.upcast(event);
+            }
         }
-        sqlx::query_scalar::<_, i64>(
-            "SELECT position FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-        )
-        .bind(A::TYPE)
-        .bind(aggregate_id)
-        .bind(sequence)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| AttemptError::Failed(sqlx_error(e)))
+        serde_json::from_value(event.payload).map_err(|e| {
+            AttemptError::Failed(PipelineError::Internal(format!(
+                "stored event {} #{} does not deserialize: {e}",
+                event.event_type, row.sequence
+            )))
+        })
     }
 }
 
 enum AttemptError<E: std::error::Error> {
     Conflict,
     Failed(PipelineError<E>),
-}
-
-fn classify<E: std::error::Error>(err: AggregateError<E>) -> AttemptError<E> {
-    match err {
-        AggregateError::UserError(e) => AttemptError::Failed(PipelineError::Domain(e)),
-        AggregateError::AggregateConflict => AttemptError::Conflict,
-        AggregateError::DatabaseConnectionError(e) => {
-            AttemptError::Failed(PipelineError::Unavailable(e.to_string()))
-        }
-        AggregateError::DeserializationError(e) => AttemptError::Failed(PipelineError::Internal(
-            format!("stored event does not deserialize: {e}"),
-        )),
-        AggregateError::UnexpectedError(e) => match e.downcast_ref::<sqlx::Error>() {
-            Some(sql) if is_unavailable(sql) => {
-                AttemptError::Failed(PipelineError::Unavailable(e.to_string()))
-            }
-            _ => AttemptError::Failed(PipelineError::Internal(e.to_string())),
-        },
-    }
 }
 
 /// Whether an sqlx error means "the database is not there right now" (answer 503) rather

@@ -31,19 +31,19 @@ impl AppState {
         let visits = CommandBus::new(
             pool.clone(),
             StudyVisitServices::new(clock.clone()),
-            Vec::new(),
+            domain::upcasting::upcasters("StudyVisit"),
             |v: &StudyVisit| v.organizer().map(|o| o.as_str().to_owned()),
         );
         let programs = CommandBus::new(
             pool.clone(),
             AggregateServices::new(clock.clone()),
-            Vec::new(),
+            domain::upcasting::upcasters("CooperationProgram"),
             |p: &CooperationProgram| p.organizer().map(|o| o.as_str().to_owned()),
         );
         let networks = CommandBus::new(
             pool.clone(),
             AggregateServices::new(clock.clone()),
-            Vec::new(),
+            domain::upcasting::upcasters("Network"),
             |n: &Network| n.organizer().map(|o| o.as_str().to_owned()),
         );
         Ok(Self {
