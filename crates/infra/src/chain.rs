@@ -197,6 +197,9 @@ mod tests {
         let at = DateTime::from_timestamp_micros(1_700_000_000_000_001).unwrap();
         assert_eq!(instant(at), "2023-11-14T22:13:20.000001Z");
         let nanos = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
-        assert_eq!(instant(truncate_to_micros(nanos)), "2023-11-14T22:13:20.123456Z");
+        assert_eq!(
+            instant(truncate_to_micros(nanos)),
+            "2023-11-14T22:13:20.123456Z"
+        );
     }
 }

@@ -2,14 +2,19 @@
 //! the command pipeline, the ordered event feed, and the tables that must stay out of events
 //! (tokens, personal data, idempotency records).
 
+pub mod access_log;
 pub mod chain;
 pub mod db;
+pub mod export;
 pub mod feed;
 pub mod idempotency;
+pub mod import;
+pub mod integrity;
 pub mod locks;
 pub mod officers;
 pub mod personal_data;
 pub mod pipeline;
+pub mod seal;
 pub mod store;
 pub mod tokens;
 

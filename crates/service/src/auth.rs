@@ -91,6 +91,17 @@ impl Auth {
         }
     }
 
+    /// For audit-only reads (integrity, export, access log): admins and evaluators;
+    /// coordinators read their own history through `/audit/events` but do not audit.
+    pub fn audit_scope(&self) -> Result<Option<String>, ApiError> {
+        match self.0.role {
+            Role::Admin | Role::Evaluator => Ok(self.read_scope()),
+            Role::Coordinator => Err(ApiError::Forbidden(
+                "Audit checks and exports are for evaluators and admins.".into(),
+            )),
+        }
+    }
+
     /// Whether the caller may read a resource owned by `organizer`.
     pub fn can_read(&self, organizer: &str) -> bool {
         self.read_scope().is_none_or(|scope| scope == organizer)

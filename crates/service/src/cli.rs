@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `token issue | list | revoke`, `projections rebuild`.
+//! The command line: `serve`, `migrate`, `token issue | list | revoke`, `audit verify | seal |
+//! export | import | check`, `projections rebuild | status`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,9 @@ pub enum Command {
         /// Seconds between checks of recruitment deadlines (it also wakes at the next deadline).
         #[arg(long, env = "KOORDYNATOR_DEADLINE_POLL_SECS", default_value_t = 5)]
         deadline_poll_secs: u64,
+        /// Seconds between seals of the history (tamper evidence for a stream's newest event).
+        #[arg(long, env = "KOORDYNATOR_SEAL_INTERVAL_SECS", default_value_t = 60)]
+        seal_interval_secs: u64,
     },
     /// Create the database when missing and apply migrations, then exit.
     Migrate,
@@ -47,6 +51,11 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Check, seal, export and import the audit record.
+    Audit {
+        #[command(subcommand)]
+        command: crate::audit_cli::AuditCommand,
     },
     /// Manage read models.
     Projections {
@@ -92,10 +101,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             max_connections,
             deadline_poll_secs,
+            seal_interval_secs,
         } => {
             let mut settings = Settings::new(cli.database_url, bind);
             settings.max_connections = max_connections;
             settings.deadline_poll = Duration::from_secs(deadline_poll_secs.max(1));
+            settings.seal_interval = Duration::from_secs(seal_interval_secs.max(1));
             let running = startup::start(&settings, Arc::new(SystemClock)).await?;
             running.wait().await;
             Ok(())
@@ -151,6 +162,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Audit { command } => crate::audit_cli::run(command, &cli.database_url).await,
         Command::Projections { command } => {
             let pool = infra::connect_and_migrate(&cli.database_url, 4).await?;
             let all = projections::all();

@@ -1,13 +1,17 @@
 //! Koordynator's HTTP service and command line: routes, authentication, the error boundary,
 //! idempotency, the deadline watcher and start-up.
 
+pub mod audit_cli;
+pub mod audit_log;
 pub mod auth;
 pub mod cli;
 pub mod extract;
 pub mod idempotency;
 pub mod problem;
+pub mod progress;
 pub mod request;
 pub mod routes;
+pub mod sealer;
 pub mod startup;
 pub mod state;
 pub mod validate;

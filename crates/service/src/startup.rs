@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::request::{CORRELATION_ID, REQUEST_ID};
 use crate::state::AppState;
-use crate::{idempotency, routes};
+use crate::{audit_log, idempotency, routes, sealer};
 
 /// Settings of a running service.
 #[derive(Debug, Clone)]
@@ -29,6 +29,9 @@ pub struct Settings {
     pub projection_poll: Duration,
     /// How long `?min_position=` waits before answering 503 (API.md: 5 s).
     pub read_wait: Duration,
+    /// How often the history is sealed (the window in which removing a stream's newest
+    /// event would go unnoticed).
+    pub seal_interval: Duration,
 }
 
 impl Settings {
@@ -41,6 +44,7 @@ impl Settings {
             deadline_poll: Duration::from_secs(5),
             projection_poll: Duration::from_millis(250),
             read_wait: Duration::from_secs(5),
+            seal_interval: Duration::from_secs(60),
         }
     }
 }
@@ -49,7 +53,8 @@ impl Settings {
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     routes::router(state.clone())
-        .layer(axum::middleware::from_fn_with_state(state, idempotency::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(axum::middleware::from_fn_with_state(state, audit_log::layer))
         .layer(axum::middleware::from_fn(echo_correlation_id))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -131,6 +136,7 @@ pub async fn start_with_pool(
     state.read_wait = settings.read_wait;
     let runner = projections::Runner::start(pool, all, settings.projection_poll);
     let watcher = tokio::spawn(crate::watcher::run(state.clone(), settings.deadline_poll));
+    let sealer = tokio::spawn(sealer::run(state.pool.clone(), settings.seal_interval));
     let listener = TcpListener::bind(&settings.bind).await?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
@@ -150,6 +156,6 @@ pub async fn start_with_pool(
         addr,
         state,
         runner,
-        tasks: vec![watcher, server],
+        tasks: vec![watcher, sealer, server],
     })
 }

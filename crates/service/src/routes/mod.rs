@@ -1,7 +1,10 @@
 //! The HTTP routes, one module per resource, collected with their OpenAPI descriptions.
 
+pub mod access_log;
 pub mod applications;
 pub mod audit;
+pub mod export;
+pub mod integrity;
 pub mod networks;
 pub mod programs;
 pub mod rosters;
@@ -53,6 +56,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(applications::router())
         .merge(rosters::router())
         .merge(audit::router())
+        .merge(integrity::router())
+        .merge(export::router())
+        .merge(access_log::router())
         .merge(programs::router())
         .merge(networks::router())
         .merge(schedule::router())
