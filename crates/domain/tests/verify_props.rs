@@ -9,8 +9,9 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use domain::services::{FixedClock, StudyVisitServices};
 use domain::study_visit::{
-    verify, ApplicationStatus, CloseTrigger, Preference, PreferenceKind, StudyVisit,
-    StudyVisitCommand, StudyVisitEvent, TermDates, TermSchedule, TermStatus, Withdrawer,
+    verify, ApplicationStatus, CloseTrigger, ConsentRecord, LegalBasis, Preference, PreferenceKind,
+    StudyVisit, StudyVisitCommand, StudyVisitEvent, TermDates, TermSchedule, TermStatus,
+    Withdrawer,
 };
 use domain::values::{
     Institution, InstitutionType, Nip, NonEmptyText, OrganizerId, PreferenceCode,
@@ -186,7 +187,10 @@ async fn scenario(seats: Vec<u32>, cap: Option<u32>, ops: Vec<Op>) -> Driver {
                             nip: nip(inst),
                             regon: None,
                         },
-                        consent: true,
+                        consent: Some(ConsentRecord {
+                            information_clause: text("2026-01"),
+                            legal_basis: LegalBasis::Consent,
+                        }),
                     })
                     .await;
                 if ok {

@@ -1,6 +1,7 @@
 //! Read model `applications`: one row per application with its institution, submission
-//! order and the latest decision about it (status, rank, basis). Rosters, `roster.csv` and
-//! the applicant's own status are read from here.
+//! order, the information clause accepted and the legal basis of processing, and the latest
+//! decision about it (status, rank, basis). Rosters, `roster.csv` and the applicant's own
+//! status are read from here.
 
 use async_trait::async_trait;
 use domain::study_visit::{DecisionBasis, StudyVisitEvent};
@@ -21,7 +22,8 @@ impl Projection for Applications {
     }
 
     fn schema_version(&self) -> i32 {
-        1
+        // 2: information_clause and legal_basis (ApplicationSubmitted version 2).
+        2
     }
 
     fn create_sql(&self) -> &'static str {
@@ -36,6 +38,8 @@ CREATE TABLE IF NOT EXISTS rm_applications (
     nip              text        NOT NULL,
     submission_order bigint      NOT NULL,
     submitted_at     timestamptz NOT NULL,
+    information_clause text      NOT NULL,
+    legal_basis      text        NOT NULL,
     status           text        NOT NULL,
     rank             integer,
     preferences_met  text[]      NOT NULL DEFAULT '{}',
@@ -70,13 +74,13 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
                 term_id,
                 subject_id,
                 institution,
+                consent,
                 submitted_at,
-                ..
             } => {
                 sqlx::query(
                     "INSERT INTO rm_applications (application_id, visit_id, term_id, organizer, subject_id, institution,
-                        nip, submission_order, submitted_at, status, last_position)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10)",
+                        nip, submission_order, submitted_at, information_clause, legal_basis, status, last_position)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12)",
                 )
                 .bind(application_id)
                 .bind(visit_id)
@@ -88,6 +92,9 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
                 // The stream sequence is the submission order DOMAIN.md defines.
                 .bind(event.sequence)
                 .bind(submitted_at)
+                // `unrecorded-v1` for submissions stored before the clause was recorded.
+                .bind(consent.information_clause.as_str())
+                .bind(consent.legal_basis.as_str())
                 .bind(event.position)
                 .execute(db)
                 .await?;

@@ -14,13 +14,23 @@ pub fn study_visit_event(event: &StoredEvent) -> Result<Option<StudyVisitEvent>,
     if event.aggregate_type != STUDY_VISIT {
         return Ok(None);
     }
-    serde_json::from_value(event.payload.clone())
-        .map(Some)
-        .map_err(|e| ProjectionError::Deserialize {
-            position: event.position,
-            event_type: event.event_type.clone(),
-            message: e.to_string(),
-        })
+    decode(event).map(Some)
+}
+
+/// The stored `event`, of whatever version, as today's shape `E` (`domain::upcasting`), so
+/// a projection built from old events ends up as one built from events written today.
+pub fn decode<E: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<E, ProjectionError> {
+    domain::upcasting::decode(
+        &event.aggregate_type,
+        &event.event_type,
+        &event.event_version,
+        event.payload.clone(),
+    )
+    .map_err(|e| ProjectionError::Deserialize {
+        position: event.position,
+        event_type: event.event_type.clone(),
+        message: e.to_string(),
+    })
 }
 
 /// The aggregate id as a UUID (all Koordynator aggregates are keyed by UUID).

@@ -10,7 +10,7 @@ use domain::network::NetworkEvent;
 use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 
-use crate::events::{aggregate_uuid, api_str, organizer};
+use crate::events::{aggregate_uuid, api_str, decode, organizer};
 use crate::runner::{Projection, ProjectionError};
 
 /// The aggregate type under which network events are stored.
@@ -26,13 +26,7 @@ pub fn network_event(event: &StoredEvent) -> Result<Option<NetworkEvent>, Projec
     if event.aggregate_type != NETWORK {
         return Ok(None);
     }
-    serde_json::from_value(event.payload.clone())
-        .map(Some)
-        .map_err(|e| ProjectionError::Deserialize {
-            position: event.position,
-            event_type: event.event_type.clone(),
-            message: e.to_string(),
-        })
+    decode(event).map(Some)
 }
 
 /// Networks, their members, officers, regulations and meetings.

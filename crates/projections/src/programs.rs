@@ -11,7 +11,7 @@ use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::events::{aggregate_uuid, organizer};
+use crate::events::{aggregate_uuid, decode, organizer};
 use crate::runner::{Projection, ProjectionError};
 
 /// The aggregate type under which programme events are stored.
@@ -29,13 +29,7 @@ pub fn program_event(
     if event.aggregate_type != COOPERATION_PROGRAM {
         return Ok(None);
     }
-    serde_json::from_value(event.payload.clone())
-        .map(Some)
-        .map_err(|e| ProjectionError::Deserialize {
-            position: event.position,
-            event_type: event.event_type.clone(),
-            message: e.to_string(),
-        })
+    decode(event).map(Some)
 }
 
 fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {

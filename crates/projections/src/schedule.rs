@@ -3,7 +3,10 @@
 //! precision kept (a day, a range, a month, part of a month).
 //!
 //! Programme and network events are read by their variant names and fields (docs/events.md),
-//! so this projection does not depend on those aggregates' Rust types.
+//! so this projection does not depend on those aggregates' Rust types. They are read after
+//! upcasting (`decode` into a JSON value), so the names and fields are those of the current
+//! version whatever version was stored; today every programme and network event is still at
+//! version 1, so the upcast payload is the stored one.
 
 use async_trait::async_trait;
 use domain::study_visit::{StudyVisitEvent, TermSchedule};
@@ -13,7 +16,7 @@ use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::events::{aggregate_uuid, organizer, study_visit_event};
+use crate::events::{aggregate_uuid, decode, organizer, study_visit_event};
 use crate::runner::{Projection, ProjectionError};
 
 /// The shared calendar.
@@ -251,7 +254,8 @@ async fn apply_json(
     tx: &mut Transaction<'_, Postgres>,
     event: &StoredEvent,
 ) -> Result<(), ProjectionError> {
-    let Some((variant, body)) = event.payload.as_object().and_then(|o| o.iter().next()) else {
+    let payload: Value = decode(event)?;
+    let Some((variant, body)) = payload.as_object().and_then(|o| o.iter().next()) else {
         return Ok(());
     };
     let source_id = aggregate_uuid(event)?;

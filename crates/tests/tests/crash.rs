@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::services::StudyVisitServices;
-use domain::study_visit::{StudyVisit, StudyVisitCommand};
+use domain::study_visit::{ConsentRecord, LegalBasis, StudyVisit, StudyVisitCommand};
 use domain::values::{Institution, InstitutionType, Nip, NonEmptyText};
 use infra::{CommandBus, CommandContext};
 use service::state::SystemClock;
@@ -68,7 +68,10 @@ async fn read_models_catch_up_exactly_once_after_the_projections_were_stopped() 
                 nip: Nip::parse(&tests::nip(i)).unwrap(),
                 regon: None,
             },
-            consent: true,
+            consent: Some(ConsentRecord {
+                information_clause: NonEmptyText::parse("2026-01").unwrap(),
+                legal_basis: LegalBasis::Consent,
+            }),
         };
         bus.execute(&visit, cmd, &ctx).await.unwrap();
     }
@@ -80,12 +83,14 @@ async fn read_models_catch_up_exactly_once_after_the_projections_were_stopped() 
     })
     .await;
     let caught_up = tests::eventually(Duration::from_secs(10), || async {
-        let (candidates,): (i32,) =
+        // The term's row may not be projected yet right after the restart: keep polling.
+        let row: Option<(i32,)> =
             sqlx::query_as("SELECT candidates FROM rm_study_visit_terms WHERE term_id = $1")
                 .bind(term_id)
-                .fetch_one(&app.pool)
+                .fetch_optional(&app.pool)
                 .await
                 .unwrap();
+        let (candidates,) = row?;
         (candidates >= 30).then_some(candidates)
     })
     .await;

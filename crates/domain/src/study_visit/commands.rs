@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::consent::ConsentRecord;
 use crate::values::{
     Institution, InstitutionType, Nip, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode,
 };
@@ -73,8 +74,9 @@ pub enum StudyVisitCommand {
         subject_id: Uuid,
         /// The institution the person represents.
         institution: Institution,
-        /// Consent to processing, required.
-        consent: bool,
+        /// The information clause the applicant accepted, with the legal basis of processing;
+        /// None when they did not accept it (refused: the clause is required).
+        consent: Option<ConsentRecord>,
     },
     /// Withdraws an application (by the applicant or a coordinator).
     WithdrawApplication {

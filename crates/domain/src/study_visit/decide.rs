@@ -290,13 +290,13 @@ impl StudyVisit {
                 consent,
             } => {
                 let term = self.require_term(term_id)?;
-                if !consent {
+                let Some(consent) = consent else {
                     return Err(DomainError::invalid(
                         "consent",
                         "consent_required",
                         "Consent to the processing of the application is required.",
                     ));
-                }
+                };
                 if !institution
                     .kind
                     .is_covered_by(&details.eligible_institution_types)

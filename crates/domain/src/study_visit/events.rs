@@ -7,10 +7,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::commands::{CloseTrigger, Funding, Preference, TermDates, TermSchedule, Withdrawer};
+use super::consent::ConsentRecord;
 use crate::values::{Institution, InstitutionType, Nip, NonEmptyText, OrganizerId, PreferenceCode};
 
 /// An event of the `StudyVisit` aggregate; stored as `{"VariantName": {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `VariantNames` lists every event type without an instance, so the catalogue test can
+/// hold docs/events.md to the code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 pub enum StudyVisitEvent {
     /// The visit was created with its policy.
     VisitAnnounced {
@@ -66,6 +70,8 @@ pub enum StudyVisitEvent {
         opened_at: DateTime<Utc>,
     },
     /// An application was recorded; its position in the stream is its submission order.
+    /// Version 2: `consent` records the information clause and legal basis (version 1 had
+    /// `consent: true`; `upcasting` brings it to this shape).
     ApplicationSubmitted {
         /// Application id.
         application_id: Uuid,
@@ -75,8 +81,8 @@ pub enum StudyVisitEvent {
         subject_id: Uuid,
         /// Institution represented.
         institution: Institution,
-        /// Consent given.
-        consent: bool,
+        /// The information clause the applicant accepted and the legal basis of processing.
+        consent: ConsentRecord,
         /// Server time of submission.
         submitted_at: DateTime<Utc>,
     },
@@ -219,13 +225,24 @@ impl StudyVisitEvent {
     }
 }
 
+impl StudyVisitEvent {
+    /// The version `event_type` is written in today. A new shape of an event gets a new
+    /// version and an upcaster from the old one (docs/events.md, "Versions and upcasting").
+    pub fn current_version(event_type: &str) -> &'static str {
+        match event_type {
+            "ApplicationSubmitted" => "2",
+            _ => "1",
+        }
+    }
+}
+
 impl DomainEvent for StudyVisitEvent {
     fn event_type(&self) -> String {
         self.name().to_owned()
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        Self::current_version(self.name()).to_owned()
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod allocation;
 pub mod commands;
+pub mod consent;
 pub mod events;
 pub mod roster;
 pub mod state;
@@ -23,6 +24,7 @@ pub use commands::{
     CloseTrigger, Funding, Preference, PreferenceKind, StudyVisitCommand, TermDates, TermSchedule,
     Withdrawer,
 };
+pub use consent::{ConsentRecord, LegalBasis, UNRECORDED_V1_CLAUSE};
 pub use events::{BasisRule, DecisionBasis, ReleaseCause, StudyVisitEvent};
 pub use roster::{ApplicationStanding, Roster, RosterEntry};
 pub use state::{Application, ApplicationStatus, Term, TermStatus, VisitDetails};

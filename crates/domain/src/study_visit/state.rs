@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::commands::{CloseTrigger, Funding, Preference, TermDates, TermSchedule, Withdrawer};
+use super::consent::ConsentRecord;
 use super::events::{DecisionBasis, ReleaseCause};
 use crate::values::{
     DateRange, Institution, InstitutionType, NonEmptyText, OrganizerId, PlannedDate,
@@ -141,8 +142,8 @@ pub struct Application {
     pub subject_id: Uuid,
     /// Institution represented.
     pub institution: Institution,
-    /// Consent given.
-    pub consent: bool,
+    /// The information clause accepted and the legal basis of processing.
+    pub consent: ConsentRecord,
     /// Server time of submission.
     pub submitted_at: DateTime<Utc>,
     /// Submission order within the visit's stream (0, 1, 2, ...).

@@ -239,13 +239,21 @@ impl Harness {
     }
 }
 
+/// The acceptance a form of today's service records.
+fn consent() -> ConsentRecord {
+    ConsentRecord {
+        information_clause: NonEmptyText::parse("2026-01").expect("clause id"),
+        legal_basis: LegalBasis::Consent,
+    }
+}
+
 fn submit_cmd(n: u128, term_id: Uuid, institution: Institution) -> StudyVisitCommand {
     StudyVisitCommand::SubmitApplication {
         application_id: app_id(n),
         term_id,
         subject_id: subject(n),
         institution,
-        consent: true,
+        consent: Some(consent()),
     }
 }
 
@@ -611,6 +619,11 @@ async fn deadline_has_hour_precision_in_warsaw_time() {
     assert!(
         matches!(&ev[0], StudyVisitEvent::ApplicationSubmitted { submitted_at, .. } if *submitted_at == h.clock.now())
     );
+    // The clause and legal basis travel from the command into the event (version 2).
+    assert!(
+        matches!(&ev[0], StudyVisitEvent::ApplicationSubmitted { consent: c, .. } if *c == consent())
+    );
+    assert_eq!(ev[0].event_version(), "2");
     h.clock.set(utc(2022, 6, 23, 9, 0));
     let e = h
         .submit(2, T1, 2)
@@ -630,7 +643,7 @@ async fn submission_field_rules() {
     let mut h = Harness::with_open_terms(None).await;
     let mut cmd = submit_cmd(1, T1, inst(1, InstitutionType::JST));
     if let StudyVisitCommand::SubmitApplication { consent, .. } = &mut cmd {
-        *consent = false;
+        *consent = None;
     }
     let e = h.err(cmd).await;
     assert_eq!(

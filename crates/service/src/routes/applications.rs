@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use base64::Engine;
-use domain::study_visit::{StudyVisitCommand, Withdrawer};
+use domain::study_visit::{ConsentRecord, LegalBasis, StudyVisitCommand, Withdrawer};
 use domain::values::{Email, Institution, InstitutionType, Nip, NonEmptyText, Regon};
 use infra::personal_data::{self, PersonRecord};
 use rand::RngCore;
@@ -26,6 +26,25 @@ use crate::validate::Fields;
 
 /// Header with which an applicant proves an application is theirs.
 pub const APPLICANT_KEY: &str = "x-applicant-key";
+
+/// The version id of the information clause (RODO art. 13) the public form shows. Change it
+/// whenever the clause's text changes: every submission records the version its applicant
+/// accepted (ApplicationSubmitted version 2), so the old records keep naming the old text.
+pub const INFORMATION_CLAUSE_VERSION: &str = "2026-01";
+
+/// The legal basis the clause names for processing applicants' data: their consent, given
+/// by ticking the clause (art. 6(1)(a)).
+pub const LEGAL_BASIS: LegalBasis = LegalBasis::Consent;
+
+/// What a submission accepted with `"consent": true` records.
+fn accepted_clause() -> Result<ConsentRecord, ApiError> {
+    let information_clause = NonEmptyText::parse(INFORMATION_CLAUSE_VERSION)
+        .map_err(|e| ApiError::Internal(format!("INFORMATION_CLAUSE_VERSION: {e}")))?;
+    Ok(ConsentRecord {
+        information_clause,
+        legal_basis: LEGAL_BASIS,
+    })
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -67,6 +86,8 @@ pub struct InstitutionRequest {
 pub struct ApplicationRequest {
     pub person: PersonRequest,
     pub institution: InstitutionRequest,
+    /// The applicant accepts the information clause on the processing of their personal
+    /// data; required. The submission records the clause's version and legal basis.
     #[serde(default)]
     pub consent: bool,
 }
@@ -135,6 +156,7 @@ async fn submit(
     else {
         return Err(ApiError::validated_field_missing());
     };
+    let consent = accepted_clause()?;
     let application_id = Uuid::now_v7();
     let mut secret = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut secret);
@@ -162,7 +184,7 @@ async fn submit(
         term_id,
         subject_id,
         institution,
-        consent: true,
+        consent: Some(consent),
     };
     let ctx = meta.context("public".into(), None, cmd.name());
     match state.visits.execute(&id.to_string(), cmd, &ctx).await {
@@ -366,4 +388,20 @@ async fn attendance(
     Ok(Json(PositionResponse {
         position: command(&state, &auth, &meta, id, cmd).await?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_current_clause_is_a_valid_record() {
+        let record = accepted_clause().expect("the clause constant is valid");
+        assert_eq!(
+            record.information_clause.as_str(),
+            INFORMATION_CLAUSE_VERSION
+        );
+        // An upcast version-1 submission must stay distinguishable from a recorded one.
+        assert!(record.clause_recorded());
+    }
 }
