@@ -7,6 +7,7 @@
 //! clock's date in Europe/Warsaw.
 
 pub mod commands;
+pub mod evaluation;
 pub mod events;
 
 mod decide;
@@ -24,6 +25,7 @@ pub use commands::{
     ActivityKind, ApplicationCard, Channel, CooperationProgramCommand, FeedbackChannel, Indicator,
     Measure, Period, PlannedActivity, ProgramKind, Verdict,
 };
+pub use evaluation::{evaluate, Evaluation, EvaluationCheck, EvaluationFacts};
 pub use events::CooperationProgramEvent;
 
 use crate::error::DomainError;

@@ -149,6 +149,8 @@ pub fn allocate(
         institution_seats_before: before,
         max_per_institution,
         promoted_for: None,
+        reason: None,
+        decided_by: None,
     };
     let mut out = Allocation::default();
 

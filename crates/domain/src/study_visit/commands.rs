@@ -101,6 +101,17 @@ pub enum StudyVisitCommand {
         /// Actor id, for the record.
         by: String,
     },
+    /// Gives a seat by hand to an application waiting in a closed term (waiting list or
+    /// passed over), outside the policy's order: a decision a coordinator answers for, so
+    /// it names who took it and why. It may take the term above its seat count.
+    AllocateSeatManually {
+        /// Which application.
+        application_id: Uuid,
+        /// Why, for the record.
+        reason: NonEmptyText,
+        /// Actor id of the coordinator (a token id, never a name), for the record.
+        by: String,
+    },
     /// Records whether an allocated participant attended.
     RecordAttendance {
         /// Which application.
@@ -130,6 +141,7 @@ impl StudyVisitCommand {
             Self::WithdrawApplication { .. } => "WithdrawApplication",
             Self::CloseRecruitment { .. } => "CloseRecruitment",
             Self::ReleaseSeat { .. } => "ReleaseSeat",
+            Self::AllocateSeatManually { .. } => "AllocateSeatManually",
             Self::RecordAttendance { .. } => "RecordAttendance",
             Self::CancelTerm { .. } => "CancelTerm",
         }

@@ -445,6 +445,26 @@ impl StudyVisit {
                 }
                 Ok(self.release_and_promote(app, ReleaseCause::Released { reason, by }))
             }
+            C::AllocateSeatManually {
+                application_id,
+                reason,
+                by,
+            } => {
+                if by.trim().is_empty() {
+                    return Err(DomainError::invalid(
+                        "decided_by",
+                        "required",
+                        "A manual decision must name who took it.",
+                    ));
+                }
+                let term_id = self.require_application(application_id)?.term_id;
+                let basis = self.manual_decision(application_id, reason.as_str(), &by)?;
+                Ok(vec![E::SeatAllocated {
+                    application_id,
+                    term_id,
+                    basis,
+                }])
+            }
             C::RecordAttendance {
                 application_id,
                 attended,

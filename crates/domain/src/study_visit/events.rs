@@ -279,6 +279,8 @@ pub enum BasisRule {
     PromotionBelowCap,
     /// Promotion: nobody waiting was below the cap, so the first in line.
     PromotionFirstInLine,
+    /// A coordinator's decision by hand after the close, naming who and why.
+    Manual,
 }
 
 impl BasisRule {
@@ -292,6 +294,7 @@ impl BasisRule {
             Self::InstitutionCap => "institution_cap",
             Self::PromotionBelowCap => "promotion_below_cap",
             Self::PromotionFirstInLine => "promotion_first_in_line",
+            Self::Manual => "manual",
         }
     }
 }
@@ -314,6 +317,13 @@ pub struct DecisionBasis {
     /// For a promotion, the application whose seat was freed.
     #[serde(default)]
     pub promoted_for: Option<Uuid>,
+    /// For a manual decision, why (as the coordinator wrote it). Absent from automatic
+    /// decisions, so their stored shape is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For a manual decision, who took it: the actor id (a token id), never a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
 }
 
 impl DecisionBasis {
@@ -344,6 +354,11 @@ impl DecisionBasis {
             BasisRule::PromotionFirstInLine => {
                 promoted("first in line (nobody waiting was below the cap)")
             }
+            BasisRule::Manual => format!(
+                "seat granted by hand by {}: {}",
+                self.decided_by.as_deref().unwrap_or("(unknown)"),
+                self.reason.as_deref().unwrap_or("(no reason given)")
+            ),
         };
         let held = match self.max_per_institution {
             Some(max) => format!(

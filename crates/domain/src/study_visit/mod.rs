@@ -28,7 +28,7 @@ pub use consent::{ConsentRecord, LegalBasis, UNRECORDED_V1_CLAUSE};
 pub use events::{BasisRule, DecisionBasis, ReleaseCause, StudyVisitEvent};
 pub use roster::{ApplicationStanding, Roster, RosterEntry};
 pub use state::{Application, ApplicationStatus, Term, TermStatus, VisitDetails};
-pub use verify::{verify, Discrepancy, VerifyReport};
+pub use verify::{verify, verify_with_actors, Discrepancy, ManualDecisionCheck, VerifyReport};
 
 use crate::error::DomainError;
 use crate::services::StudyVisitServices;
@@ -215,7 +215,25 @@ impl StudyVisit {
     /// The promotion owed when `freed` gives its seat in `term_id` back: None when
     /// nobody waits. `freed` is left out of the seat counts whether or not its
     /// release has been applied yet.
+    ///
+    /// A release promotes only when it leaves fewer holders than seats: after a manual
+    /// decision has taken the term above its seat count, the first seats given back only
+    /// bring it down to that count. (Without manual decisions a term never holds more
+    /// than its seats, so this changes nothing for the automatic policy.)
     pub fn compute_promotion(&self, term_id: Uuid, freed: Uuid) -> Option<Decision> {
+        let seats = self.term(term_id)?.seats;
+        let holders = self
+            .applications
+            .values()
+            .filter(|a| {
+                a.term_id == term_id
+                    && a.application_id != freed
+                    && a.status == ApplicationStatus::Allocated
+            })
+            .count();
+        if holders >= seats as usize {
+            return None;
+        }
         let queue_apps = self.promotion_queue(term_id);
         let queue: Vec<Candidate> = queue_apps
             .iter()
@@ -247,7 +265,57 @@ impl StudyVisit {
                 institution_seats_before: held.get(&chosen.institution.nip).copied().unwrap_or(0),
                 max_per_institution: max,
                 promoted_for: Some(freed),
+                reason: None,
+                decided_by: None,
             },
+        })
+    }
+
+    /// The basis of a seat given by hand to `application_id`: the rule `manual` with who
+    /// decided and why, and the application's recorded rank, score and preferences (from
+    /// its decision at close) so the roster keeps its place; the seats its institution
+    /// held across the visit just before. Refused unless the application waits (waiting
+    /// list or passed over) in a closed term. Takes `reason` and `decided_by` as given:
+    /// the command checks they are not empty, the audit re-derivation reports it if not.
+    pub fn manual_decision(
+        &self,
+        application_id: Uuid,
+        reason: &str,
+        decided_by: &str,
+    ) -> Result<DecisionBasis, DomainError> {
+        let app = self.application(application_id).ok_or_else(|| {
+            DomainError::not_found(
+                "application_not_found",
+                format!("This study visit has no application {application_id}."),
+            )
+        })?;
+        let closed = self
+            .term(app.term_id)
+            .is_some_and(|t| t.status == TermStatus::Closed);
+        if !closed || !app.status.is_waiting() {
+            return Err(DomainError::conflict(
+                "not_waiting",
+                "A seat can be given by hand only to an application on the waiting list or \
+                 passed over in a closed term.",
+            ));
+        }
+        let recorded = app.decision.as_ref();
+        Ok(DecisionBasis {
+            rule: BasisRule::Manual,
+            rank: recorded.map(|b| b.rank).unwrap_or(0),
+            score: recorded.map(|b| b.score).unwrap_or(0),
+            preferences_met: recorded
+                .map(|b| b.preferences_met.clone())
+                .unwrap_or_default(),
+            institution_seats_before: self
+                .held_total()
+                .get(&app.institution.nip)
+                .copied()
+                .unwrap_or(0),
+            max_per_institution: self.max_per_institution(),
+            promoted_for: None,
+            reason: Some(reason.to_owned()),
+            decided_by: Some(decided_by.to_owned()),
         })
     }
 

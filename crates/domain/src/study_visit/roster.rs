@@ -71,8 +71,11 @@ pub struct RosterEntry {
     pub basis: String,
     /// The rule behind the decision.
     pub rule: BasisRule,
-    /// `institution_cap` for the passed over.
+    /// `institution_cap` for the passed over; the coordinator's reason for a seat given
+    /// by hand.
     pub reason: Option<String>,
+    /// Who gave the seat, for a manual decision (an actor id).
+    pub decided_by: Option<String>,
     /// Current position on the waiting list.
     pub waitlist_position: Option<u32>,
     /// Attendance, once recorded.
@@ -103,7 +106,9 @@ fn entry(app: &Application, decision: &Decision) -> RosterEntry {
         preferences_met: decision.basis.preferences_met.clone(),
         basis: decision.basis.describe(),
         rule: decision.basis.rule,
-        reason: None,
+        // Only a manual decision carries a reason; the passed over get theirs below.
+        reason: decision.basis.reason.clone(),
+        decided_by: decision.basis.decided_by.clone(),
         waitlist_position: None,
         attended: app.attended,
         status: app.status,

@@ -1411,6 +1411,8 @@ async fn verify_finds_tampering() {
             institution_seats_before: 0,
             max_per_institution: Some(1),
             promoted_for: None,
+            reason: None,
+            decided_by: None,
         },
     });
     let report = verify(&extra);
@@ -1432,6 +1434,8 @@ fn describe_reads_well() {
         institution_seats_before: 1,
         max_per_institution: Some(2),
         promoted_for: None,
+        reason: None,
+        decided_by: None,
     };
     assert_eq!(
         b.describe(),
@@ -1446,4 +1450,177 @@ fn describe_reads_well() {
     };
     assert!(p.describe().contains("1 preference met (cus_declared)"));
     assert!(p.describe().contains("nobody waiting was below the cap"));
+}
+
+fn manual(n: u128, reason: &str, by: &str) -> StudyVisitCommand {
+    StudyVisitCommand::AllocateSeatManually {
+        application_id: app_id(n),
+        reason: text(reason),
+        by: by.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_seat_given_by_hand_names_who_and_why_and_keeps_its_rank() {
+    let mut h = closed_with_queue().await;
+    let ev = h
+        .ok(manual(2, "Dodatkowe miejsce od partnera", "token:c1"))
+        .await;
+    let [StudyVisitEvent::SeatAllocated {
+        application_id,
+        term_id,
+        basis,
+    }] = ev.as_slice()
+    else {
+        panic!("one SeatAllocated: {ev:?}");
+    };
+    assert_eq!((*application_id, *term_id), (app_id(2), T1));
+    assert_eq!(basis.rule, BasisRule::Manual);
+    assert_eq!(basis.rank, 2);
+    assert_eq!(basis.institution_seats_before, 1);
+    assert_eq!(basis.max_per_institution, Some(1));
+    assert_eq!(
+        basis.reason.as_deref(),
+        Some("Dodatkowe miejsce od partnera")
+    );
+    assert_eq!(basis.decided_by.as_deref(), Some("token:c1"));
+    assert!(basis
+        .describe()
+        .contains("seat granted by hand by token:c1: Dodatkowe miejsce od partnera"));
+
+    // Above the seat count on purpose: the roster shows three holders, none left.
+    let roster = h.visit.roster(T1).expect("roster");
+    let ids = |es: &[RosterEntry]| es.iter().map(|e| e.application_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&roster.allocated),
+        vec![app_id(1), app_id(2), app_id(4)]
+    );
+    assert_eq!(ids(&roster.waitlist), vec![app_id(5)]);
+    assert_eq!(ids(&roster.passed_over), vec![app_id(3)]);
+    assert_eq!(roster.seats_left(), 0);
+    let e = &roster.allocated[1];
+    assert_eq!(e.rule, BasisRule::Manual);
+    assert_eq!(e.reason.as_deref(), Some("Dodatkowe miejsce od partnera"));
+}
+
+#[tokio::test]
+async fn a_seat_by_hand_only_for_someone_waiting_in_a_closed_term() {
+    let mut h = closed_with_queue().await;
+    let e = h.err(manual(1, "x", "token:c1")).await;
+    assert_eq!((e.kind, e.code), (ErrorKind::Conflict, "not_waiting"));
+    let e = h.err(manual(2, "x", "  ")).await;
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(e.field.as_deref(), Some("decided_by"));
+    let e = h.err(manual(99, "x", "token:c1")).await;
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    h.ok(StudyVisitCommand::WithdrawApplication {
+        application_id: app_id(5),
+        by: Withdrawer::Applicant,
+    })
+    .await;
+    let e = h.err(manual(5, "x", "token:c1")).await;
+    assert_eq!(e.code, "not_waiting");
+
+    let mut open = Harness::with_term(1, None).await;
+    open.submit(1, T1, 1).await.expect("1");
+    let e = open.err(manual(1, "x", "token:c1")).await;
+    assert_eq!(e.code, "not_waiting");
+}
+
+#[tokio::test]
+async fn above_the_seat_count_a_release_promotes_only_once_below_it() {
+    let mut h = closed_with_queue().await;
+    h.ok(manual(2, "Dodatkowe miejsce", "token:c1")).await;
+    // Three holders of two seats: the first seat given back only restores the count.
+    let ev = h
+        .ok(StudyVisitCommand::ReleaseSeat {
+            application_id: app_id(1),
+            reason: text("rezygnacja"),
+            by: "token:c1".to_owned(),
+        })
+        .await;
+    assert_eq!(decisions(&ev), vec![]);
+    let ev = h
+        .ok(StudyVisitCommand::WithdrawApplication {
+            application_id: app_id(4),
+            by: Withdrawer::Applicant,
+        })
+        .await;
+    assert_eq!(
+        decisions(&ev),
+        vec![("SeatAllocated", 5, BasisRule::PromotionBelowCap)]
+    );
+
+    let report = verify(&h.events);
+    assert!(report.consistent(), "{report:?}");
+    // Five at close, the manual decision, two releases.
+    assert_eq!(report.checked, 8);
+    assert_eq!(report.manual_decisions.len(), 1);
+    assert!(report.manual_decisions[0].consistent);
+    assert_eq!(
+        report.manual_decisions[0].decided_by.as_deref(),
+        Some("token:c1")
+    );
+}
+
+#[tokio::test]
+async fn verify_checks_manual_decisions_and_who_recorded_them() {
+    let mut h = closed_with_queue().await;
+    h.ok(manual(5, "Zastępstwo", "token:c1")).await;
+    let with = |actor: &str| -> Vec<(StudyVisitEvent, Option<String>)> {
+        h.events
+            .iter()
+            .map(|e| (e.clone(), Some(actor.to_owned())))
+            .collect()
+    };
+    let report = verify_with_actors(&with("token:c1"));
+    assert!(report.consistent(), "{report:?}");
+    assert_eq!(
+        report.manual_decisions[0].recorded_by.as_deref(),
+        Some("token:c1")
+    );
+
+    // Recorded by somebody else than it names.
+    let report = verify_with_actors(&with("token:other"));
+    assert_eq!(report.discrepancies.len(), 1, "{report:?}");
+    assert!(report.discrepancies[0]
+        .problem
+        .as_deref()
+        .is_some_and(|p| p.contains("recorded by token:other")));
+    assert!(!report.manual_decisions[0].consistent);
+
+    // A manual decision without a reason or without who decided.
+    let forge = |f: &dyn Fn(&mut DecisionBasis)| {
+        let mut events = h.events.clone();
+        if let Some(StudyVisitEvent::SeatAllocated { basis, .. }) = events.last_mut() {
+            f(basis);
+        }
+        verify(&events)
+    };
+    let report = forge(&|b| b.reason = Some(" ".into()));
+    assert_eq!(report.discrepancies.len(), 1);
+    assert!(report.discrepancies[0]
+        .problem
+        .as_deref()
+        .is_some_and(|p| p.contains("no reason")));
+    let report = forge(&|b| b.decided_by = None);
+    assert!(report.discrepancies[0]
+        .problem
+        .as_deref()
+        .is_some_and(|p| p.contains("who took it")));
+    // A basis that misstates the application's rank.
+    let report = forge(&|b| b.rank = 1);
+    assert_eq!(report.discrepancies.len(), 1);
+
+    // A manual seat for someone already holding one.
+    let mut events = h.events.clone();
+    if let Some(StudyVisitEvent::SeatAllocated { application_id, .. }) = events.last_mut() {
+        *application_id = app_id(1);
+    }
+    let report = verify(&events);
+    assert_eq!(report.discrepancies.len(), 1, "{report:?}");
+    assert!(report.discrepancies[0]
+        .problem
+        .as_deref()
+        .is_some_and(|p| p.contains("waiting list")));
 }

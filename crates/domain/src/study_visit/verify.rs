@@ -1,11 +1,16 @@
 //! Audit re-derivation: replays a visit's events and checks that every allocation
-//! decision recorded is the one the policy gives at that point of the stream.
+//! decision recorded is the one the policy gives at that point of the stream: the
+//! automatic allocation at each close, each promotion after a seat is given back, and
+//! each manual decision (which must name who took it and why, be taken for someone
+//! waiting in a closed term, and — when the event's metadata is at hand — be recorded
+//! by the actor it names). Every decision is applied as recorded before the next one is
+//! re-derived, so later promotions are checked against the state manual decisions left.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::allocation::{Outcome, PASSED_OVER_REASON};
-use super::events::{DecisionBasis, StudyVisitEvent};
+use super::events::{BasisRule, DecisionBasis, StudyVisitEvent};
 use super::StudyVisit;
 
 /// The result of [`verify`]: how many decisions were compared and which differed.
@@ -15,6 +20,26 @@ pub struct VerifyReport {
     pub checked: u32,
     /// Every difference found, in stream order.
     pub discrepancies: Vec<Discrepancy>,
+    /// Every manual decision met, in stream order, with the outcome of its check.
+    #[serde(default)]
+    pub manual_decisions: Vec<ManualDecisionCheck>,
+}
+
+/// A seat given by hand, as the audit found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualDecisionCheck {
+    /// The application given the seat.
+    pub application_id: Uuid,
+    /// Its term.
+    pub term_id: Uuid,
+    /// Who the decision names (an actor id); None when it names nobody.
+    pub decided_by: Option<String>,
+    /// Why, as recorded; None when no reason was recorded.
+    pub reason: Option<String>,
+    /// The actor the event's metadata names, when known.
+    pub recorded_by: Option<String>,
+    /// True when the decision names who and why, matches its metadata and fits the state.
+    pub consistent: bool,
 }
 
 impl VerifyReport {
@@ -35,6 +60,9 @@ pub struct Discrepancy {
     pub expected: String,
     /// What the stream records, in words ("no decision" when none is recorded).
     pub recorded: String,
+    /// What is wrong, when the two descriptions alone do not say it (manual decisions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// A decision reduced to what is compared.
@@ -133,20 +161,40 @@ fn compare(
             term_id,
             expected: describe(expected),
             recorded: describe(recorded),
+            problem: None,
         });
     }
 }
 
+/// Whether `event` is a seat given by hand (never part of a close or a promotion).
+fn is_manual(event: &StudyVisitEvent) -> bool {
+    matches!(event, StudyVisitEvent::SeatAllocated { basis, .. } if basis.rule == BasisRule::Manual)
+}
+
 /// Replays `events` (one visit's stream, in order) and re-derives every allocation
 /// decision: at each `RecruitmentClosed` the whole allocation from the state just
-/// before it, at each `SeatReleased` the promotion. Decision events that no close or
-/// release explains are reported too.
+/// before it, at each `SeatReleased` the promotion, at each manual decision its basis.
+/// Decision events that no close, release or manual decision explains are reported too.
+/// Who recorded each event is not known here; see [`verify_with_actors`].
 pub fn verify(events: &[StudyVisitEvent]) -> VerifyReport {
+    let recorded: Vec<(&StudyVisitEvent, Option<&str>)> =
+        events.iter().map(|e| (e, None)).collect();
+    run(&recorded)
+}
+
+/// [`verify`] over stored events with the actor of each one's metadata, so that a manual
+/// decision is also checked to have been recorded by the actor it names.
+pub fn verify_with_actors(events: &[(StudyVisitEvent, Option<String>)]) -> VerifyReport {
+    let recorded: Vec<(&StudyVisitEvent, Option<&str>)> =
+        events.iter().map(|(e, a)| (e, a.as_deref())).collect();
+    run(&recorded)
+}
+
+fn run(events: &[(&StudyVisitEvent, Option<&str>)]) -> VerifyReport {
     let mut report = VerifyReport::default();
     let mut visit = StudyVisit::default();
     let mut i = 0;
-    while i < events.len() {
-        let event = &events[i];
+    while let Some(&(event, actor)) = events.get(i) {
         match event {
             StudyVisitEvent::RecruitmentClosed { term_id, .. } => {
                 let term_id = *term_id;
@@ -176,9 +224,10 @@ pub fn verify(events: &[StudyVisitEvent]) -> VerifyReport {
                 visit.apply_event(event.clone());
                 i += 1;
                 let mut recorded = Vec::new();
-                while let Some(next) = events.get(i) {
+                while let Some(&(next, _)) = events.get(i) {
                     match Key::of(next) {
-                        Some((t, key)) if t == term_id => {
+                        // A manual decision is never part of a close: checked on its own.
+                        Some((t, key)) if t == term_id && !is_manual(next) => {
                             recorded.push(key);
                             visit.apply_event(next.clone());
                             i += 1;
@@ -206,7 +255,9 @@ pub fn verify(events: &[StudyVisitEvent]) -> VerifyReport {
                     basis: d.basis,
                 });
                 let recorded = match events.get(i) {
-                    Some(next @ StudyVisitEvent::SeatAllocated { .. }) => {
+                    Some(&(next @ StudyVisitEvent::SeatAllocated { .. }, _))
+                        if !is_manual(next) =>
+                    {
                         let key = Key::of(next).map(|(_, k)| k);
                         visit.apply_event(next.clone());
                         i += 1;
@@ -215,6 +266,15 @@ pub fn verify(events: &[StudyVisitEvent]) -> VerifyReport {
                     _ => None,
                 };
                 compare(&mut report, term_id, expected.as_ref(), recorded.as_ref());
+            }
+            StudyVisitEvent::SeatAllocated {
+                application_id,
+                term_id,
+                basis,
+            } if basis.rule == BasisRule::Manual => {
+                check_manual(&mut report, &visit, *application_id, *term_id, basis, actor);
+                visit.apply_event(event.clone());
+                i += 1;
             }
             other => {
                 if let Some((term_id, key)) = Key::of(other) {
@@ -227,4 +287,95 @@ pub fn verify(events: &[StudyVisitEvent]) -> VerifyReport {
         }
     }
     report
+}
+
+/// Checks one manual decision against the state just before it: it names who decided and
+/// why, the actor who recorded it (when known) is the one it names, the application was
+/// waiting in a closed term, and its basis is the one [`StudyVisit::manual_decision`]
+/// gives (rank, score, preferences, the institution's seats, the cap).
+fn check_manual(
+    report: &mut VerifyReport,
+    visit: &StudyVisit,
+    application_id: Uuid,
+    term_id: Uuid,
+    basis: &DecisionBasis,
+    actor: Option<&str>,
+) {
+    report.checked += 1;
+    let reason = basis
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let decided_by = basis
+        .decided_by
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    let mut problems = Vec::new();
+    if reason.is_none() {
+        problems.push("the manual decision records no reason".to_owned());
+    }
+    if decided_by.is_none() {
+        problems.push("the manual decision does not name who took it".to_owned());
+    }
+    if let (Some(actor), Some(by)) = (actor, decided_by) {
+        if actor != by {
+            problems.push(format!(
+                "the manual decision names {by} but was recorded by {actor}"
+            ));
+        }
+    }
+    let recorded = Key {
+        event: "SeatAllocated",
+        application_id,
+        waitlist_position: None,
+        reason: None,
+        basis: basis.clone(),
+    };
+    let expected = match visit.manual_decision(
+        application_id,
+        basis.reason.as_deref().unwrap_or_default(),
+        basis.decided_by.as_deref().unwrap_or_default(),
+    ) {
+        Ok(b) => Some(Key {
+            basis: b,
+            ..recorded.clone()
+        }),
+        Err(e) => {
+            problems.push(e.to_string());
+            None
+        }
+    };
+    if visit.application(application_id).map(|a| a.term_id) != Some(term_id) {
+        problems.push(format!(
+            "application {application_id} is not an application of term {term_id}"
+        ));
+    }
+    if let Some(expected) = &expected {
+        if *expected != recorded {
+            problems.push("its basis differs from the application's standing then".to_owned());
+        }
+    }
+    let consistent = problems.is_empty();
+    report.manual_decisions.push(ManualDecisionCheck {
+        application_id,
+        term_id,
+        decided_by: basis.decided_by.clone(),
+        reason: basis.reason.clone(),
+        recorded_by: actor.map(str::to_owned),
+        consistent,
+    });
+    if !consistent {
+        report.discrepancies.push(Discrepancy {
+            application_id: Some(application_id),
+            term_id,
+            expected: expected.as_ref().map_or_else(
+                || "a manual decision for an application waiting in a closed term, naming who and why".to_owned(),
+                Key::describe,
+            ),
+            recorded: recorded.describe(),
+            problem: Some(problems.join("; ")),
+        });
+    }
 }

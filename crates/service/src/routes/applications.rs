@@ -53,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw_own))
         .routes(routes!(withdraw))
         .routes(routes!(release_seat))
+        .routes(routes!(allocate_by_hand))
         .routes(routes!(attendance))
 }
 
@@ -357,6 +358,45 @@ async fn release_seat(
     let cmd = StudyVisitCommand::ReleaseSeat {
         application_id,
         reason,
+        by: auth.actor(),
+    };
+    Ok(Json(PositionResponse {
+        position: command(&state, &auth, &meta, id, cmd).await?,
+    }))
+}
+
+/// Body of a seat given by hand.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AllocateRequest {
+    /// Why the seat is given outside the policy's order (1–500 characters), for the record.
+    pub reason: String,
+}
+
+/// Give a seat by hand, after the close, to an application on the waiting list or passed
+/// over (a coordinator's decision outside the policy's order). It may take the term above
+/// its seat count; while it is above, a seat given back promotes nobody. The decision event
+/// names the rule `manual`, the reason and who decided (the token's actor id).
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/allocate", tag = "applications",
+    request_body = AllocateRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 400), (status = 401), (status = 403), (status = 404),
+        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+async fn allocate_by_hand(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<AllocateRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    // The role first: an evaluator is refused whatever it sent.
+    auth.command_scope()?;
+    let mut f = Fields::default();
+    let reason = f.check("reason", NonEmptyText::parse_max(&body.reason, 500));
+    f.finish()?;
+    let reason = reason.ok_or_else(ApiError::validated_field_missing)?;
+    let cmd = StudyVisitCommand::AllocateSeatManually {
+        application_id,
+        reason,
+        // The same actor id the pipeline stamps on the event's metadata.
         by: auth.actor(),
     };
     Ok(Json(PositionResponse {

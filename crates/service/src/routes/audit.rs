@@ -1,17 +1,26 @@
-//! Audit for evaluators: the event history in commit order, the state of an aggregate at a
-//! past moment, and the re-derivation of every allocation decision of a visit.
+//! Audit for evaluators: the event history in commit order, the state of any aggregate at a
+//! past moment, the re-derivation of every allocation decision of a visit, and the check of
+//! a programme's evaluation read model against its events.
+//!
+//! Every answer here is replayed from the stored events (decoded through
+//! `domain::upcasting::decode`, so events of any version read alike), never from read-model
+//! rows; the read model is only what the programme check compares against.
 
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use domain::study_visit::{verify, StudyVisit, StudyVisitEvent, VerifyReport};
-use infra::feed::{self, AuditFilter, StoredEvent};
+use cqrs_es::Aggregate;
+use domain::cooperation_program::evaluation::{self, EvaluationDiscrepancy, EvaluationFacts};
+use domain::cooperation_program::{CooperationProgram, CooperationProgramEvent};
+use domain::network::Network;
+use domain::study_visit::{verify_with_actors, ManualDecisionCheck, StudyVisit};
+use infra::feed::{self, AuditFilter, Checkpoint, StoredEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::rosters::replay_visit;
+use super::programs::program_facts;
 use crate::auth::Auth;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::problem::ApiError;
@@ -22,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(events))
         .routes(routes!(verify_visit))
+        .routes(routes!(verify_program))
         .routes(routes!(state_at))
 }
 
@@ -131,80 +141,366 @@ async fn events(
     }))
 }
 
-async fn visible_visit(
-    state: &AppState,
-    auth: &Auth,
-    id: Uuid,
-    at: Option<DateTime<Utc>>,
-) -> Result<(StudyVisit, Vec<StudyVisitEvent>, i64), ApiError> {
-    let (visit, events, position) = replay_visit(state, id, at).await?;
-    // Check against the full history's owner, so `?at=` before announcement is still scoped.
-    let owner = match visit.organizer() {
-        Some(o) => Some(o.as_str().to_owned()),
-        None => replay_visit(state, id, None)
-            .await?
-            .0
-            .organizer()
-            .map(|o| o.as_str().to_owned()),
-    };
-    match owner {
-        Some(o) if auth.can_read(&o) => Ok((visit, events, position)),
-        _ => Err(ApiError::NotFound("No such study visit.".into())),
+// ---------------------------------------------------------------------------------------
+// Replaying one aggregate from its events
+// ---------------------------------------------------------------------------------------
+
+/// An aggregate the audit replays: who owns it, and how to name it in a 404.
+pub trait Audited: Aggregate {
+    /// "study visit", "programme", "network".
+    const NOUN: &'static str;
+    /// The organizer that owns it (None before its first event).
+    fn owner(&self) -> Option<String>;
+}
+
+impl Audited for StudyVisit {
+    const NOUN: &'static str = "study visit";
+    fn owner(&self) -> Option<String> {
+        self.organizer().map(|o| o.as_str().to_owned())
     }
 }
 
-/// Replay a visit and re-derive every allocation and promotion decision.
+impl Audited for CooperationProgram {
+    const NOUN: &'static str = "programme";
+    fn owner(&self) -> Option<String> {
+        self.organizer().map(|o| o.as_str().to_owned())
+    }
+}
+
+impl Audited for Network {
+    const NOUN: &'static str = "network";
+    fn owner(&self) -> Option<String> {
+        self.organizer().map(|o| o.as_str().to_owned())
+    }
+}
+
+/// A stored event decoded into today's event type, with what the audit needs of its record.
+#[derive(Debug, Clone)]
+pub struct Decoded<E> {
+    pub event: E,
+    pub sequence: i64,
+    pub position: i64,
+    /// The writing transaction: with `position`, the event's place in commit order.
+    pub tx_id: i64,
+    pub recorded_at: DateTime<Utc>,
+    /// The actor named in the event's metadata.
+    pub actor: Option<String>,
+}
+
+impl<E> Decoded<E> {
+    /// Whether the event is part of the history as it stood at `at` / up to `sequence`:
+    /// recorded at or before the instant, at or before the sequence (the same rule as
+    /// `infra::feed::aggregate_events`).
+    pub fn within(&self, at: Option<DateTime<Utc>>, sequence: Option<i64>) -> bool {
+        at.is_none_or(|at| self.recorded_at <= at) && sequence.is_none_or(|s| self.sequence <= s)
+    }
+}
+
+/// The stored events of one aggregate in sequence order (only those recorded up to `at` and
+/// up to `sequence`, when given), each decoded through the upcasters.
+pub async fn history<A: Aggregate>(
+    state: &AppState,
+    id: &str,
+    at: Option<DateTime<Utc>>,
+    sequence: Option<i64>,
+) -> Result<Vec<Decoded<A::Event>>, ApiError> {
+    let stored = feed::aggregate_events(&state.pool, A::TYPE, id, at, sequence).await?;
+    stored.into_iter().map(decode::<A>).collect()
+}
+
+fn decode<A: Aggregate>(e: StoredEvent) -> Result<Decoded<A::Event>, ApiError> {
+    let actor = e
+        .metadata
+        .get("actor")
+        .and_then(|a| a.as_str())
+        .map(str::to_owned);
+    let event = domain::upcasting::decode::<A::Event>(
+        &e.aggregate_type,
+        &e.event_type,
+        &e.event_version,
+        e.payload,
+    )
+    .map_err(|err| {
+        ApiError::Internal(format!(
+            "stored event at position {} ({} v{}) does not decode: {err}",
+            e.position, e.event_type, e.event_version
+        ))
+    })?;
+    Ok(Decoded {
+        event,
+        sequence: e.sequence,
+        position: e.position,
+        tx_id: e.tx_id,
+        recorded_at: e.recorded_at,
+        actor,
+    })
+}
+
+/// An aggregate replayed from (part of) its history.
+pub struct Replayed<A> {
+    pub aggregate: A,
+    /// Events replayed.
+    pub count: usize,
+    /// Sequence of the last event replayed (0 when none).
+    pub sequence: i64,
+    /// Global position of the last event replayed (0 when none).
+    pub position: i64,
+    /// When the last event replayed was recorded.
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+/// Applies `events` in order to a fresh aggregate.
+pub fn replay<'a, A: Aggregate + 'a>(
+    events: impl IntoIterator<Item = &'a Decoded<A::Event>>,
+) -> Replayed<A> {
+    let mut out = Replayed {
+        aggregate: A::default(),
+        count: 0,
+        sequence: 0,
+        position: 0,
+        recorded_at: None,
+    };
+    for e in events {
+        out.aggregate.apply(e.event.clone());
+        out.count += 1;
+        out.sequence = e.sequence;
+        out.position = out.position.max(e.position);
+        out.recorded_at = Some(e.recorded_at);
+    }
+    out
+}
+
+/// The whole history of an aggregate the caller may read. Its owner is taken from the
+/// whole history (so a question about a moment before it existed is scoped too); an
+/// unknown id and another organizer's aggregate both answer 404, alike.
+pub async fn visible_history<A: Audited>(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+) -> Result<Vec<Decoded<A::Event>>, ApiError> {
+    let events = history::<A>(state, &id.to_string(), None, None).await?;
+    match replay::<A>(&events).aggregate.owner() {
+        Some(owner) if auth.can_read(&owner) => Ok(events),
+        _ => Err(ApiError::NotFound(format!("No such {}.", A::NOUN))),
+    }
+}
+
+/// The 404 for a moment before an aggregate's first event.
+pub fn not_yet<A: Audited>(at: Option<DateTime<Utc>>, sequence: Option<i64>) -> ApiError {
+    let when = match (at, sequence) {
+        (Some(at), _) => format!("at {}", at.to_rfc3339()),
+        (None, Some(s)) => format!("at sequence {s}"),
+        (None, None) => "then".to_owned(),
+    };
+    ApiError::NotFound(format!(
+        "The {} did not exist yet {when}: no event of it had been recorded.",
+        A::NOUN
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Study visits: re-deriving every decision
+// ---------------------------------------------------------------------------------------
+
+/// The re-derivation of a visit's decisions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitVerifyView {
+    pub consistent: bool,
+    /// Decisions compared: each candidate at each close, each released seat, each manual decision.
+    pub checked: u32,
+    /// `{application_id, term_id, expected, recorded, problem?}` for each difference.
+    #[schema(value_type = Vec<Object>)]
+    pub discrepancies: Vec<domain::study_visit::Discrepancy>,
+    /// Every seat given by hand: who decided (actor id), why, who recorded it, and whether it checks out.
+    #[schema(value_type = Vec<Object>)]
+    pub manual_decisions: Vec<ManualDecisionCheck>,
+    /// Position of the last event replayed.
+    pub position: i64,
+}
+
+/// Replay a visit and re-derive every allocation, promotion and manual decision.
 #[utoipa::path(get, path = "/api/v1/audit/study-visits/{id}/verify", tag = "audit", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = Object), (status = 404)))]
+    params(("id" = Uuid, Path)), responses((status = 200, body = VisitVerifyView), (status = 401), (status = 404)))]
 async fn verify_visit(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let (_, events, _) = visible_visit(&state, &auth, id, None).await?;
-    let report: VerifyReport = verify(&events);
-    Ok(Json(serde_json::json!({
-        "consistent": report.discrepancies.is_empty(),
-        "checked": report.checked,
-        "discrepancies": report.discrepancies,
-    })))
+) -> Result<Json<VisitVerifyView>, ApiError> {
+    let events = visible_history::<StudyVisit>(&state, &auth, id).await?;
+    let position = events.iter().map(|e| e.position).max().unwrap_or(0);
+    let with_actors: Vec<_> = events.into_iter().map(|e| (e.event, e.actor)).collect();
+    let report = verify_with_actors(&with_actors);
+    Ok(Json(VisitVerifyView {
+        consistent: report.consistent(),
+        checked: report.checked,
+        discrepancies: report.discrepancies,
+        manual_decisions: report.manual_decisions,
+        position,
+    }))
 }
 
-/// Which moment to replay to.
+// ---------------------------------------------------------------------------------------
+// Programmes: the evaluation read model against the events
+// ---------------------------------------------------------------------------------------
+
+/// The check of a programme's evaluation read model.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgramVerifyView {
+    pub consistent: bool,
+    /// Values compared: every indicator and every figure of the evaluation.
+    pub checked: u32,
+    /// `{indicator | figure, from_events, read_model}` for each difference.
+    #[schema(value_type = Vec<Object>)]
+    pub discrepancies: Vec<EvaluationDiscrepancy>,
+    /// Position of the last event compared (the read model had processed it).
+    pub position: i64,
+    /// Events of the programme the read model had not processed yet (left out of the check).
+    pub pending: u32,
+}
+
+/// Recompute each indicator (and each figure of the evaluation) of a programme from its
+/// events and compare it with what the programme-evaluation read model holds.
+///
+/// The read model is read in one snapshot together with its checkpoint, and only the
+/// events it had processed are replayed, so a command committed meanwhile is not mistaken
+/// for a discrepancy. The check first waits (up to the read wait) for the read model to
+/// reach the programme's latest event.
+#[utoipa::path(get, path = "/api/v1/audit/cooperation-programs/{id}/verify", tag = "audit", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = ProgramVerifyView), (status = 401), (status = 404)))]
+async fn verify_program(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<ProgramVerifyView>, ApiError> {
+    let events = visible_history::<CooperationProgram>(&state, &auth, id).await?;
+    if let Some(last) = events.iter().map(|e| e.position).max() {
+        // Best effort: a read model still behind is checked as far as it got (`pending`).
+        projections::runner::wait_for_position(
+            &state.pool,
+            super::programs::PROGRAM_PROJECTIONS,
+            last,
+            state.read_wait,
+        )
+        .await?;
+    }
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let checkpoint: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT last_tx_id::text::bigint, last_position FROM projection_checkpoints WHERE name = 'programs'",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let checkpoint = checkpoint
+        .map(|(tx_id, position)| Checkpoint { tx_id, position })
+        .unwrap_or_default();
+    let in_model = program_facts(&mut tx, id).await?.unwrap_or_default();
+    tx.commit().await?;
+
+    let processed = |e: &&Decoded<CooperationProgramEvent>| {
+        Checkpoint {
+            tx_id: e.tx_id,
+            position: e.position,
+        } <= checkpoint
+    };
+    let replayed: Vec<&Decoded<CooperationProgramEvent>> =
+        events.iter().filter(processed).collect();
+    let from_events = EvaluationFacts::from_events(replayed.iter().map(|e| &e.event));
+    let check = evaluation::compare(
+        &evaluation::evaluate(&from_events),
+        &evaluation::evaluate(&in_model),
+    );
+    Ok(Json(ProgramVerifyView {
+        consistent: check.consistent(),
+        checked: check.checked,
+        discrepancies: check.discrepancies,
+        position: replayed.iter().map(|e| e.position).max().unwrap_or(0),
+        pending: u32::try_from(events.len() - replayed.len()).unwrap_or(u32::MAX),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Any aggregate as it stood
+// ---------------------------------------------------------------------------------------
+
+/// Which moment to replay to (both may be given: the events meeting both are replayed).
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct StateParams {
-    /// RFC 3339 instant.
+    /// RFC 3339 instant: the events recorded at or before it.
     pub at: Option<String>,
-    /// Aggregate sequence number.
+    /// Aggregate sequence number (1 = its first event): the events up to it.
     pub sequence: Option<i64>,
 }
 
 /// An aggregate as it stood.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StateView {
+    /// `StudyVisit`, `CooperationProgram` or `Network`.
     pub aggregate_type: String,
     pub aggregate_id: String,
+    /// Sequence of the last event replayed.
     pub sequence: i64,
+    /// The aggregate's state after that event (the domain's own serialization).
     #[schema(value_type = Object)]
     pub state: serde_json::Value,
+    /// Global position of the last event replayed.
+    pub position: i64,
+    /// When the last event replayed was recorded.
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
-/// The state of an aggregate at an instant or sequence, replayed from its events.
+/// The aggregate type a path segment names: the type itself or its resource's path.
+fn aggregate_type_of(segment: &str) -> Option<&'static str> {
+    match segment {
+        "StudyVisit" | "study-visits" => Some("StudyVisit"),
+        "CooperationProgram" | "cooperation-programs" | "programs" => Some("CooperationProgram"),
+        "Network" | "networks" => Some("Network"),
+        _ => None,
+    }
+}
+
+async fn state_of<A: Audited>(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+    sequence: Option<i64>,
+) -> Result<StateView, ApiError> {
+    let events = visible_history::<A>(state, auth, id).await?;
+    let replayed = replay::<A>(events.iter().filter(|e| e.within(at, sequence)));
+    if replayed.count == 0 {
+        return Err(not_yet::<A>(at, sequence));
+    }
+    Ok(StateView {
+        aggregate_type: A::TYPE.to_owned(),
+        aggregate_id: id.to_string(),
+        sequence: replayed.sequence,
+        state: serde_json::to_value(&replayed.aggregate)
+            .map_err(|e| ApiError::Internal(format!("state does not serialize: {e}")))?,
+        position: replayed.position,
+        recorded_at: replayed.recorded_at,
+    })
+}
+
+/// The state of a study visit, programme or network at an instant or sequence, replayed
+/// from its events. An unknown type or id, or another organizer's aggregate, is 404; so is
+/// a moment before the aggregate's first event (it did not exist yet).
 #[utoipa::path(get, path = "/api/v1/audit/{aggregate_type}/{id}/state", tag = "audit", security(("bearer" = [])),
-    params(("aggregate_type" = String, Path), ("id" = String, Path), StateParams),
-    responses((status = 200, body = StateView), (status = 400), (status = 404)))]
+    params(("aggregate_type" = String, Path, description = "StudyVisit, CooperationProgram or Network"),
+        ("id" = String, Path), StateParams),
+    responses((status = 200, body = StateView), (status = 400), (status = 401), (status = 404)))]
 async fn state_at(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath((aggregate_type, id)): ApiPath<(String, String)>,
     ApiQuery(p): ApiQuery<StateParams>,
 ) -> Result<Json<StateView>, ApiError> {
-    if aggregate_type != "StudyVisit" && aggregate_type != "study-visits" {
+    let Some(kind) = aggregate_type_of(&aggregate_type) else {
         return Err(ApiError::NotFound(format!(
-            "No audit state for aggregate type {aggregate_type}."
+            "No audit state for aggregate type {aggregate_type}; the types are StudyVisit, CooperationProgram and Network."
         )));
-    }
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("No such study visit.".into()))?;
+    };
     let at =
         p.at.as_deref()
             .map(validate::instant)
@@ -213,23 +509,15 @@ async fn state_at(
     if matches!(p.sequence, Some(s) if s < 0) {
         return Err(ApiError::bad_param("sequence", "must be 0 or more"));
     }
-    // Scope check first (on the whole history), then the replay the caller asked for.
-    visible_visit(&state, &auth, id, None).await?;
-    let stored =
-        feed::aggregate_events(&state.pool, "StudyVisit", &id.to_string(), at, p.sequence).await?;
-    let mut visit = StudyVisit::default();
-    let mut sequence = 0;
-    for e in stored {
-        let event: StudyVisitEvent = serde_json::from_value(e.payload).map_err(|err| {
-            ApiError::Internal(format!("stored event does not deserialize: {err}"))
-        })?;
-        cqrs_es::Aggregate::apply(&mut visit, event);
-        sequence = e.sequence;
-    }
-    Ok(Json(StateView {
-        aggregate_type: "StudyVisit".into(),
-        aggregate_id: id.to_string(),
-        sequence,
-        state: serde_json::to_value(&visit).map_err(|e| ApiError::Internal(e.to_string()))?,
-    }))
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return Err(ApiError::NotFound("No such aggregate.".into()));
+    };
+    let view = match kind {
+        "StudyVisit" => state_of::<StudyVisit>(&state, &auth, id, at, p.sequence).await?,
+        "CooperationProgram" => {
+            state_of::<CooperationProgram>(&state, &auth, id, at, p.sequence).await?
+        }
+        _ => state_of::<Network>(&state, &auth, id, at, p.sequence).await?,
+    };
+    Ok(Json(view))
 }

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::NaiveDate;
-use domain::network::{Declaration, NetworkCommand, OfficerRole};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::network::{Declaration, Network, NetworkCommand, OfficerRole};
 use domain::values::{InstitutionType, NonEmptyText, PlannedDate};
 use infra::officers::{self, OfficerName};
 use serde::{Deserialize, Serialize};
@@ -21,13 +21,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::applications::{institution, InstitutionRequest};
-use super::{projection_position, wait_for, Consistency, PositionResponse};
+use super::audit::{not_yet, replay, visible_history};
+use super::{projection_position, wait_for, PositionResponse};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::problem::ApiError;
 use crate::request::RequestMeta;
 use crate::state::AppState;
-use crate::validate::Fields;
+use crate::validate::{self, Fields};
 
 /// The projections the network reads are served from.
 pub const NETWORK_PROJECTIONS: &[&str] = &["networks"];
@@ -649,6 +650,9 @@ pub struct RegistryView {
     /// The meetings, by date.
     pub meeting_list: Vec<MeetingView>,
     pub position: i64,
+    /// Set when the registry was replayed as of an instant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -684,37 +688,167 @@ struct OfficerRow {
     end_reason: Option<String>,
 }
 
-/// The registry of a network: members with status, members by type, current officers,
-/// officer history, regulations and meetings.
-#[utoipa::path(get, path = "/api/v1/networks/{id}/registry", tag = "networks", security(("bearer" = [])),
-    params(("id" = Uuid, Path), Consistency),
-    responses((status = 200, body = RegistryView), (status = 401), (status = 404), (status = 503)))]
-async fn registry(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiQuery(c): ApiQuery<Consistency>,
-) -> Result<Json<RegistryView>, ApiError> {
-    wait_for(&state, NETWORK_PROJECTIONS, c.min_position).await?;
+/// What a registry is assembled from: the read model's rows (the live answer) or the same
+/// rows derived from the replayed aggregate (`?at=`), so that both go through [`assemble`].
+struct RegistrySource {
+    network: NetworkRow,
+    members: Vec<MemberRow>,
+    officers: Vec<OfficerRow>,
+    versions: Vec<RegulationsVersionView>,
+    meetings: Vec<MeetingView>,
+}
+
+/// The registry's rows from the `networks` read model (None when it has no such network).
+async fn live_source(state: &AppState, id: Uuid) -> Result<Option<RegistrySource>, ApiError> {
     let network: Option<NetworkRow> = sqlx::query_as(
         "SELECT organizer, name, region, member_types, established_on FROM rm_networks WHERE network_id = $1",
     )
     .bind(id)
     .fetch_optional(&state.pool)
     .await?;
-    let network = match network {
-        Some(n) if auth.can_read(&n.organizer) => n,
-        _ => return Err(ApiError::NotFound("No such network.".into())),
+    let Some(network) = network else {
+        return Ok(None);
     };
-    let position = projection_position(&state, "networks").await?;
-
-    let member_rows: Vec<MemberRow> = sqlx::query_as(
+    let members: Vec<MemberRow> = sqlx::query_as(
         "SELECT member_id, institution, kind, joined_on, declaration_ref, status, left_on, left_reason
            FROM rm_network_members WHERE network_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&state.pool)
     .await?;
+    let officers: Vec<OfficerRow> = sqlx::query_as(
+        "SELECT officer_id, role, member_id, institution, term_starts_on, term_ends_on, ended_on, end_reason
+           FROM rm_network_officers WHERE network_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    let versions: Vec<RegulationsVersionView> = sqlx::query_as(
+        "SELECT version, title, adopted_on, document_ref FROM rm_network_regulations
+          WHERE network_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    let meetings: Vec<MeetingView> = sqlx::query_as(
+        "SELECT meeting_id, title, planned AS \"when\", location, participants_total, topics
+           FROM rm_network_meetings WHERE network_id = $1 ORDER BY first_day, last_day, position",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(Some(RegistrySource {
+        network,
+        members,
+        officers,
+        versions,
+        meetings,
+    }))
+}
+
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// The rows the `networks` projection would hold after the events replayed into `network`
+/// (None before it was established). Mirrors `projections::networks` column by column:
+/// events keep their order as positions do, an officer's institution is its member's.
+fn replayed_source(network: &Network) -> Option<RegistrySource> {
+    let details = network.details()?;
+    let members = network
+        .members()
+        .iter()
+        .map(|m| MemberRow {
+            member_id: m.member_id,
+            institution: json(&m.institution),
+            kind: m.institution.kind.as_str().to_owned(),
+            joined_on: m.joined_on(),
+            declaration_ref: m
+                .declaration
+                .document_ref
+                .as_ref()
+                .map(|d| d.as_str().to_owned()),
+            status: if m.is_active() { "active" } else { "left" }.to_owned(),
+            left_on: m.left.as_ref().map(|(on, _)| *on),
+            left_reason: m.left.as_ref().map(|(_, why)| why.as_str().to_owned()),
+        })
+        .collect();
+    let officers = network
+        .officer_terms()
+        .iter()
+        .map(|o| OfficerRow {
+            officer_id: o.officer_id,
+            role: o.role.as_str().to_owned(),
+            member_id: o.member_id,
+            institution: network.member(o.member_id).map(|m| json(&m.institution)),
+            term_starts_on: o.term_starts_on,
+            term_ends_on: o.term_ends_on,
+            ended_on: o.ended.map(|(on, _)| on),
+            end_reason: o.ended.map(|(_, why)| why.as_str().to_owned()),
+        })
+        .collect();
+    let versions = network
+        .regulations()
+        .iter()
+        .map(|r| RegulationsVersionView {
+            version: r.version.as_str().to_owned(),
+            title: r.title.as_str().to_owned(),
+            adopted_on: r.adopted_on,
+            document_ref: r.document_ref.as_str().to_owned(),
+        })
+        .collect();
+    let mut meetings: Vec<(NaiveDate, NaiveDate, usize, MeetingView)> = network
+        .meetings()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let view = MeetingView {
+                meeting_id: m.meeting_id,
+                title: m.title.as_str().to_owned(),
+                when: json(&m.when),
+                location: m.location.as_ref().map(|l| l.as_str().to_owned()),
+                participants_total: i32::try_from(m.participants_total).unwrap_or(i32::MAX),
+                topics: m.topics.iter().map(|t| t.as_str().to_owned()).collect(),
+            };
+            (m.when.first_day(), m.when.last_day(), i, view)
+        })
+        .collect();
+    meetings.sort_by_key(|(first, last, i, _)| (*first, *last, *i));
+    Some(RegistrySource {
+        network: NetworkRow {
+            organizer: details.organizer.as_str().to_owned(),
+            name: details.name.as_str().to_owned(),
+            region: details.region.as_str().to_owned(),
+            member_types: details
+                .member_types
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            established_on: details.established_on,
+        },
+        members,
+        officers,
+        versions,
+        meetings: meetings.into_iter().map(|(_, _, _, m)| m).collect(),
+    })
+}
+
+/// The registry from its rows, with officers' names for coordinators and admins.
+async fn assemble(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    source: RegistrySource,
+    position: i64,
+    at: Option<DateTime<Utc>>,
+) -> Result<RegistryView, ApiError> {
+    let RegistrySource {
+        network,
+        members: member_rows,
+        officers: officer_rows,
+        versions,
+        meetings: meeting_list,
+    } = source;
     let mut members_by_type = BTreeMap::new();
     let mut members = Vec::with_capacity(member_rows.len());
     for m in member_rows {
@@ -735,13 +869,6 @@ async fn registry(
         });
     }
 
-    let officer_rows: Vec<OfficerRow> = sqlx::query_as(
-        "SELECT officer_id, role, member_id, institution, term_starts_on, term_ends_on, ended_on, end_reason
-           FROM rm_network_officers WHERE network_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?;
     let names: HashMap<Uuid, OfficerName> = if auth.sees_personal_data() {
         let ids: Vec<Uuid> = officer_rows.iter().map(|o| o.officer_id).collect();
         officers::names(&state.pool, &ids).await?
@@ -779,13 +906,6 @@ async fn registry(
         .collect();
     let officer_history: Vec<OfficerView> = officer_rows.iter().map(view).collect();
 
-    let versions: Vec<RegulationsVersionView> = sqlx::query_as(
-        "SELECT version, title, adopted_on, document_ref FROM rm_network_regulations
-          WHERE network_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?;
     // In force: the latest by adoption day, the later adopted on a tie (as the aggregate).
     let current = versions
         .iter()
@@ -793,15 +913,7 @@ async fn registry(
         .max_by_key(|(i, r)| (r.adopted_on, *i))
         .map(|(_, r)| r.clone());
 
-    let meeting_list: Vec<MeetingView> = sqlx::query_as(
-        "SELECT meeting_id, title, planned AS \"when\", location, participants_total, topics
-           FROM rm_network_meetings WHERE network_id = $1 ORDER BY first_day, last_day, position",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?;
-
-    Ok(Json(RegistryView {
+    Ok(RegistryView {
         id,
         organizer: network.organizer,
         name: network.name,
@@ -813,8 +925,53 @@ async fn registry(
         officers,
         officer_history,
         regulations: RegulationsView { current, versions },
-        meetings: meeting_list.len() as i64,
+        meetings: i64::try_from(meeting_list.len()).unwrap_or(i64::MAX),
         meeting_list,
         position,
-    }))
+        at,
+    })
+}
+
+/// Parameters of the registry.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RegistryParams {
+    /// RFC 3339 instant: the registry as it stood then, replayed from the events recorded
+    /// at or before it (instead of read from today's read model).
+    pub at: Option<String>,
+    /// Answer only once the read model has processed this position (waits up to 5 s).
+    pub min_position: Option<i64>,
+}
+
+/// The registry of a network: members with status, members by type, current officers,
+/// officer history, regulations and meetings. With `?at=` the registry as it stood at that
+/// instant, replayed from the events recorded up to it; `position` is then that of the last
+/// event replayed (404 when the network did not exist yet). Officers' names are today's
+/// (personal data is kept outside the events and may have been erased since).
+#[utoipa::path(get, path = "/api/v1/networks/{id}/registry", tag = "networks", security(("bearer" = [])),
+    params(("id" = Uuid, Path), RegistryParams),
+    responses((status = 200, body = RegistryView), (status = 400), (status = 401), (status = 404), (status = 503)))]
+async fn registry(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(params): ApiQuery<RegistryParams>,
+) -> Result<Json<RegistryView>, ApiError> {
+    wait_for(&state, NETWORK_PROJECTIONS, params.min_position).await?;
+    if let Some(at) = &params.at {
+        let at = validate::instant(at).map_err(|e| ApiError::bad_param("at", e.message))?;
+        let events = visible_history::<Network>(&state, &auth, id).await?;
+        let replayed = replay::<Network>(events.iter().filter(|e| e.within(Some(at), None)));
+        let source = replayed_source(&replayed.aggregate)
+            .ok_or_else(|| not_yet::<Network>(Some(at), None))?;
+        let view = assemble(&state, &auth, id, source, replayed.position, Some(at)).await?;
+        return Ok(Json(view));
+    }
+    let source = match live_source(&state, id).await? {
+        Some(s) if auth.can_read(&s.network.organizer) => s,
+        _ => return Err(ApiError::NotFound("No such network.".into())),
+    };
+    let position = projection_position(&state, "networks").await?;
+    Ok(Json(
+        assemble(&state, &auth, id, source, position, None).await?,
+    ))
 }

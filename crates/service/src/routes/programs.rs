@@ -10,9 +10,11 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::cooperation_program::evaluation::{self, ActivityFacts};
 use domain::cooperation_program::{
-    ActivityKind, ApplicationCard, Channel, CooperationProgramCommand, FeedbackChannel, Indicator,
-    Measure, Period, PlannedActivity, ProgramKind, Verdict,
+    ActivityKind, ActivityStatus, ApplicationCard, Channel, CooperationProgram,
+    CooperationProgramCommand, Evaluation, EvaluationFacts, FeedbackChannel, Indicator, Measure,
+    Period, PlannedActivity, ProgramKind, Verdict,
 };
 use domain::values::{NonEmptyText, PlannedDate, PreferenceCode, ValueError};
 use serde::{Deserialize, Serialize};
@@ -22,13 +24,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::applications::{institution, InstitutionRequest};
+use super::audit::{not_yet, visible_history};
 use super::{projection_position, wait_for, Consistency, PositionResponse};
 use crate::auth::Auth;
 use crate::extract::{parse_json, ApiJson, ApiPath, ApiQuery};
 use crate::problem::{ApiError, FieldError};
 use crate::request::RequestMeta;
 use crate::state::AppState;
-use crate::validate::Fields;
+use crate::validate::{self, Fields};
 
 /// The projections the programme reads wait for.
 pub const PROGRAM_PROJECTIONS: &[&str] = &["programs"];
@@ -1440,127 +1443,203 @@ pub struct EvaluationView {
     /// achieved | partially_achieved | not_achieved; null before the evaluation.
     pub verdict: Option<String>,
     pub position: i64,
+    /// Set when the evaluation was replayed as of an instant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
 }
 
-fn count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
+/// Parameters of the evaluation.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EvaluationParams {
+    /// RFC 3339 instant: the evaluation as it stood then, replayed from the events recorded
+    /// at or before it (instead of read from today's read model).
+    pub at: Option<String>,
+    /// Answer only once the read model has processed this position (waits up to 5 s).
+    pub min_position: Option<i64>,
+}
+
+/// The API form of the domain's evaluation. Both the live answer and `?at=` go through
+/// `domain::cooperation_program::evaluate` and then this, so they can differ only by the
+/// facts they start from (and by `position` and `at`).
+fn evaluation_view(e: Evaluation, position: i64, at: Option<DateTime<Utc>>) -> EvaluationView {
+    EvaluationView {
+        indicators: e
+            .indicators
+            .into_iter()
+            .map(|i| IndicatorResult {
+                code: i.code,
+                label: i.label,
+                target: i.target,
+                actual: i.actual,
+                achieved: i.achieved,
+            })
+            .collect(),
+        activities: ActivityCounts {
+            planned: e.activities.planned,
+            held: e.activities.held,
+            cancelled: e.activities.cancelled,
+            by_kind: e
+                .by_kind
+                .into_iter()
+                .map(|(kind, t)| {
+                    (
+                        kind,
+                        KindCounts {
+                            planned: t.planned,
+                            held: t.held,
+                            cancelled: t.cancelled,
+                        },
+                    )
+                })
+                .collect(),
+        },
+        participants_total: e.participants_total,
+        distinct_institutions: e.distinct_institutions,
+        partners: e.partners,
+        feedback: FeedbackSummary {
+            count: e.feedback.count,
+            average_rating: e.feedback.average_rating,
+        },
+        verdict: e.verdict,
+        position,
+        at,
+    }
+}
+
+/// An activity row as the evaluation reads it: id, kind, status, participants, institutions.
+type ActivityRow = (Uuid, String, String, Option<i32>, Option<Value>);
+
+/// What the `programs` read model holds about a programme, as the facts the evaluation is
+/// computed from (None when it has no row). Lenient where the old SQL was: an unknown
+/// activity status counts as planned, a participants count that is not a count as 0.
+pub async fn program_facts(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+) -> Result<Option<EvaluationFacts>, ApiError> {
+    let row: Option<(Value, Option<Value>)> =
+        sqlx::query_as("SELECT indicators, evaluation FROM rm_programs WHERE program_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((indicators, evaluation)) = row else {
+        return Ok(None);
+    };
+    let indicators: Vec<Indicator> = serde_json::from_value(indicators)
+        .map_err(|e| ApiError::Internal(format!("stored indicators do not deserialize: {e}")))?;
+    let evaluation = evaluation.unwrap_or(Value::Null);
+    let verdict = evaluation
+        .get("verdict")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let manual_values = evaluation
+        .get("manual_values")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(code, v)| v.as_u64().map(|v| (code.clone(), v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let rows: Vec<ActivityRow> = sqlx::query_as(
+        "SELECT activity_id, kind, status, participants_total, institutions
+           FROM rm_program_activities WHERE program_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let activities = rows
+        .into_iter()
+        .map(|(activity_id, kind, status, participants, institutions)| {
+            let status = match status.as_str() {
+                "held" => ActivityStatus::Held,
+                "cancelled" => ActivityStatus::Cancelled,
+                _ => ActivityStatus::Planned,
+            };
+            let institutions = institutions
+                .as_ref()
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|i| i.get("nip").and_then(Value::as_str))
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let facts = ActivityFacts {
+                kind,
+                status,
+                participants_total: participants
+                    .and_then(|p| u64::try_from(p).ok())
+                    .unwrap_or(0),
+                institutions,
+            };
+            (activity_id, facts)
+        })
+        .collect();
+    let partners: Vec<Uuid> =
+        sqlx::query_scalar("SELECT partner_id FROM rm_program_partners WHERE program_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let feedback: Vec<(Uuid, Option<i16>)> =
+        sqlx::query_as("SELECT feedback_id, rating FROM rm_program_feedback WHERE program_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(Some(EvaluationFacts {
+        indicators,
+        activities,
+        partners: partners.into_iter().collect(),
+        feedback: feedback
+            .into_iter()
+            .map(|(id, rating)| (id, rating.map(i64::from)))
+            .collect(),
+        verdict,
+        manual_values,
+    }))
 }
 
 /// Each indicator's target vs actual, activities planned vs held, participants, partners,
-/// feedback and the verdict.
+/// feedback and the verdict. With `?at=` the evaluation as it stood at that instant,
+/// replayed from the events recorded up to it; `position` is then that of the last event
+/// replayed (404 when the programme did not exist yet).
 #[utoipa::path(get, path = "/api/v1/programs/{id}/evaluation", tag = "programs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), Consistency), responses((status = 200, body = EvaluationView), (status = 404), (status = 503)))]
+    params(("id" = Uuid, Path), EvaluationParams),
+    responses((status = 200, body = EvaluationView), (status = 400), (status = 401), (status = 404), (status = 503)))]
 async fn evaluation(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
-    ApiQuery(c): ApiQuery<Consistency>,
+    ApiQuery(params): ApiQuery<EvaluationParams>,
 ) -> Result<Json<EvaluationView>, ApiError> {
-    wait_for(&state, PROGRAM_PROJECTIONS, c.min_position).await?;
-    let program = load_program(&state, &auth, id).await?;
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT kind, status, count(*)::bigint, coalesce(sum(participants_total), 0)::bigint
-           FROM rm_program_activities WHERE program_id = $1 GROUP BY kind, status",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?;
-    let mut by_kind: BTreeMap<String, KindCounts> = BTreeMap::new();
-    let (mut planned, mut held, mut cancelled, mut participants_total) = (0, 0, 0, 0);
-    for (kind, status, n, participants) in rows {
-        let n = count(n);
-        let k = by_kind.entry(kind).or_default();
-        k.planned += n;
-        planned += n;
-        match status.as_str() {
-            "held" => {
-                k.held += n;
-                held += n;
-                participants_total += count(participants);
-            }
-            "cancelled" => {
-                k.cancelled += n;
-                cancelled += n;
-            }
-            _ => {}
+    wait_for(&state, PROGRAM_PROJECTIONS, params.min_position).await?;
+    if let Some(at) = &params.at {
+        let at = validate::instant(at).map_err(|e| ApiError::bad_param("at", e.message))?;
+        let events = visible_history::<CooperationProgram>(&state, &auth, id).await?;
+        let then: Vec<_> = events.iter().filter(|e| e.within(Some(at), None)).collect();
+        if then.is_empty() {
+            return Err(not_yet::<CooperationProgram>(Some(at), None));
         }
+        let facts = EvaluationFacts::from_events(then.iter().map(|e| &e.event));
+        let position = then.iter().map(|e| e.position).max().unwrap_or(0);
+        return Ok(Json(evaluation_view(
+            evaluation::evaluate(&facts),
+            position,
+            Some(at),
+        )));
     }
-    let distinct_institutions: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT i->>'nip')::bigint
-           FROM rm_program_activities a CROSS JOIN LATERAL jsonb_array_elements(coalesce(a.institutions, '[]'::jsonb)) i
-          WHERE a.program_id = $1 AND a.status = 'held'",
-    )
-    .bind(id)
-    .fetch_one(&state.pool)
-    .await?;
-    let partners: i64 = sqlx::query_scalar(
-        "SELECT count(*)::bigint FROM rm_program_partners WHERE program_id = $1",
-    )
-    .bind(id)
-    .fetch_one(&state.pool)
-    .await?;
-    let (feedback_count, average): (i64, Option<f64>) = sqlx::query_as(
-        "SELECT count(*)::bigint, avg(rating)::float8 FROM rm_program_feedback WHERE program_id = $1",
-    )
-    .bind(id)
-    .fetch_one(&state.pool)
-    .await?;
-    let indicators: Vec<Indicator> = serde_json::from_value(program.indicators.clone())
-        .map_err(|e| ApiError::Internal(format!("stored indicators do not deserialize: {e}")))?;
-    let manual = program
-        .evaluation
-        .as_ref()
-        .and_then(|e| e.get("manual_values"))
-        .cloned()
-        .unwrap_or(Value::Null);
-    let results = indicators
-        .into_iter()
-        .map(|ind| {
-            let actual = match ind.measure {
-                Measure::ParticipantsTotal => Some(participants_total),
-                Measure::ActivitiesHeld => Some(held),
-                Measure::ActivitiesHeldOfKind(k) => {
-                    Some(by_kind.get(k.as_str()).map_or(0, |c| c.held))
-                }
-                Measure::DistinctInstitutions => Some(count(distinct_institutions)),
-                Measure::Partners => Some(count(partners)),
-                Measure::FeedbackReceived => Some(count(feedback_count)),
-                Measure::Manual => manual.get(ind.code.as_str()).and_then(Value::as_u64),
-            };
-            IndicatorResult {
-                code: ind.code.as_str().to_owned(),
-                label: ind.label.as_str().to_owned(),
-                target: ind.target,
-                actual,
-                achieved: actual.map(|a| a >= ind.target),
-            }
-        })
-        .collect();
-    let verdict = program
-        .evaluation
-        .as_ref()
-        .and_then(|e| e.get("verdict"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    load_program(&state, &auth, id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let facts = program_facts(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No such programme.".into()))?;
+    drop(conn);
     let position = projection_position(&state, "programs").await?;
-    Ok(Json(EvaluationView {
-        indicators: results,
-        activities: ActivityCounts {
-            planned,
-            held,
-            cancelled,
-            by_kind,
-        },
-        participants_total,
-        distinct_institutions: count(distinct_institutions),
-        partners: count(partners),
-        feedback: FeedbackSummary {
-            count: count(feedback_count),
-            average_rating: average.map(|a| (a * 100.0).round() / 100.0),
-        },
-        verdict,
+    Ok(Json(evaluation_view(
+        evaluation::evaluate(&facts),
         position,
-    }))
+        None,
+    )))
 }
 
 #[cfg(test)]

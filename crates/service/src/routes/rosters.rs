@@ -25,6 +25,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::audit::{history, replay};
 use super::study_visits::{load_visit, VisitView};
 use super::{projection_position, wait_for};
 use crate::auth::Auth;
@@ -81,8 +82,12 @@ pub struct RosterEntryView {
     pub status: ApplicationStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waitlist_position: Option<u32>,
+    /// `institution_cap` for the passed over; the coordinator's reason for a seat given by hand.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Who gave a seat by hand (an actor id: a token id, never a name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attended: Option<bool>,
     /// Only for coordinator and admin tokens.
@@ -151,7 +156,9 @@ fn entry(
         preferences_met: basis.preferences_met.clone(),
         basis: basis.describe(),
         rule: basis.rule,
-        reason: None,
+        // Only a manual decision carries a reason; the passed over get theirs later.
+        reason: basis.reason.clone(),
+        decided_by: basis.decided_by.clone(),
         waitlist_position: None,
         attended: row.attended,
         status,
@@ -288,31 +295,20 @@ pub async fn live_roster(
     Ok(roster)
 }
 
-/// Replays a study visit's events (optionally only those recorded up to `at`).
+/// Replays a study visit's events (optionally only those recorded up to `at`), decoded
+/// through the upcasters; answers the visit, its events and the position of the last one.
 pub async fn replay_visit(
     state: &AppState,
     visit_id: Uuid,
     at: Option<DateTime<Utc>>,
 ) -> Result<(StudyVisit, Vec<StudyVisitEvent>, i64), ApiError> {
-    let stored =
-        infra::feed::aggregate_events(&state.pool, "StudyVisit", &visit_id.to_string(), at, None)
-            .await?;
-    let mut visit = StudyVisit::default();
-    let mut events = Vec::with_capacity(stored.len());
-    let mut position = 0;
-    for e in &stored {
-        let event: StudyVisitEvent =
-            serde_json::from_value(e.payload.clone()).map_err(internal("stored event"))?;
-        cqrs_es_apply(&mut visit, event.clone());
-        events.push(event);
-        position = position.max(e.position);
-    }
-    Ok((visit, events, position))
-}
-
-fn cqrs_es_apply(visit: &mut StudyVisit, event: StudyVisitEvent) {
-    use cqrs_es::Aggregate;
-    visit.apply(event);
+    let events = history::<StudyVisit>(state, &visit_id.to_string(), at, None).await?;
+    let replayed = replay::<StudyVisit>(&events);
+    Ok((
+        replayed.aggregate,
+        events.into_iter().map(|e| e.event).collect(),
+        replayed.position,
+    ))
 }
 
 /// Turns a domain roster into its API form, with people for coordinators.
@@ -344,6 +340,7 @@ pub fn view(
                 status: e.status,
                 waitlist_position: e.waitlist_position,
                 reason: e.reason.clone(),
+                decided_by: e.decided_by.clone(),
                 attended: e.attended,
                 person: person(e.application_id),
             })
