@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use domain::study_visit::{verify, StudyVisitEvent};
-use infra::export::{parse_line, ExportFilter, Exporter, Line, LineChecker};
+use domain::study_visit::{verify_with_actors, StudyVisitEvent, VerifyReport};
+use infra::export::{parse_line, ExportFilter, Exporter, Line, LineChecker, Trailer};
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -167,12 +167,73 @@ async fn check(file: PathBuf) -> anyhow::Result<()> {
     let input = tokio::fs::File::open(&file)
         .await
         .with_context(|| format!("opening {}", file.display()))?;
-    let mut lines = BufReader::new(input).lines();
-    let mut checker = LineChecker::default();
-    // Study visits whose whole history is in the file (from sequence 1), to re-derive
-    // their decisions; a visit seen first mid-way is left out.
-    let mut visits: BTreeMap<String, Vec<StudyVisitEvent>> = BTreeMap::new();
     let mut progress = Progress::new("check", None);
+    let summary = check_export(BufReader::new(input), &mut |n| progress.update(n)).await?;
+    progress.finish();
+    let trailer = &summary.trailer;
+    println!(
+        "{} events: every hash re-computed, every stream chained, trailer complete (digest {})",
+        trailer.events, trailer.digest
+    );
+    if let Some(seal) = &trailer.seal {
+        println!(
+            "cut at seal {} with hash {}",
+            seal["seal_no"], seal["seal_hash"]
+        );
+    }
+    let mut inconsistent = 0;
+    for (id, report) in &summary.visits {
+        let verdict = if report.consistent() {
+            "consistent"
+        } else {
+            inconsistent += 1;
+            "INCONSISTENT"
+        };
+        println!(
+            "study visit {id}: {} decisions re-derived, {verdict}",
+            report.checked
+        );
+        for d in &report.discrepancies {
+            println!(
+                "  term {}: application {:?}: expected {}, recorded {}{}",
+                d.term_id,
+                d.application_id,
+                d.expected,
+                d.recorded,
+                d.problem
+                    .as_deref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if inconsistent > 0 {
+        anyhow::bail!("{inconsistent} study visit(s) with decisions that do not follow the rules");
+    }
+    Ok(())
+}
+
+/// What an offline check of an export found.
+#[derive(Debug)]
+pub struct CheckSummary {
+    /// The export's trailer, checked against its lines.
+    pub trailer: Trailer,
+    /// Every study visit whose whole history is in the export, with its decisions re-derived.
+    pub visits: Vec<(String, VerifyReport)>,
+}
+
+/// Checks an export with no database: every line's hash, each stream's chain, the trailer,
+/// and the allocation decisions of each study visit whose history starts in the file. An
+/// altered, reordered or cut file is an error naming the line.
+pub async fn check_export(
+    input: impl tokio::io::AsyncBufRead + Unpin,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> anyhow::Result<CheckSummary> {
+    let mut lines = input.lines();
+    let mut checker = LineChecker::default();
+    // Study visits whose whole history is in the file (from sequence 1); a visit first
+    // seen mid-way (a period export) cannot be re-derived and is left out.
+    let mut visits: BTreeMap<String, Vec<(StudyVisitEvent, Option<String>)>> = BTreeMap::new();
     let mut n = 0u64;
     while let Some(text) = lines.next_line().await? {
         if text.trim().is_empty() {
@@ -191,51 +252,24 @@ async fn check(file: PathBuf) -> anyhow::Result<()> {
                         e.payload.clone(),
                     )
                     .with_context(|| format!("position {}: unreadable event", e.position))?;
+                    let actor = e.metadata["actor"].as_str().map(str::to_owned);
                     visits
                         .entry(e.aggregate_id.clone())
                         .or_default()
-                        .push(event);
+                        .push((event, actor));
                 }
             }
             Line::Trailer(t) => checker.trailer(*t).map_err(anyhow::Error::msg)?,
         }
         n += 1;
-        progress.update(n);
-    }
-    progress.finish();
-    let trailer = checker.finish().map_err(anyhow::Error::msg)?;
-    println!(
-        "{} events: every hash re-computed, every stream chained, trailer complete (digest {})",
-        trailer.events, trailer.digest
-    );
-    if let Some(seal) = &trailer.seal {
-        println!(
-            "cut at seal {} with hash {}",
-            seal["seal_no"], seal["seal_hash"]
-        );
-    }
-    let mut inconsistent = 0;
-    for (id, events) in &visits {
-        let report = verify(events);
-        let verdict = if report.consistent() {
-            "consistent"
-        } else {
-            inconsistent += 1;
-            "INCONSISTENT"
-        };
-        println!(
-            "study visit {id}: {} decisions re-derived, {verdict}",
-            report.checked
-        );
-        for d in &report.discrepancies {
-            println!(
-                "  term {}: application {:?}: expected {}, recorded {}",
-                d.term_id, d.application_id, d.expected, d.recorded
-            );
+        if n.is_multiple_of(1000) {
+            progress(n);
         }
     }
-    if inconsistent > 0 {
-        anyhow::bail!("{inconsistent} study visit(s) with decisions that do not follow the rules");
-    }
-    Ok(())
+    let trailer = checker.finish().map_err(anyhow::Error::msg)?;
+    let visits = visits
+        .into_iter()
+        .map(|(id, events)| (id, verify_with_actors(&events)))
+        .collect();
+    Ok(CheckSummary { trailer, visits })
 }

@@ -249,7 +249,14 @@ async fn stored_v1_events_project_take_new_commands_and_verify() {
         )
         .await;
     assert_eq!(verify.status, 200, "{verify:?}");
-    assert_eq!(verify.body, want["verify_after_withdrawal"]);
+    // The answer gained fields since the fixture was made (manual_decisions, position);
+    // what the old code answered must still hold.
+    for key in ["checked", "consistent", "discrepancies"] {
+        assert_eq!(
+            verify.body[key], want["verify_after_withdrawal"][key],
+            "{key}"
+        );
+    }
     assert_eq!(verify.body["consistent"], json!(true));
 
     // The audit replay of the stored history gives the state the v1 history replays to.

@@ -361,6 +361,26 @@ async fn the_export_carries_every_event_with_hashes_and_a_trailer_that_checks_ou
     let trailer = check_export(&one).unwrap();
     assert_eq!(trailer.streams.len(), 1);
     assert_eq!(trailer.streams[0].first_sequence, 1);
+    // The evaluator's offline check re-derives the recruitment's decisions from the file alone.
+    let summary = service::audit_cli::check_export(one.as_bytes(), &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.visits.len(), 1);
+    let (id, report) = &summary.visits[0];
+    assert_eq!(id, &visit);
+    assert!(report.consistent(), "{report:?}");
+    assert_eq!(report.checked, 5, "five candidates decided at the close");
+    // A decision changed in the file, with its hash re-computed so the chain alone would not
+    // betray it, is caught by re-deriving the allocation.
+    let forged = forge_decision(&one);
+    let summary = service::audit_cli::check_export(forged.as_bytes(), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        !summary.visits[0].1.consistent(),
+        "{:?}",
+        summary.visits[0].1
+    );
     let altered = one.replacen("\"JST\"", "\"PES\"", 1);
     let err = check_export(&altered).expect_err("an altered line is caught");
     assert!(err.contains("does not match its hash"), "{err}");
@@ -473,4 +493,59 @@ async fn every_audit_read_is_logged_with_who_and_what() {
     assert!(entries
         .iter()
         .all(|e| e["actor"].as_str().unwrap().starts_with("token:")));
+}
+
+/// Turns the export's first SeatAllocated into an ApplicantWaitlisted and re-computes every
+/// hash and the trailer after it, as a forger rewriting a whole file would.
+fn forge_decision(export: &str) -> String {
+    let mut events: Vec<infra::export::ExportedEvent> = Vec::new();
+    for line in export.lines() {
+        if let Ok(Line::Event(e)) = parse_line(line) {
+            events.push(*e);
+        }
+    }
+    let i = events
+        .iter()
+        .position(|e| e.event_type == "SeatAllocated")
+        .unwrap();
+    let body = events[i].payload["SeatAllocated"].clone();
+    let mut basis = body["basis"].clone();
+    basis["rule"] = json!("waitlist");
+    events[i].event_type = "ApplicantWaitlisted".into();
+    events[i].payload = json!({"ApplicantWaitlisted": {
+        "application_id": body["application_id"], "term_id": body["term_id"],
+        "waitlist_position": 1, "basis": basis}});
+    let mut prev = chain::GENESIS;
+    let mut digest = Vec::new();
+    let mut out = String::new();
+    for e in &mut events {
+        e.prev_hash = chain::to_hex(&prev);
+        let hash = Link {
+            aggregate_type: &e.aggregate_type,
+            aggregate_id: &e.aggregate_id,
+            sequence: e.sequence,
+            event_type: &e.event_type,
+            event_version: &e.event_version,
+            payload: &e.payload,
+            metadata: &e.metadata,
+            recorded_at: tests::instant(&e.recorded_at),
+        }
+        .hash(&prev);
+        e.hash = chain::to_hex(&hash);
+        digest.extend_from_slice(&hash);
+        prev = hash;
+        out.push_str(&serde_json::to_string(e).unwrap());
+        out.push('\n');
+    }
+    use sha2::Digest;
+    let last = events.last().unwrap();
+    let trailer = json!({"export": {
+        "format": infra::export::FORMAT, "events": events.len(),
+        "digest": hex::encode(sha2::Sha256::digest(&digest)),
+        "streams": [{"aggregate_type": "StudyVisit", "aggregate_id": last.aggregate_id,
+                     "first_sequence": 1, "last_sequence": last.sequence, "last_hash": last.hash}],
+        "filter": {}, "seal": null, "generated_at": last.recorded_at}});
+    out.push_str(&trailer.to_string());
+    out.push('\n');
+    out
 }
