@@ -381,7 +381,18 @@ async fn the_export_carries_every_event_with_hashes_and_a_trailer_that_checks_ou
         "{:?}",
         summary.visits[0].1
     );
+    // An evaluator's own check with Python's standard library agrees (scripts/check_export.py).
+    assert_eq!(
+        python_check(&one),
+        Some(true),
+        "the Python check accepts the export"
+    );
     let altered = one.replacen("\"JST\"", "\"PES\"", 1);
+    assert_eq!(
+        python_check(&altered),
+        Some(false),
+        "the Python check refuses the altered one"
+    );
     let err = check_export(&altered).expect_err("an altered line is caught");
     assert!(err.contains("does not match its hash"), "{err}");
     let cut: String = one.lines().take(4).map(|l| format!("{l}\n")).collect();
@@ -548,4 +559,20 @@ fn forge_decision(export: &str) -> String {
     out.push_str(&trailer.to_string());
     out.push('\n');
     out
+}
+
+/// Runs scripts/check_export.py on `export`: Some(intact) or None when python3 is missing.
+fn python_check(export: &str) -> Option<bool> {
+    let file = std::env::temp_dir().join(format!("kdn-{}.jsonl", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, export).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_export.py");
+    let status = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    std::fs::remove_file(&file).ok();
+    Some(status.success())
 }

@@ -139,3 +139,43 @@ async fn a_projection_batch_and_its_checkpoint_commit_together() {
         "{positions:?} vs {last}"
     );
 }
+
+/// The pipeline writes its own INSERT (one per command, with the hash chain) but keeps the
+/// table postgres-es reads: postgres-es 0.5 still loads the aggregate we wrote, so the store
+/// stays usable with the standard cqrs-es tooling.
+#[tokio::test]
+async fn postgres_es_loads_what_the_pipeline_wrote() {
+    use cqrs_es::persist::PersistedEventStore;
+    use cqrs_es::EventStore;
+    use domain::StudyVisit;
+
+    let app = tests::spawn().await;
+    let visit = app.announce_visit(Some(2)).await;
+    let term = app
+        .schedule_term(
+            &visit,
+            "Termin I",
+            3,
+            "2030-06-27",
+            "2030-06-23T12:00:00+02:00",
+        )
+        .await;
+    let store = PersistedEventStore::<_, StudyVisit>::new_event_store(
+        postgres_es::PostgresEventRepository::new(app.pool.clone()),
+    )
+    .with_upcasters(domain::upcasting::upcasters("StudyVisit"));
+    let loaded = store.load_aggregate(&visit).await.unwrap();
+    assert_eq!(loaded.current_sequence, 2);
+    assert_eq!(
+        loaded.aggregate.organizer().map(|o| o.as_str()),
+        Some("rops-torun")
+    );
+    assert_eq!(
+        loaded
+            .aggregate
+            .terms()
+            .map(|t| t.term_id.to_string())
+            .collect::<Vec<_>>(),
+        vec![term]
+    );
+}
