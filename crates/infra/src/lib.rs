@@ -5,6 +5,7 @@
 pub mod access_log;
 pub mod chain;
 pub mod db;
+pub mod erasure;
 pub mod export;
 pub mod feed;
 pub mod idempotency;

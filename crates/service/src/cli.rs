@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `token issue | list | revoke`, `audit verify | seal |
-//! export | import | check`, `projections rebuild | status`.
+//! export | import | check`, `projections rebuild | status`, `personal-data purge-expired`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +56,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: crate::audit_cli::AuditCommand,
+    },
+    /// Personal data: erase what the retention period no longer allows (`purge-expired`).
+    PersonalData {
+        #[command(subcommand)]
+        command: crate::personal_data_cli::PersonalDataCommand,
     },
     /// Manage read models.
     Projections {
@@ -163,6 +168,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit { command } => crate::audit_cli::run(command, &cli.database_url).await,
+        Command::PersonalData { command } => {
+            crate::personal_data_cli::run(command, &cli.database_url).await
+        }
         Command::Projections { command } => {
             let pool = infra::connect_and_migrate(&cli.database_url, 4).await?;
             let all = projections::all();

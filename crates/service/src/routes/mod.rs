@@ -6,6 +6,7 @@ pub mod audit;
 pub mod export;
 pub mod integrity;
 pub mod networks;
+pub mod personal_data;
 pub mod programs;
 pub mod rosters;
 pub mod schedule;
@@ -62,6 +63,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(programs::router())
         .merge(networks::router())
         .merge(schedule::router())
+        .merge(personal_data::router())
 }
 
 /// Every route, plus the OpenAPI document and the `/docs` page built from it.
