@@ -268,7 +268,7 @@ mod properties {
             // As people write it: 956-230-79-84, with or without the PL prefix.
             let written = format!("PL{}{sep}{}{sep}{}{sep}{}", &plain[..3], &plain[3..6], &plain[6..8], &plain[8..]);
             prop_assert_eq!(Nip::parse(&written).map(|n| n.to_string()), Ok(plain.clone()));
-            prop_assert_eq!(Nip::parse(&nip.to_string()), Ok(nip));
+            prop_assert_eq!(Nip::parse(&format!("{nip}")), Ok(nip));
         }
 
         #[test]
@@ -285,7 +285,7 @@ mod properties {
             let plain = digits_string(&d);
             let regon = Regon::parse(&plain).map_err(|e| TestCaseError::fail(e.message))?;
             prop_assert_eq!(regon.as_str(), plain.as_str());
-            prop_assert_eq!(Regon::parse(&regon.to_string()), Ok(regon));
+            prop_assert_eq!(Regon::parse(&format!("{regon}")), Ok(regon));
         }
 
         #[test]

@@ -248,7 +248,7 @@ mod properties {
             let address = format!("{local}@{}", labels.join("."));
             let email = Email::parse(&format!("{pad}{address}{pad}")).map_err(|e| TestCaseError::fail(e.message))?;
             prop_assert_eq!(email.as_str(), address.as_str());
-            prop_assert_eq!(Email::parse(&email.to_string()), Ok(email.clone()));
+            prop_assert_eq!(Email::parse(&format!("{email}")), Ok(email.clone()));
             prop_assert_eq!(email.normalized(), address.to_lowercase());
         }
 
