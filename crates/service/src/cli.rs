@@ -44,6 +44,16 @@ pub enum Command {
         /// Seconds between seals of the history (tamper evidence for a stream's newest event).
         #[arg(long, env = "KOORDYNATOR_SEAL_INTERVAL_SECS", default_value_t = 60)]
         seal_interval_secs: u64,
+        /// Public application submissions per minute per client address (0 = no limit).
+        #[arg(long, env = "KOORDYNATOR_SUBMISSION_RATE_LIMIT", default_value_t = 30)]
+        submission_rate_limit: u32,
+        /// Submissions one client may send at once before the rate applies.
+        #[arg(long, env = "KOORDYNATOR_SUBMISSION_BURST", default_value_t = 10)]
+        submission_burst: u32,
+        /// Take the client address from the last `X-Forwarded-For` entry (only behind a
+        /// reverse proxy that sets it); otherwise the TCP peer.
+        #[arg(long, env = "KOORDYNATOR_TRUSTED_PROXY")]
+        trusted_proxy: bool,
     },
     /// Create the database when missing and apply migrations, then exit.
     Migrate,
@@ -107,11 +117,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             max_connections,
             deadline_poll_secs,
             seal_interval_secs,
+            submission_rate_limit,
+            submission_burst,
+            trusted_proxy,
         } => {
             let mut settings = Settings::new(cli.database_url, bind);
             settings.max_connections = max_connections;
             settings.deadline_poll = Duration::from_secs(deadline_poll_secs.max(1));
             settings.seal_interval = Duration::from_secs(seal_interval_secs.max(1));
+            settings.submission_rate_limit = submission_rate_limit;
+            settings.submission_burst = submission_burst.max(1);
+            if trusted_proxy {
+                settings.client_address = crate::limits::ClientAddress::TrustedProxy;
+            }
             let running = startup::start(&settings, Arc::new(SystemClock)).await?;
             running.wait().await;
             Ok(())

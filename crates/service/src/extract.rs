@@ -23,10 +23,10 @@ where
             .await
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::BadRequest {
-                        detail: "The request body is too large.".to_owned(),
-                        errors: vec![],
-                    }
+                    ApiError::PayloadTooLarge(format!(
+                        "The request body is larger than the service accepts ({} KiB).",
+                        crate::startup::BODY_LIMIT_BYTES / 1024
+                    ))
                 } else {
                     ApiError::BadRequest {
                         detail: format!("Cannot read the request body: {e}"),
@@ -38,8 +38,55 @@ where
     }
 }
 
-/// Parses a JSON document with the field-aware error mapping of [`ApiJson`].
+/// Deepest nesting of arrays and objects a body may have. No form of the API nests deeper
+/// than a handful of levels; a deep document only costs stack and time (serde_json itself
+/// stops at 128, with a message that does not say why).
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// The deepest nesting of arrays and objects in `bytes`, counted without parsing (a loop
+/// over the bytes, so no recursion however deep the input), stopping once it passes `limit`.
+/// Brackets inside strings do not count; malformed JSON is left for the parser to refuse.
+pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Parses a JSON document with the field-aware error mapping of [`ApiJson`]; a document
+/// nested deeper than [`MAX_JSON_DEPTH`] is 400.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if json_depth_exceeds(bytes, MAX_JSON_DEPTH) {
+        return Err(ApiError::BadRequest {
+            detail: format!(
+                "The body is nested too deeply: at most {MAX_JSON_DEPTH} levels of arrays and objects are accepted."
+            ),
+            errors: vec![],
+        });
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => v,
@@ -112,5 +159,32 @@ where
                 detail: e.body_text(),
                 errors: vec![],
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_nesting_not_brackets_in_strings() {
+        assert!(!json_depth_exceeds(br#"{"a": [1, {"b": "[[[[["}]}"#, 3));
+        assert!(json_depth_exceeds(br#"{"a": [1, {"b": [[]]}]}"#, 3));
+        assert!(!json_depth_exceeds(br#"{"a": "\\\"[[[[\""}"#, 1));
+        let deep = "[".repeat(100_000);
+        assert!(json_depth_exceeds(deep.as_bytes(), MAX_JSON_DEPTH));
+    }
+
+    #[test]
+    fn too_deep_is_400_naming_the_reason() {
+        let body = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        match parse_json::<serde_json::Value>(body.as_bytes()) {
+            Err(ApiError::BadRequest { detail, .. }) => {
+                assert!(detail.contains("nested too deeply"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
+        assert!(parse_json::<serde_json::Value>(ok.as_bytes()).is_ok());
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod extract;
 pub mod idempotency;
+pub mod limits;
 pub mod personal_data_cli;
 pub mod problem;
 pub mod progress;

@@ -66,6 +66,15 @@ pub enum ApiError {
     /// 404: no such resource (or not visible to this caller).
     #[error("{0}")]
     NotFound(String),
+    /// 413: the body is larger than the service accepts.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 429: this client sent too many requests of a limited kind; try again after a while.
+    #[error("{detail}")]
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u32,
+    },
     /// 409: a rule of the domain refuses the command.
     #[error("{detail}")]
     Conflict { code: String, detail: String },
@@ -118,6 +127,8 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -131,6 +142,8 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { code, .. } => code,
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -179,6 +192,9 @@ impl IntoResponse for ApiError {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             ApiError::Unavailable {
+                retry_after_secs, ..
+            }
+            | ApiError::TooManyRequests {
                 retry_after_secs, ..
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
@@ -235,4 +251,60 @@ impl From<sqlx::Error> for ApiError {
             ApiError::Internal(e.to_string())
         }
     }
+}
+
+/// Turns an error answer that is not a problem document (made by a layer or by axum itself:
+/// a timeout, 405, 413 of a raw-body route, 408 of a slow body) into one, keeping its status
+/// and headers, so every refusal a client sees has the same shape.
+pub async fn plain_errors_as_problems(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        return res;
+    }
+    let (mut parts, _) = res.into_parts();
+    let detail = match status {
+        StatusCode::SERVICE_UNAVAILABLE => "The request took too long to answer; retry shortly.",
+        StatusCode::REQUEST_TIMEOUT => "The request body was not sent in time.",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than the service accepts.",
+        StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed on this path.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "This content type is not accepted here.",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    let code = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_lowercase()
+        .replace(' ', "_");
+    let problem = Problem {
+        kind: format!("/problems/{code}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        errors: vec![],
+    };
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if status == StatusCode::SERVICE_UNAVAILABLE && !parts.headers.contains_key(header::RETRY_AFTER)
+    {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+    }
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }

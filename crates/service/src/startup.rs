@@ -4,18 +4,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderName, HeaderValue, Request};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::Router;
 use domain::services::Clock;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::limits::{ClientAddress, SubmissionLimiter};
 use crate::request::{CORRELATION_ID, REQUEST_ID};
 use crate::state::AppState;
-use crate::{audit_log, idempotency, routes, sealer};
+use crate::{audit_log, idempotency, problem, routes, sealer};
 
 /// Settings of a running service.
 #[derive(Debug, Clone)]
@@ -32,6 +34,19 @@ pub struct Settings {
     /// How often the history is sealed (the window in which removing a stream's newest
     /// event would go unnoticed).
     pub seal_interval: Duration,
+    /// Public application submissions allowed per minute per client address; 0 turns the
+    /// limit off (load tests, trusted networks).
+    pub submission_rate_limit: u32,
+    /// How many submissions one client may send at once before the rate applies.
+    pub submission_burst: u32,
+    /// How the client address of the limit is found: the TCP peer, or `X-Forwarded-For`
+    /// when the service runs behind a trusted reverse proxy.
+    pub client_address: ClientAddress,
+    /// Longest time a request may take until its answer starts (503 after it). Streamed
+    /// answers (exports) are not cut once they have started.
+    pub request_timeout: Duration,
+    /// Longest time a client may take to send a request body (408 after it).
+    pub body_read_timeout: Duration,
 }
 
 impl Settings {
@@ -45,14 +60,41 @@ impl Settings {
             projection_poll: Duration::from_millis(250),
             read_wait: Duration::from_secs(5),
             seal_interval: Duration::from_secs(60),
+            // Generous: a person fills a form in minutes; an office behind one NAT address
+            // sends a few dozen at most in a minute. Abuse is hundreds.
+            submission_rate_limit: 30,
+            submission_burst: 10,
+            client_address: ClientAddress::Peer,
+            // Above the 5 s of `?min_position=` and the longest audit replay seen.
+            request_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
 
-/// The full HTTP application for `state`.
+/// Largest request body accepted (413 above it). The largest legitimate body is a
+/// programme's schedule CSV, a few KiB.
+pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
+
+/// The full HTTP application for `state` with the default [`Settings`] limits.
 pub fn router(state: AppState) -> Router {
+    router_with(state, &Settings::new("", ""))
+}
+
+/// The full HTTP application for `state` with the limits of `settings`.
+pub fn router_with(state: AppState, settings: &Settings) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
-    routes::router(state.clone())
+    let limiter = SubmissionLimiter::new(
+        settings.submission_rate_limit,
+        settings.submission_burst,
+        settings.client_address,
+    )
+    .map(Arc::new);
+    let mut app = routes::router(state.clone());
+    if let Some(limiter) = limiter {
+        app = app.layer(axum::Extension(limiter));
+    }
+    app
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(axum::middleware::from_fn_with_state(state, audit_log::layer))
         .layer(axum::middleware::from_fn(echo_correlation_id))
@@ -65,7 +107,15 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
+        // Outermost: answers made below the routes (timeouts, 405, a 413 of a raw-body
+        // route) become problem documents too.
+        .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
 }
 
 /// Echoes `X-Correlation-Id` (given or generated) on the answer.
@@ -140,7 +190,9 @@ pub async fn start_with_pool(
     let sealer = tokio::spawn(sealer::run(state.pool.clone(), settings.seal_interval));
     let listener = TcpListener::bind(&settings.bind).await?;
     let addr = listener.local_addr()?;
-    let app = router(state.clone());
+    let app = router_with(state.clone(), settings)
+        // The peer address, for the per-client submission limit.
+        .into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

@@ -45,6 +45,11 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     pub read_wait: Duration,
     pub database_url: Option<String>,
+    /// Public submissions per minute per client address (0: no limit). Off by default:
+    /// tests submit hundreds of applications from 127.0.0.1.
+    pub submission_rate_limit: u32,
+    /// Submissions one client may send at once before the rate applies.
+    pub submission_burst: u32,
 }
 
 impl Default for Options {
@@ -55,6 +60,8 @@ impl Default for Options {
             // the server briefly held back the commit-order horizon of the feed.
             read_wait: Duration::from_secs(15),
             database_url: None,
+            submission_rate_limit: 0,
+            submission_burst: 1,
         }
     }
 }
@@ -95,6 +102,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.projection_poll = Duration::from_millis(50);
     settings.read_wait = options.read_wait;
     settings.max_connections = 10;
+    settings.submission_rate_limit = options.submission_rate_limit;
+    settings.submission_burst = options.submission_burst;
     let running = startup::start(&settings, options.clock)
         .await
         .expect("service starts");

@@ -206,3 +206,105 @@ mod tests {
         assert!(serde_json::from_str::<Regon>("\"123456786\"").is_err());
     }
 }
+
+/// Properties over arbitrary input: the parsers never panic, and the check digits catch
+/// what they can mathematically catch.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn digits_string(d: &[u32]) -> String {
+        d.iter().filter_map(|&x| char::from_digit(x, 10)).collect()
+    }
+
+    /// Nine digits whose NIP check remainder is not 10, with the check digit appended.
+    fn valid_nip() -> impl Strategy<Value = Vec<u32>> {
+        proptest::collection::vec(0u32..10, 9)
+            .prop_filter("remainder 10 has no check digit", |d| {
+                weighted_sum(d, &NIP_WEIGHTS) % 11 != 10
+            })
+            .prop_map(|mut d| {
+                d.push(weighted_sum(&d, &NIP_WEIGHTS) % 11);
+                d
+            })
+    }
+
+    /// A 9- or 14-digit REGON with its check digit.
+    fn valid_regon() -> impl Strategy<Value = Vec<u32>> {
+        prop_oneof![
+            proptest::collection::vec(0u32..10, 8),
+            proptest::collection::vec(0u32..10, 13)
+        ]
+        .prop_map(|mut d| {
+            d.push(regon_remainder(&d) % 10);
+            d
+        })
+    }
+
+    fn regon_remainder(body: &[u32]) -> u32 {
+        let weights: &[u32] = if body.len() == 8 {
+            &REGON9_WEIGHTS
+        } else {
+            &REGON14_WEIGHTS
+        };
+        weighted_sum(body, weights) % 11
+    }
+
+    proptest! {
+        #[test]
+        fn nip_and_regon_never_panic(s in "\\PC*", t in "[0-9 \\-PLpl]{0,20}") {
+            let _ = Nip::parse(&s);
+            let _ = Regon::parse(&s);
+            let _ = Nip::parse(&t);
+            let _ = Regon::parse(&t);
+        }
+
+        #[test]
+        fn valid_nips_round_trip(d in valid_nip(), sep in prop_oneof![Just(""), Just("-"), Just(" ")]) {
+            let plain = digits_string(&d);
+            let nip = Nip::parse(&plain).map_err(|e| TestCaseError::fail(e.message))?;
+            prop_assert_eq!(nip.as_str(), plain.as_str());
+            // As people write it: 956-230-79-84, with or without the PL prefix.
+            let written = format!("PL{}{sep}{}{sep}{}{sep}{}", &plain[..3], &plain[3..6], &plain[6..8], &plain[8..]);
+            prop_assert_eq!(Nip::parse(&written).map(|n| n.to_string()), Ok(plain.clone()));
+            prop_assert_eq!(Nip::parse(&format!("{nip}")), Ok(nip));
+        }
+
+        #[test]
+        fn any_single_digit_change_of_a_nip_is_refused(d in valid_nip(), at in 0usize..10, delta in 1u32..10) {
+            // Every weight is non-zero modulo the prime 11, so one changed digit always
+            // changes the remainder.
+            let mut changed = d.clone();
+            changed[at] = (changed[at] + delta) % 10;
+            prop_assert!(Nip::parse(&digits_string(&changed)).is_err(), "{:?}", changed);
+        }
+
+        #[test]
+        fn valid_regons_round_trip(d in valid_regon()) {
+            let plain = digits_string(&d);
+            let regon = Regon::parse(&plain).map_err(|e| TestCaseError::fail(e.message))?;
+            prop_assert_eq!(regon.as_str(), plain.as_str());
+            prop_assert_eq!(Regon::parse(&format!("{regon}")), Ok(regon));
+        }
+
+        #[test]
+        fn single_digit_changes_of_a_regon_are_refused_where_the_checksum_can_tell(
+            d in valid_regon(), at in 0usize..14, delta in 1u32..10
+        ) {
+            let n = d.len();
+            let at = at % n;
+            let mut changed = d.clone();
+            changed[at] = (changed[at] + delta) % 10;
+            let accepted = Regon::parse(&digits_string(&changed)).is_ok();
+            // REGON's own blind spots: the 14-digit form weighs its fifth digit 0, and a
+            // remainder of 10 gives the same check digit (0) as a remainder of 0.
+            let blind = at < n - 1
+                && ((n == 14 && at == 4) || {
+                    let (old, new) = (regon_remainder(&d[..n - 1]), regon_remainder(&changed[..n - 1]));
+                    old % 10 == new % 10
+                });
+            prop_assert_eq!(accepted, blind, "{:?} -> {:?}", d, changed);
+        }
+    }
+}

@@ -1032,6 +1032,38 @@ mod tests {
             }
 
             #[test]
+            fn parsers_never_panic_on_any_text(
+                s in "\\PC*",
+                polish in "[0-9 .\\-–a-zA-ZąćęłńóśźżĄĆĘŁŃÓŚŹŻ]{0,30}",
+                year in any::<i32>(),
+            ) {
+                let _ = PlannedDate::parse_polish(&s);
+                let _ = PlannedDate::parse_polish(&polish);
+                let _ = PlannedDate::parse_polish_in_year(&polish, year);
+                let _ = serde_json::from_str::<PlannedDate>(&s);
+            }
+
+            #[test]
+            fn json_form_never_panics_on_any_fields(
+                keys in proptest::collection::vec(prop_oneof![
+                    Just("day"), Just("from"), Just("to"), Just("month"), Just("part"), Just("other")
+                ], 0..4),
+                values in proptest::collection::vec("\\PC{0,12}", 4),
+            ) {
+                let object: serde_json::Map<String, serde_json::Value> = keys
+                    .iter()
+                    .zip(&values)
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
+                    .collect();
+                if let Ok(p) = serde_json::from_value::<PlannedDate>(serde_json::Value::Object(object)) {
+                    // Whatever is accepted writes back to a form that reads the same.
+                    let json = serde_json::to_value(p).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    prop_assert_eq!(serde_json::from_value::<PlannedDate>(json).ok(), Some(p));
+                    prop_assert_eq!(PlannedDate::parse_polish(&p.to_polish()).ok(), Some(p));
+                }
+            }
+
+            #[test]
             fn polish_and_json_round_trip(p in any_planned()) {
                 let text = p.to_polish();
                 prop_assert_eq!(PlannedDate::parse_polish(&text).map_err(|e| e.message), Ok(p), "{}", text);

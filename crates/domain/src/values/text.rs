@@ -225,3 +225,41 @@ mod tests {
         }
     }
 }
+
+/// Properties of the e-mail parser over arbitrary input.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn email_never_panics(s in "\\PC*", t in "[a-z@. ]{0,30}") {
+            let _ = Email::parse(&s);
+            let _ = Email::parse(&t);
+        }
+
+        #[test]
+        fn valid_emails_round_trip(
+            local in "[a-zA-Z0-9._%+-]{1,30}",
+            labels in proptest::collection::vec("[a-z0-9-]{1,12}", 2..4),
+            pad in "[ \t]{0,2}",
+        ) {
+            let address = format!("{local}@{}", labels.join("."));
+            let email = Email::parse(&format!("{pad}{address}{pad}")).map_err(|e| TestCaseError::fail(e.message))?;
+            prop_assert_eq!(email.as_str(), address.as_str());
+            prop_assert_eq!(Email::parse(&format!("{email}")), Ok(email.clone()));
+            prop_assert_eq!(email.normalized(), address.to_lowercase());
+        }
+
+        #[test]
+        fn accepted_emails_have_the_promised_shape(s in "\\PC{0,40}") {
+            if let Ok(e) = Email::parse(&s) {
+                let text = e.as_str();
+                prop_assert_eq!(text.matches('@').count(), 1);
+                prop_assert!(!text.chars().any(char::is_whitespace));
+                prop_assert_eq!(Email::parse(text), Ok(e.clone()));
+            }
+        }
+    }
+}

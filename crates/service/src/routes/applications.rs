@@ -19,6 +19,7 @@ use super::study_visits::{command, VisitView};
 use super::{wait_for, Consistency, PositionResponse};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::limits::SubmissionQuota;
 use crate::problem::ApiError;
 use crate::request::RequestMeta;
 use crate::state::AppState;
@@ -125,10 +126,13 @@ pub fn institution(f: &mut Fields, prefix: &str, r: &InstitutionRequest) -> Opti
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/applications", tag = "applications",
     request_body = ApplicationRequest, params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
     responses((status = 201, body = ApplicationCreated), (status = 400, body = crate::problem::Problem),
-        (status = 404), (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+        (status = 404), (status = 409, body = crate::problem::Problem), (status = 413, body = crate::problem::Problem),
+        (status = 422, body = crate::problem::Problem), (status = 429, body = crate::problem::Problem)))]
 async fn submit(
     State(state): State<AppState>,
     meta: RequestMeta,
+    // Before the body: a client over its allowance is refused without reading it.
+    _quota: SubmissionQuota,
     ApiPath((id, term_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<ApplicationRequest>,
 ) -> Result<(StatusCode, Json<ApplicationCreated>), ApiError> {
