@@ -168,9 +168,11 @@ pub async fn seal_now(pool: &PgPool, now: DateTime<Utc>) -> Result<Option<Seal>,
     if horizon <= from {
         return Ok(previous);
     }
+    // One scan: the window count is taken over every event of the period before
+    // DISTINCT ON keeps each stream's newest.
     let rows = sqlx::query(
         "SELECT DISTINCT ON (aggregate_type, aggregate_id)
-                aggregate_type, aggregate_id, sequence, hash
+                aggregate_type, aggregate_id, sequence, hash, count(*) OVER () AS added
            FROM events
           WHERE tx_id >= $1::text::xid8 AND tx_id < $2::text::xid8
           ORDER BY aggregate_type, aggregate_id, sequence DESC",
@@ -179,16 +181,10 @@ pub async fn seal_now(pool: &PgPool, now: DateTime<Utc>) -> Result<Option<Seal>,
     .bind(horizon.to_string())
     .fetch_all(&mut *tx)
     .await?;
-    if rows.is_empty() {
+    let Some(first) = rows.first() else {
         return Ok(previous);
-    }
-    let added: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE tx_id >= $1::text::xid8 AND tx_id < $2::text::xid8",
-    )
-    .bind(from.to_string())
-    .bind(horizon.to_string())
-    .fetch_one(&mut *tx)
-    .await?;
+    };
+    let added: i64 = first.try_get("added")?;
     let mut heads = rows
         .iter()
         .map(|r| {

@@ -53,16 +53,14 @@ fn instant(flag: &str, v: Option<String>) -> anyhow::Result<Option<chrono::DateT
         .transpose()
 }
 
-/// Runs an audit command; `database_url` is not touched by `check`.
+/// Runs an audit command; `check` never touches the database.
 pub async fn run(command: AuditCommand, database_url: &str) -> anyhow::Result<()> {
-    if let AuditCommand::Check { file } = command {
-        return check(file).await;
-    }
-    let pool = infra::connect_and_migrate(database_url, 4).await?;
+    let connect = || infra::connect_and_migrate(database_url, 4);
     match command {
-        AuditCommand::Verify => verify_store(&pool).await,
+        AuditCommand::Check { file } => check(file).await,
+        AuditCommand::Verify => verify_store(&connect().await?).await,
         AuditCommand::Seal => {
-            match infra::seal::seal_now(&pool, chrono::Utc::now()).await? {
+            match infra::seal::seal_now(&connect().await?, chrono::Utc::now()).await? {
                 Some(s) => println!(
                     "seal {}\t{} events\t{}",
                     s.seal_no,
@@ -88,7 +86,7 @@ pub async fn run(command: AuditCommand, database_url: &str) -> anyhow::Result<()
                 from: instant("from", from)?,
                 to: instant("to", to)?,
             };
-            export(&pool, filter, output).await
+            export(&connect().await?, filter, output).await
         }
         AuditCommand::Import { file } => {
             let input = tokio::fs::File::open(&file)
@@ -96,8 +94,10 @@ pub async fn run(command: AuditCommand, database_url: &str) -> anyhow::Result<()
                 .with_context(|| format!("opening {}", file.display()))?;
             let mut progress = Progress::new("import", None);
             let trailer =
-                infra::import::import(&pool, BufReader::new(input), &mut |n| progress.update(n))
-                    .await?;
+                infra::import::import(&connect().await?, BufReader::new(input), &mut |n| {
+                    progress.update(n)
+                })
+                .await?;
             progress.finish();
             eprintln!(
                 "imported {} events in {:.1?}; every hash re-computed and matching",
@@ -106,7 +106,6 @@ pub async fn run(command: AuditCommand, database_url: &str) -> anyhow::Result<()
             );
             Ok(())
         }
-        AuditCommand::Check { .. } => Ok(()),
     }
 }
 

@@ -6,13 +6,13 @@
 //! answer, with its status, so refused attempts are visible too.
 
 use axum::extract::{Request, State};
-use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use infra::access_log::{self, Access};
 use infra::tokens;
 use serde_json::json;
 
+use crate::auth::bearer_token;
 use crate::state::AppState;
 
 /// Whether a request reads the audit record.
@@ -31,15 +31,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if !is_audit_read(&path, query.as_deref()) {
         return next.run(req).await;
     }
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_owned());
+    let token = bearer_token(req.headers()).map(str::to_owned);
     let method = req.method().clone();
     let response = next.run(req).await;
     let principal = match &token {

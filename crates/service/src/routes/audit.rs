@@ -88,7 +88,8 @@ pub struct EventsPage {
     pub next_after: i64,
 }
 
-const AGGREGATE_TYPES: &[&str] = &["StudyVisit", "CooperationProgram", "Network"];
+/// The aggregate types the audit routes accept as filters.
+pub(crate) const AGGREGATE_TYPES: &[&str] = &["StudyVisit", "CooperationProgram", "Network"];
 
 /// The event history in commit order (scoped to the token's organizer).
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", security(("bearer" = [])), params(EventsParams),

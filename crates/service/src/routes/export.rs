@@ -10,6 +10,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::audit::AGGREGATE_TYPES;
 use crate::auth::Auth;
 use crate::extract::ApiQuery;
 use crate::problem::ApiError;
@@ -32,8 +33,6 @@ pub struct ExportParams {
     pub aggregate_type: Option<String>,
     pub aggregate_id: Option<String>,
 }
-
-const AGGREGATE_TYPES: &[&str] = &["StudyVisit", "CooperationProgram", "Network"];
 
 /// Streams the events of a period, an organizer or one aggregate as JSON Lines; the last
 /// line is `{"export": {"events", "digest", "streams", "seal", ...}}`.
