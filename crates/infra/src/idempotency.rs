@@ -3,6 +3,12 @@
 //!
 //! The key is reserved before the command runs (so two concurrent repeats cannot both run),
 //! and the answer is stored after. A server error frees the key so the client may retry.
+//!
+//! A reservation can outlive its request: the process may be killed, or the database may go
+//! away between the command's commit and the stored answer. Such a reservation is taken over
+//! once it is older than [`LEASE`] (longer than any request may run). Before the command runs
+//! again, the events are searched for the key (every command records it in its metadata):
+//! when the command had committed, the repeat is told so instead of carrying it out twice.
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -19,9 +25,19 @@ pub enum Reservation {
     },
     /// Seen with another body: the client reused a key by mistake.
     Mismatch,
-    /// Seen and still running (or its process died mid-way).
+    /// Seen and still running (or its process died less than [`LEASE`] ago).
     InProgress,
+    /// An abandoned reservation whose command had committed (its events carry the key) but
+    /// whose answer was lost: the request was carried out up to `position`.
+    Applied { position: i64 },
 }
+
+/// How long a reservation without an answer is presumed to be still running. Longer than the
+/// service's request timeout (60 s), so a live request is never taken over.
+pub const LEASE_SECS: i64 = 120;
+
+/// [`LEASE_SECS`] as a duration, for documentation and tests.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(LEASE_SECS as u64);
 
 /// A stable hash of the request body.
 pub fn request_hash(body: &[u8]) -> Vec<u8> {
@@ -46,21 +62,62 @@ pub async fn reserve(
     if inserted.rows_affected() == 1 {
         return Ok(Reservation::Fresh);
     }
-    let row: Option<(Vec<u8>, Option<i32>, Option<serde_json::Value>)> = sqlx::query_as(
-        "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
+    type Row = (Vec<u8>, Option<i32>, Option<serde_json::Value>, bool);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT request_hash, status, response, created_at < now() - make_interval(secs => $3) \
+         FROM idempotency_keys WHERE scope = $1 AND key = $2",
     )
     .bind(scope)
     .bind(key)
+    .bind(LEASE_SECS as f64)
     .fetch_optional(pool)
     .await?;
     Ok(match row {
         None => Reservation::InProgress,
-        Some((stored, _, _)) if stored != hash => Reservation::Mismatch,
-        Some((_, Some(status), Some(body))) => Reservation::Replay {
+        Some((stored, ..)) if stored != hash => Reservation::Mismatch,
+        Some((_, Some(status), Some(body), _)) => Reservation::Replay {
             status: u16::try_from(status).unwrap_or(500),
             body,
         },
+        Some((.., true)) => take_over(pool, scope, key).await?,
         Some(_) => Reservation::InProgress,
+    })
+}
+
+/// Takes over an abandoned reservation: `Applied` when its command had committed, else
+/// `Fresh` for exactly one of any concurrent repeats (the others stay `InProgress`).
+async fn take_over(pool: &PgPool, scope: &str, key: &str) -> Result<Reservation, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let claimed = sqlx::query(
+        "UPDATE idempotency_keys SET created_at = now() \
+         WHERE scope = $1 AND key = $2 AND status IS NULL \
+           AND created_at < now() - make_interval(secs => $3)",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(LEASE_SECS as f64)
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        return Ok(Reservation::InProgress);
+    }
+    let outcome = match settle_if_applied(&mut tx, scope, key).await? {
+        Some(position) => Reservation::Applied { position },
+        None => Reservation::Fresh,
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The problem document stored for a request found carried out after its answer was lost.
+pub fn applied_answer(position: i64) -> serde_json::Value {
+    serde_json::json!({
+        "type": "/problems/idempotency_answer_lost",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "A request with this Idempotency-Key was carried out, but its answer was lost \
+                   when the service or its database stopped; read the resource to see the result.",
+        "position": position,
     })
 }
 
@@ -84,12 +141,48 @@ pub async fn complete(
     Ok(())
 }
 
-/// Frees a reservation whose request failed on our side, so a retry can run.
+/// Frees a reservation whose request failed on our side, so a retry can run — unless its
+/// command did commit after all (the database went away after the commit but before its
+/// acknowledgement reached us): then the reservation is settled as carried out instead, so
+/// the retry is told so rather than carrying it out twice.
 pub async fn release(pool: &PgPool, scope: &str, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL")
+    let mut tx = pool.begin().await?;
+    if settle_if_applied(&mut tx, scope, key).await?.is_none() {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL",
+        )
         .bind(scope)
         .bind(key)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    }
+    tx.commit().await
+}
+
+/// When events carry `key` (every command records its key in its metadata), stores the
+/// "carried out, answer lost" answer for the reservation and returns the last position.
+async fn settle_if_applied(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    scope: &str,
+    key: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let applied: Option<i64> = sqlx::query_scalar(
+        "SELECT max(position) FROM events \
+         WHERE metadata ? 'idempotency_key' AND metadata ->> 'idempotency_key' = $1",
+    )
+    .bind(key)
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(position) = applied {
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = 409, response = $3, completed_at = now() \
+             WHERE scope = $1 AND key = $2 AND status IS NULL",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(applied_answer(position))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(applied)
 }

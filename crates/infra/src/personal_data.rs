@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// What an applicant typed in the form about themselves.
@@ -62,34 +62,54 @@ impl EmailHasher {
     }
 }
 
-/// Finds or creates the subject for an e-mail hash.
-pub async fn subject_for(
-    tx: &mut Transaction<'_, Postgres>,
-    email_hash: &[u8],
-) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO personal_subjects (subject_id, email_hash) VALUES ($1, $2)
-         ON CONFLICT (email_hash) DO UPDATE SET email_hash = EXCLUDED.email_hash
-         RETURNING subject_id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(email_hash)
-    .fetch_one(&mut **tx)
-    .await
+/// The subject already known under an e-mail hash, if any. A new application of a new
+/// address gets a fresh id, made real by [`record_application`] in the command's transaction.
+pub async fn find_subject(pool: &PgPool, email_hash: &[u8]) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT subject_id FROM personal_subjects WHERE email_hash = $1")
+        .bind(email_hash)
+        .fetch_optional(pool)
+        .await
 }
 
-/// Records an application's personal data and the hash of its applicant key, before the
-/// command that references them runs (so no event ever points at missing data).
+/// Why [`record_application`] could not write.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Another application of the same address created its subject meanwhile, under another
+    /// id: decide the command again with this one (the domain may refuse a duplicate).
+    #[error("the subject of this address was created meanwhile")]
+    SubjectRaced(Uuid),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Records an application's personal data and the hash of its applicant key, inside the
+/// transaction that appends the application's events (see `CommandBus::execute_with`), so
+/// no event points at missing data and no data outlives a refused or lost command.
 pub async fn record_application(
-    pool: &PgPool,
-    hasher: &EmailHasher,
+    conn: &mut PgConnection,
+    email_hash: &[u8],
+    subject: Uuid,
     visit_id: Uuid,
     application_id: Uuid,
     person: &PersonRecord,
     applicant_key: &str,
-) -> Result<Uuid, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let subject = subject_for(&mut tx, &hasher.hash(&person.email.trim().to_lowercase())).await?;
+) -> Result<(), RecordError> {
+    sqlx::query(
+        "INSERT INTO personal_subjects (subject_id, email_hash) VALUES ($1, $2)
+         ON CONFLICT (email_hash) DO NOTHING",
+    )
+    .bind(subject)
+    .bind(email_hash)
+    .execute(&mut *conn)
+    .await?;
+    let stored: Uuid =
+        sqlx::query_scalar("SELECT subject_id FROM personal_subjects WHERE email_hash = $1")
+            .bind(email_hash)
+            .fetch_one(&mut *conn)
+            .await?;
+    if stored != subject {
+        return Err(RecordError::SubjectRaced(stored));
+    }
     sqlx::query(
         "INSERT INTO personal_data (application_id, subject_id, first_name, last_name, email, phone, job_title)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -101,7 +121,7 @@ pub async fn record_application(
     .bind(&person.email)
     .bind(&person.phone)
     .bind(&person.job_title)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::query(
         "INSERT INTO applicant_keys (application_id, visit_id, key_hash) VALUES ($1, $2, $3)",
@@ -109,24 +129,9 @@ pub async fn record_application(
     .bind(application_id)
     .bind(visit_id)
     .bind(key_hash(applicant_key))
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
-    Ok(subject)
-}
-
-/// Removes what `record_application` wrote when the command it prepared was refused.
-pub async fn forget_application(pool: &PgPool, application_id: Uuid) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM applicant_keys WHERE application_id = $1")
-        .bind(application_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM personal_data WHERE application_id = $1")
-        .bind(application_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// The hash under which an applicant key is kept.

@@ -100,6 +100,24 @@ pub enum PipelineError<E: std::error::Error> {
     Internal(String),
 }
 
+/// Rows written in the same transaction as a command's events — the personal data an
+/// application's events refer to — so a crash or an outage can never leave one without the
+/// other. Called once per attempt (a conflict rolls it back and the retry writes it again).
+pub type SideWrite<'a> =
+    &'a (dyn for<'t> Fn(&'t mut sqlx::PgConnection) -> SideFuture<'t> + Send + Sync);
+
+/// The boxed future a [`SideWrite`] returns, borrowing only the connection.
+pub type SideFuture<'t> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 't>>;
+
+/// Gives a closure the higher-ranked signature of a [`SideWrite`] (closures do not infer it).
+pub fn side_write<F>(f: F) -> F
+where
+    F: for<'t> Fn(&'t mut sqlx::PgConnection) -> SideFuture<'t> + Send + Sync,
+{
+    f
+}
+
 /// Executes commands of one aggregate type against the event store.
 pub struct CommandBus<A>
 where
@@ -111,6 +129,8 @@ where
     services: A::Services,
     locks: KeyedLocks,
     max_attempts: u32,
+    /// When a command last found the database unavailable (cleared by the next success).
+    unavailable_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl<A> CommandBus<A>
@@ -133,6 +153,7 @@ where
             services,
             locks: KeyedLocks::default(),
             max_attempts: 8,
+            unavailable_at: std::sync::Mutex::new(None),
         }
     }
 
@@ -148,6 +169,18 @@ where
         command: A::Command,
         ctx: &CommandContext,
     ) -> Result<Committed<A::Event>, PipelineError<A::Error>> {
+        self.execute_with(aggregate_id, command, ctx, None).await
+    }
+
+    /// [`execute`](Self::execute), writing `side` in the same transaction as the events (when
+    /// the command decides any): both are stored or neither, whatever crashes when.
+    pub async fn execute_with(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        ctx: &CommandContext,
+        side: Option<SideWrite<'_>>,
+    ) -> Result<Committed<A::Event>, PipelineError<A::Error>> {
         let span = tracing::info_span!(
             "command",
             aggregate_type = A::TYPE,
@@ -156,11 +189,53 @@ where
             correlation_id = %ctx.correlation_id
         );
         async {
+            let queued = std::time::Instant::now();
             let _turn = self.locks.lock(aggregate_id).await;
+            // Whoever waited in line while the one before found the database away gets the
+            // same answer at once, instead of each waiting out its own pool timeout in turn.
+            if self.unavailable_since().is_some_and(|at| at > queued) {
+                return Err(PipelineError::Unavailable(
+                    "the database was unavailable to the command before this one".into(),
+                ));
+            }
+            let result = self.run_attempts(aggregate_id, command, ctx, side).await;
+            let mut unavailable = self
+                .unavailable_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            match &result {
+                Err(PipelineError::Unavailable(_)) => {
+                    *unavailable = Some(std::time::Instant::now())
+                }
+                Ok(_) => *unavailable = None,
+                Err(_) => {}
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn unavailable_since(&self) -> Option<std::time::Instant> {
+        *self
+            .unavailable_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Attempts the command until it commits, is refused, or conflicts too often.
+    async fn run_attempts(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        ctx: &CommandContext,
+        side: Option<SideWrite<'_>>,
+    ) -> Result<Committed<A::Event>, PipelineError<A::Error>> {
+        {
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                match self.attempt(aggregate_id, command.clone(), ctx).await {
+                match self.attempt(aggregate_id, command.clone(), ctx, side).await {
                     Err(AttemptError::Conflict) if attempt < self.max_attempts => {
                         tracing::debug!(attempt, "optimistic concurrency conflict; retrying");
                         // Another process appended meanwhile: back off a little and reload.
@@ -176,8 +251,6 @@ where
                 }
             }
         }
-        .instrument(span)
-        .await
     }
 
     async fn attempt(
@@ -185,6 +258,7 @@ where
         aggregate_id: &str,
         command: A::Command,
         ctx: &CommandContext,
+        side: Option<SideWrite<'_>>,
     ) -> Result<Committed<A::Event>, AttemptError<A::Error>> {
         let rows = store::load_stream(&self.pool, A::TYPE, aggregate_id, 0)
             .await
@@ -229,15 +303,37 @@ where
                 })
             })
             .collect::<Result<Vec<_>, AttemptError<A::Error>>>()?;
-        let written = store::append(
-            &self.pool,
-            A::TYPE,
-            aggregate_id,
-            head,
-            &new_events,
-            chrono::Utc::now(),
-        )
-        .await
+        let written = match side {
+            None => {
+                store::append(
+                    &self.pool,
+                    A::TYPE,
+                    aggregate_id,
+                    head,
+                    &new_events,
+                    chrono::Utc::now(),
+                )
+                .await
+            }
+            Some(write) => {
+                async {
+                    let mut tx = self.pool.begin().await?;
+                    write(&mut tx).await?;
+                    let written = store::append(
+                        &mut *tx,
+                        A::TYPE,
+                        aggregate_id,
+                        head,
+                        &new_events,
+                        chrono::Utc::now(),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    Ok(written)
+                }
+                .await
+            }
+        }
         .map_err(|e| match e {
             AppendError::Conflict => AttemptError::Conflict,
             AppendError::Database(e) => AttemptError::Failed(sqlx_error(e)),

@@ -42,6 +42,11 @@ impl FromRequestParts<AppState> for Auth {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
         match tokens::authenticate(&state.pool, token).await? {
+            // Refused here, before the handler reads the body: every change answers an
+            // evaluator 403 whatever it sent, not a 422 that would describe the command.
+            Some(p) if p.role == Role::Evaluator && !parts.method.is_safe() => Err(
+                ApiError::Forbidden("An evaluator token can read but not change anything.".into()),
+            ),
             Some(p) => Ok(Auth(p)),
             None => Err(ApiError::Unauthorized),
         }

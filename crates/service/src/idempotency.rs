@@ -61,27 +61,28 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             detail: "A request with this Idempotency-Key is still being processed.".into(),
         }
         .into_response(),
-        Ok(Reservation::Replay { status, body }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let content_type = if status.is_success() {
-                "application/json"
-            } else {
-                "application/problem+json"
-            };
-            let mut res = (status, body.to_string()).into_response();
-            res.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            res.headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            res
+        Ok(Reservation::Applied { position }) => {
+            tracing::warn!(
+                position,
+                "an abandoned idempotency reservation had committed; its answer was lost"
+            );
+            replay(409, idempotency::applied_answer(position))
         }
+        Ok(Reservation::Replay { status, body }) => replay(status, body),
         Ok(Reservation::Fresh) => {
             let res = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
+            if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+                // The database is likely away: free the key in the background rather than
+                // keep the client waiting another pool timeout for the answer.
+                retry_later(state.pool.clone(), scope, key, None);
+                return res;
+            }
             if res.status().is_server_error() {
                 if let Err(e) = idempotency::release(&state.pool, &scope, &key).await {
-                    tracing::warn!(error = %e, "could not release an idempotency key");
+                    tracing::warn!(error = %e, "could not release an idempotency key; retrying");
+                    retry_later(state.pool.clone(), scope, key, None);
                 }
                 return res;
             }
@@ -92,13 +93,61 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let stored: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
                 serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
             });
-            if let Err(e) =
-                idempotency::complete(&state.pool, &scope, &key, parts.status.as_u16(), &stored)
-                    .await
+            let status = parts.status.as_u16();
+            if let Err(e) = idempotency::complete(&state.pool, &scope, &key, status, &stored).await
             {
-                tracing::warn!(error = %e, "could not store an idempotent answer");
+                // The command has committed: its answer must reach the table, or a repeat
+                // would wait for the lease and then learn only that it was carried out.
+                tracing::warn!(error = %e, "could not store an idempotent answer; retrying");
+                retry_later(state.pool.clone(), scope, key, Some((status, stored)));
             }
             Response::from_parts(parts, Body::from(bytes))
         }
     }
+}
+
+/// Keeps trying, in the background, to store an answer (`Some`) or free a reservation
+/// (`None`) that failed because the database was away, so a client that retries after the
+/// outage gets its answer or a fresh run instead of "still in progress" until the lease ends.
+fn retry_later(
+    pool: sqlx::PgPool,
+    scope: String,
+    key: String,
+    answer: Option<(u16, serde_json::Value)>,
+) {
+    tokio::spawn(async move {
+        let mut wait = std::time::Duration::from_millis(100);
+        // Past the lease the reservation is taken over anyway; stop there.
+        let give_up = tokio::time::Instant::now() + idempotency::LEASE;
+        while tokio::time::Instant::now() < give_up {
+            let done = match &answer {
+                Some((status, body)) => {
+                    idempotency::complete(&pool, &scope, &key, *status, body).await
+                }
+                None => idempotency::release(&pool, &scope, &key).await,
+            };
+            if done.is_ok() {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(std::time::Duration::from_secs(5));
+        }
+        tracing::error!("gave up storing an idempotency answer; the lease will free the key");
+    });
+}
+
+/// The stored answer of an earlier request with the same key.
+fn replay(status: u16, body: serde_json::Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res
 }

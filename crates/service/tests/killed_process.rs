@@ -1,199 +1,90 @@
-//! The real binary killed with SIGKILL in the middle of a load of submissions, then restarted:
-//! every acknowledged submission is stored exactly once, the read models converge on the
-//! events, and the deadline watcher closes the term exactly once.
+//! The real binary killed with SIGKILL in the middle of a load of submissions, twice, and
+//! restarted each time: every acknowledged submission is stored exactly once, the read models
+//! converge on the events, and the deadline watcher closes each term exactly once.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use common::{application, coordinator_token, database_url, nip, open_term, post, serve};
 
-const BIN: &str = env!("CARGO_BIN_EXE_koordynator");
-
-fn database_url() -> String {
-    let server = std::env::var("KOORDYNATOR_TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    format!("{server}/kdn_kill_{}", uuid::Uuid::new_v4().simple())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(db: &str, port: u16) -> Child {
-    Command::new(BIN)
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--deadline-poll-secs",
-            "1",
-            // The load comes from one address; the public form's rate limit would refuse it.
-            "--submission-rate-limit",
-            "0",
-        ])
-        .env("DATABASE_URL", db)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_healthy(http: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{base}/health")).send().await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("service did not become healthy");
-}
-
-fn nip(seed: u32) -> String {
-    let mut n = seed;
-    loop {
-        let digits: Vec<u32> = format!("{:09}", 200_000_000 + n)
-            .chars()
-            .filter_map(|c| c.to_digit(10))
-            .collect();
-        let sum: u32 = digits
-            .iter()
-            .zip([6, 5, 7, 2, 3, 4, 5, 6, 7])
-            .map(|(d, w)| d * w)
-            .sum();
-        if sum % 11 < 10 {
-            return digits.iter().map(|d| d.to_string()).collect::<String>()
-                + &(sum % 11).to_string();
-        }
-        n += 1;
-    }
-}
-
-async fn post(
-    http: &reqwest::Client,
-    url: String,
-    token: Option<&str>,
-    body: Value,
-) -> Result<(u16, Value), reqwest::Error> {
-    let mut req = http.post(url).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await?;
-    let status = res.status().as_u16();
-    Ok((status, res.json().await.unwrap_or(Value::Null)))
-}
+const TERMS: usize = 3;
+const CLIENTS: u32 = 16;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_during_submissions_loses_nothing_acknowledged() {
-    let db = database_url();
-    let out = Command::new(BIN)
-        .args([
-            "token",
-            "issue",
-            "--role",
-            "coordinator",
-            "--organizer",
-            "rops-torun",
-        ])
-        .env("DATABASE_URL", &db)
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-
-    let port = free_port();
+    let db = database_url("kdn_kill");
+    let token = coordinator_token(&db);
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
     let mut child = serve(&db, port);
-    wait_healthy(&http, &base).await;
+    common::wait_healthy(&http, &base).await;
 
-    let (_, visit) = post(&http, format!("{base}/api/v1/study-visits"), Some(&token), json!({
-        "title": "Wizyta", "destination": "Poznań", "eligible_institution_types": ["JST", "PES"],
-        "max_per_institution": 2, "preferences": []
-    })).await.unwrap();
-    let visit = visit["id"].as_str().unwrap().to_owned();
-    let deadline = chrono::Utc::now() + chrono::Duration::seconds(6);
-    let (_, term) = post(
-        &http,
-        format!("{base}/api/v1/study-visits/{visit}/terms"),
-        Some(&token),
-        json!({
-            "label": "I termin", "starts_on": "2030-06-27", "ends_on": "2030-06-28", "seats": 10,
-            "recruitment_deadline": deadline.to_rfc3339()
-        }),
-    )
-    .await
-    .unwrap();
-    let term = term["term_id"].as_str().unwrap().to_owned();
-    let (s, _) = post(
-        &http,
-        format!("{base}/api/v1/study-visits/{visit}/terms/{term}/open"),
-        Some(&token),
-        json!({}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(s, 200);
+    // Three terms (of three visits) whose deadlines pass after the second restart.
+    let deadline = chrono::Utc::now() + chrono::Duration::seconds(9);
+    let mut terms = Vec::new();
+    for _ in 0..TERMS {
+        terms.push(open_term(&http, &base, &token, 10, deadline).await);
+    }
 
-    // 16 clients submit in a loop; the process is killed while they do.
+    // 16 clients submit in a loop, round the terms; the process is killed twice meanwhile.
     let acknowledged = Arc::new(Mutex::new(HashSet::new()));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::new();
-    for c in 0..16u32 {
-        let (http, base, visit, term) = (http.clone(), base.clone(), visit.clone(), term.clone());
-        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+    for c in 0..CLIENTS {
+        let (http, base, terms) = (http.clone(), base.clone(), terms.clone());
+        let (acknowledged, attempts, stop) = (acknowledged.clone(), attempts.clone(), stop.clone());
         clients.push(tokio::spawn(async move {
             let mut i = 0u32;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 i += 1;
-                let body = json!({
-                    "person": {"first_name": "Jan", "last_name": "Testowy", "email": format!("k{c}-{i}@example.org")},
-                    "institution": {"name": "Gmina", "type": "JST", "nip": nip(c * 7 + i % 7)},
-                    "consent": true
-                });
-                match post(&http, format!("{base}/api/v1/study-visits/{visit}/terms/{term}/applications"), None, body).await {
+                let (visit, term) = &terms[(c + i) as usize % TERMS];
+                let body = application(&format!("k{c}-{i}@example.org"), &nip(c * 7 + i % 7));
+                attempts.fetch_add(1, Ordering::Relaxed);
+                let url = format!("{base}/api/v1/study-visits/{visit}/terms/{term}/applications");
+                match post(&http, url, None, &[], body).await {
                     Ok((201, v)) => {
-                        acknowledged.lock().unwrap().insert(v["application_id"].as_str().unwrap().to_owned());
+                        let id = v["application_id"].as_str().unwrap().to_owned();
+                        acknowledged.lock().unwrap().insert(id);
                     }
-                    Ok((status, v)) => assert!(status < 500 || status == 503, "unexpected {status}: {v}"),
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await, // the process is down
+                    Ok((status, v)) => {
+                        assert!(status < 500 || status == 503, "unexpected {status}: {v}")
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await, // down
                 }
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        child.kill().unwrap(); // SIGKILL, wherever the process was
+        child.wait().unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        child = serve(&db, port);
+        common::wait_healthy(&http, &base).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(
-        acknowledged.len() >= 10,
+        acknowledged.len() >= 30,
         "the load ran: {}",
         acknowledged.len()
     );
 
-    let mut child = serve(&db, port);
-    wait_healthy(&http, &base).await;
     let pool = sqlx::PgPool::connect(&db).await.unwrap();
-
     // Every acknowledged submission is stored, once.
     let stored: Vec<String> = sqlx::query_scalar(
         "SELECT payload -> 'ApplicationSubmitted' ->> 'application_id' FROM events WHERE event_type = 'ApplicationSubmitted'",
@@ -209,38 +100,57 @@ async fn sigkill_during_submissions_loses_nothing_acknowledged() {
         acknowledged.difference(&unique).collect::<Vec<_>>()
     );
 
-    // The deadline passes after the restart: the term closes exactly once, and the read models
-    // converge on the events (one row per submission, counters applied once).
+    // The deadlines pass after the restarts: each term closes exactly once, and the read
+    // models converge on the events (one row per submission, counters applied once).
     let mut converged = false;
-    for _ in 0..200 {
-        let (rows, candidates, status): (i64, i32, String) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM rm_applications), candidates, status FROM rm_study_visit_terms WHERE term_id = $1::uuid",
+    for _ in 0..300 {
+        let (rows, candidates, closed): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM rm_applications), sum(candidates)::bigint, \
+                    count(*) FILTER (WHERE status = 'closed') FROM rm_study_visit_terms",
         )
-        .bind(&term)
         .fetch_one(&pool)
         .await
         .unwrap();
-        if rows == stored.len() as i64 && candidates as usize == stored.len() && status == "closed"
-        {
+        if rows == stored.len() as i64 && candidates == rows && closed == TERMS as i64 {
             converged = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(converged, "read models converge and the term closes");
+    assert!(converged, "read models converge and every term closes");
     tokio::time::sleep(Duration::from_secs(2)).await; // a few more watcher cycles
-    let closes: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'RecruitmentClosed'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(closes, 1, "closed exactly once");
+    let closes: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT aggregate_id, count(*) FROM events WHERE event_type = 'RecruitmentClosed' GROUP BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(closes.len(), TERMS, "every term closed: {closes:?}");
+    assert!(closes.iter().all(|(_, n)| *n == 1), "each once: {closes:?}");
     let allocated: i64 =
         sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'SeatAllocated'")
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!(allocated, 10.min(stored.len() as i64));
+    let mut expected = 0;
+    for (visit, _) in &terms {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM events WHERE aggregate_id = $1 AND event_type = 'ApplicationSubmitted'",
+        )
+        .bind(visit)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        expected += n.min(10);
+    }
+    assert_eq!(allocated, expected, "seats allocated once per term");
+    println!(
+        "killed twice under load: {} requests sent, {} acknowledged, {} stored, 0 lost, 0 doubled; {} terms closed once each",
+        attempts.load(Ordering::Relaxed),
+        acknowledged.len(),
+        stored.len(),
+        TERMS
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

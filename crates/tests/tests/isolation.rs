@@ -421,6 +421,17 @@ async fn every_route_refuses_callers_without_the_right() {
                     c.status
                 ));
             }
+            // The role is refused before the body is read: an invalid body does not turn
+            // the 403 into a 422 (which would tell a reader what the command expects).
+            let c = app
+                .call(method, &url, Some(&app.evaluator), Some(json!({"x": 1})))
+                .await;
+            if c.status != 403 {
+                failures.push(format!(
+                    "{method} {path} as an evaluator with an invalid body: {} (want 403)",
+                    c.status
+                ));
+            }
         }
     }
     // The fixture is untouched by all of it: the applicant still sees their application.

@@ -173,43 +173,77 @@ async fn submit(
         phone,
         job_title,
     };
-    // Personal data first, so no event ever references a person we do not hold; removed
-    // again when the command is refused.
-    let subject_id = personal_data::record_application(
-        &state.pool,
-        &state.hasher,
-        id,
-        application_id,
-        &person,
-        &applicant_key,
-    )
-    .await?;
-    let cmd = StudyVisitCommand::SubmitApplication {
-        application_id,
-        term_id,
-        subject_id,
-        institution,
-        consent: Some(consent),
-    };
-    let ctx = meta.context("public".into(), None, cmd.name());
-    match state.visits.execute(&id.to_string(), cmd, &ctx).await {
-        Ok(done) => Ok((
+    let email_hash = state.hasher.hash(&person.email.trim().to_lowercase());
+    let ctx = meta.context("public".into(), None, "SubmitApplication");
+    // The personal data is written in the transaction that appends the application's events:
+    // both are stored or neither, even when the process or the database dies in between.
+    // A first application of an address races only with another of the same address; the
+    // loser decides again with the subject the winner created.
+    let mut subject_id = personal_data::find_subject(&state.pool, &email_hash)
+        .await?
+        .unwrap_or_else(Uuid::now_v7);
+    for _ in 0..3 {
+        let raced = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let write = infra::pipeline::side_write(|conn| {
+            // Owned copies: the future may borrow only the connection.
+            let (email_hash, person, key, raced) = (
+                email_hash.clone(),
+                person.clone(),
+                applicant_key.clone(),
+                raced.clone(),
+            );
+            Box::pin(async move {
+                match personal_data::record_application(
+                    conn,
+                    &email_hash,
+                    subject_id,
+                    id,
+                    application_id,
+                    &person,
+                    &key,
+                )
+                .await
+                {
+                    Ok(()) => Ok(()),
+                    Err(personal_data::RecordError::Database(e)) => Err(e),
+                    Err(personal_data::RecordError::SubjectRaced(winner)) => {
+                        *raced.lock().unwrap_or_else(|e| e.into_inner()) = Some(winner);
+                        // Aborts the transaction; the loop below decides again.
+                        Err(sqlx::Error::RowNotFound)
+                    }
+                }
+            }) as infra::pipeline::SideFuture<'_>
+        });
+        let cmd = StudyVisitCommand::SubmitApplication {
+            application_id,
+            term_id,
+            subject_id,
+            institution: institution.clone(),
+            consent: Some(consent.clone()),
+        };
+        let result = state
+            .visits
+            .execute_with(&id.to_string(), cmd, &ctx, Some(&write))
+            .await;
+        let winner = *raced.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(winner) = winner {
+            subject_id = winner;
+            continue;
+        }
+        let done = result?;
+        return Ok((
             StatusCode::CREATED,
             Json(ApplicationCreated {
                 application_id,
                 position: done.position,
                 applicant_key,
             }),
-        )),
-        Err(e) => {
-            if let Err(cleanup) =
-                personal_data::forget_application(&state.pool, application_id).await
-            {
-                tracing::error!(error = %cleanup, %application_id, "could not remove the personal data of a refused application");
-            }
-            Err(e.into())
-        }
+        ));
     }
+    Err(ApiError::Unavailable {
+        detail: "Too many simultaneous applications from this address; retry shortly.".into(),
+        retry_after_secs: 1,
+    })
 }
 
 /// The applicant's view of their application.

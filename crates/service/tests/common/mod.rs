@@ -1,0 +1,172 @@
+//! What the tests of the real binary share: its path, a free port, a fresh database, starting
+//! `serve`, waiting for it, issuing a token and valid NIPs.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_koordynator");
+
+/// A fresh database on the shared test server.
+pub fn database_url(prefix: &str) -> String {
+    let server = std::env::var("KOORDYNATOR_TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    format!("{server}/{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `serve` on `port` over `db`, with a 1 s deadline poll and no submission rate limit
+/// (the load of a test comes from one address).
+pub fn serve(db: &str, port: u16) -> Child {
+    Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--deadline-poll-secs",
+            "1",
+            "--submission-rate-limit",
+            "0",
+        ])
+        .env("DATABASE_URL", db)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until `/health` answers 200 (10 s at most).
+pub async fn wait_healthy(http: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{base}/health")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("service did not become healthy");
+}
+
+/// Issues a coordinator token of `rops-torun` through the binary (which migrates `db`).
+pub fn coordinator_token(db: &str) -> String {
+    let out = Command::new(BIN)
+        .args([
+            "token",
+            "issue",
+            "--role",
+            "coordinator",
+            "--organizer",
+            "rops-torun",
+        ])
+        .env("DATABASE_URL", db)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A valid NIP: nine digits from `seed` plus the computed check digit.
+pub fn nip(seed: u32) -> String {
+    let mut n = seed;
+    loop {
+        let digits: Vec<u32> = format!("{:09}", 200_000_000 + n)
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .collect();
+        let sum: u32 = digits
+            .iter()
+            .zip([6, 5, 7, 2, 3, 4, 5, 6, 7])
+            .map(|(d, w)| d * w)
+            .sum();
+        if sum % 11 < 10 {
+            return digits.iter().map(|d| d.to_string()).collect::<String>()
+                + &(sum % 11).to_string();
+        }
+        n += 1;
+    }
+}
+
+/// POSTs JSON, with a token and extra headers; the status and the JSON answer (or null).
+pub async fn post(
+    http: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Value,
+) -> Result<(u16, Value), reqwest::Error> {
+    let mut req = http.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    Ok((status, res.json().await.unwrap_or(Value::Null)))
+}
+
+/// Announces a visit of `rops-torun` with one term of `seats` whose recruitment closes at
+/// `deadline`, opens it, and returns `(visit, term)`.
+pub async fn open_term(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    seats: u32,
+    deadline: chrono::DateTime<chrono::Utc>,
+) -> (String, String) {
+    let (s, visit) = post(http, format!("{base}/api/v1/study-visits"), Some(token), &[], serde_json::json!({
+        "title": "Wizyta", "destination": "Poznań", "eligible_institution_types": ["JST", "PES"],
+        "max_per_institution": 2, "preferences": []
+    })).await.unwrap();
+    assert_eq!(s, 201, "{visit}");
+    let visit = visit["id"].as_str().unwrap().to_owned();
+    let (s, term) = post(
+        http,
+        format!("{base}/api/v1/study-visits/{visit}/terms"),
+        Some(token),
+        &[],
+        serde_json::json!({
+            "label": "I termin", "starts_on": "2030-06-27", "ends_on": "2030-06-28", "seats": seats,
+            "recruitment_deadline": deadline.to_rfc3339()
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 201, "{term}");
+    let term = term["term_id"].as_str().unwrap().to_owned();
+    let (s, _) = post(
+        http,
+        format!("{base}/api/v1/study-visits/{visit}/terms/{term}/open"),
+        Some(token),
+        &[],
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 200);
+    (visit, term)
+}
+
+/// A public application body of an invented person.
+pub fn application(email: &str, nip: &str) -> Value {
+    serde_json::json!({
+        "person": {"first_name": "Jan", "last_name": "Testowy", "email": email},
+        "institution": {"name": "Gmina", "type": "JST", "nip": nip},
+        "consent": true
+    })
+}

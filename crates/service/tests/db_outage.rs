@@ -1,0 +1,387 @@
+//! PostgreSQL stopped (as abruptly as a crash: `pg_ctl stop -m immediate`) and started again
+//! while the service runs under a load of submissions. Meanwhile the service answers, and
+//! answers 503 with `Retry-After` — never a hang, never a 500; it recovers by itself; every
+//! submission, retried by its client with the same `Idempotency-Key` until acknowledged, is
+//! stored exactly once with its personal data; the history stays intact and each term closes
+//! once.
+//!
+//! The test runs its own PostgreSQL cluster (initdb into a temporary directory, a free port),
+//! so stopping it disturbs no other test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{application, coordinator_token, nip, open_term, serve, BIN};
+
+const CLIENTS: u32 = 8;
+const OUTAGE: Duration = Duration::from_secs(8);
+
+/// A PostgreSQL cluster of this test's own, removed when dropped.
+struct Cluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    fn create() -> Self {
+        let out = Command::new("pg_config").arg("--bindir").output().unwrap();
+        assert!(out.status.success(), "pg_config --bindir");
+        let bin = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+        let dir = std::env::temp_dir().join(format!("kdn-outage-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cluster = Cluster {
+            bin,
+            dir,
+            port: common::free_port(),
+        };
+        if is_root() {
+            // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
+            let ok = Command::new("chown")
+                .args(["postgres:postgres", cluster.dir.to_str().unwrap()])
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        let data = cluster.data();
+        cluster.run(
+            "initdb",
+            &["-D", &data, "-A", "trust", "-U", "postgres", "--no-sync"],
+        );
+        cluster
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").to_string_lossy().into_owned()
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/koordynator", self.port)
+    }
+
+    /// Runs one of PostgreSQL's programs, as `postgres` when we are root.
+    fn run(&self, program: &str, args: &[&str]) {
+        let path = self.bin.join(program);
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            Command::new(&path)
+        };
+        let out = cmd
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start(&self) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {}",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log").to_string_lossy().into_owned();
+        let data = self.data();
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-l", &log, "-o", &options, "-w", "start"],
+        );
+    }
+
+    /// Stops the server without a clean shutdown, as a crash would.
+    fn crash(&self) {
+        let data = self.data();
+        self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.data();
+        let path = self.bin.join("pg_ctl");
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            Command::new(&path)
+        };
+        let _ = cmd
+            .args(["-D", &data, "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// What the clients saw.
+#[derive(Default)]
+struct Seen {
+    /// Submission key → the application id of its 201.
+    acknowledged: HashMap<String, String>,
+    /// Answers by status, during the whole run.
+    statuses: HashMap<u16, usize>,
+    /// Answers received while the database was down: (status, seconds the request took).
+    during_outage: Vec<(u16, f64)>,
+    /// Keys whose command was carried out but whose answer was lost in the outage.
+    answer_lost: Vec<String>,
+    /// A 503 without Retry-After, if any.
+    missing_retry_after: usize,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn database_outage_answers_503_and_recovers_losing_nothing() {
+    let cluster = Cluster::create();
+    cluster.start();
+    let db = cluster.url();
+    let token = coordinator_token(&db);
+    let port = common::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut child = serve(&db, port);
+    common::wait_healthy(&http, &base).await;
+    let deadline = chrono::Utc::now() + chrono::Duration::seconds(22);
+    let (visit, term) = open_term(&http, &base, &token, 10, deadline).await;
+    let url = format!("{base}/api/v1/study-visits/{visit}/terms/{term}/applications");
+
+    // Each client submits one application after another; each is retried with its own
+    // Idempotency-Key until it is acknowledged, as a careful client would.
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let down = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for c in 0..CLIENTS {
+        let (http, url) = (http.clone(), url.clone());
+        let (seen, down, stop) = (seen.clone(), down.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let mut i = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let key = format!("c{c}-{i}");
+                let body = application(&format!("{key}@example.org"), &nip(c * 7 + i % 7));
+                loop {
+                    let started = Instant::now();
+                    let res = http
+                        .post(&url)
+                        .header("idempotency-key", &key)
+                        .json(&body)
+                        .send()
+                        .await
+                        .expect("the service answers while its database is down");
+                    let took = started.elapsed().as_secs_f64();
+                    let status = res.status().as_u16();
+                    let retry_after = res.headers().contains_key("retry-after");
+                    let v: serde_json::Value = res.json().await.unwrap_or_default();
+                    let done = {
+                        let mut s = seen.lock().unwrap();
+                        *s.statuses.entry(status).or_default() += 1;
+                        if down.load(Ordering::Relaxed) {
+                            s.during_outage.push((status, took));
+                        }
+                        if status == 503 && !retry_after {
+                            s.missing_retry_after += 1;
+                        }
+                        match status {
+                            201 => {
+                                let id = v["application_id"].as_str().unwrap().to_owned();
+                                s.acknowledged.insert(key.clone(), id);
+                                true
+                            }
+                            // The database went away between the commit and its
+                            // acknowledgement: carried out, and the client is told so.
+                            409 if v["type"] == "/problems/idempotency_answer_lost" => {
+                                s.answer_lost.push(key.clone());
+                                true
+                            }
+                            // Down, or the first attempt with this key is still finishing.
+                            503 => false,
+                            409 if v["type"] == "/problems/idempotency_in_progress" => false,
+                            _ => panic!("unexpected answer {status}: {v}"),
+                        }
+                    };
+                    if done {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }));
+    }
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = seen.lock().unwrap().acknowledged.len();
+    cluster.crash();
+    down.store(true, Ordering::Relaxed);
+    // Health says so, promptly.
+    let started = Instant::now();
+    let health = http.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    tokio::time::sleep(OUTAGE).await;
+    down.store(false, Ordering::Relaxed);
+    cluster.start();
+    let restarted = Instant::now();
+    // It recovers by itself: the next acknowledgement comes without any help.
+    let mut recovered = None;
+    while restarted.elapsed() < Duration::from_secs(20) {
+        let acks = seen.lock().unwrap().acknowledged.len();
+        if acks > before + CLIENTS as usize {
+            recovered = Some(restarted.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let recovered = recovered.expect("submissions are acknowledged again after the restart");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.await.unwrap();
+    }
+    let seen = Arc::try_unwrap(seen).ok().unwrap().into_inner().unwrap();
+
+    // While down: answered, with 503 (or a replay/409 of a key), never 5xx otherwise, fast.
+    assert!(
+        seen.during_outage.iter().any(|(s, _)| *s == 503),
+        "503 while down: {:?}",
+        seen.statuses
+    );
+    assert!(
+        seen.statuses.keys().all(|s| *s < 500 || *s == 503),
+        "no 500: {:?}",
+        seen.statuses
+    );
+    assert_eq!(seen.missing_retry_after, 0, "every 503 says when to retry");
+    let slowest = seen
+        .during_outage
+        .iter()
+        .map(|(_, t)| *t)
+        .fold(0.0, f64::max);
+    assert!(
+        slowest < 8.0,
+        "no hang: slowest answer while down {slowest:.1} s: {:?}",
+        seen.during_outage
+    );
+
+    // Nothing acknowledged is lost, nothing is doubled, nothing is half-written.
+    let pool = sqlx::PgPool::connect(&db).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT payload -> 'ApplicationSubmitted' ->> 'application_id' FROM events WHERE event_type = 'ApplicationSubmitted'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let unique: HashSet<String> = stored.iter().cloned().collect();
+    assert_eq!(unique.len(), stored.len(), "no application doubled");
+    let acknowledged: HashSet<String> = seen.acknowledged.values().cloned().collect();
+    assert_eq!(
+        acknowledged.len(),
+        seen.acknowledged.len(),
+        "one application per key"
+    );
+    assert!(
+        acknowledged.is_subset(&unique),
+        "lost: {:?}",
+        acknowledged.difference(&unique).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        unique.len(),
+        acknowledged.len() + seen.answer_lost.len(),
+        "every stored application was acknowledged, or its client told it was carried out"
+    );
+    let without_personal_data: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events e WHERE event_type = 'ApplicationSubmitted' AND NOT EXISTS \
+         (SELECT 1 FROM personal_data p WHERE p.application_id::text = e.payload -> 'ApplicationSubmitted' ->> 'application_id')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let personal_without_event: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM personal_data p WHERE NOT EXISTS (SELECT 1 FROM events e \
+         WHERE e.event_type = 'ApplicationSubmitted' AND e.payload -> 'ApplicationSubmitted' ->> 'application_id' = p.application_id::text)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (without_personal_data, personal_without_event),
+        (0, 0),
+        "no half-written submission"
+    );
+
+    // The term closes once after the deadline, the read models converge, the history is intact.
+    let mut converged = false;
+    for _ in 0..300 {
+        let (rows, candidates, status): (i64, i32, String) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM rm_applications), candidates, status FROM rm_study_visit_terms WHERE term_id = $1::uuid",
+        )
+        .bind(&term)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if rows == stored.len() as i64 && candidates as usize == stored.len() && status == "closed"
+        {
+            converged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(converged, "read models converge and the term closes");
+    let closes: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'RecruitmentClosed'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(closes, 1, "closed exactly once");
+    let verify = Command::new(BIN)
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "history intact: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    println!(
+        "database down {:.0} s under load: answers {:?}; {} answers while down, slowest {slowest:.2} s; \
+         first acknowledgement {:.2} s after the restart; {} submissions acknowledged and stored once \
+         ({} more carried out with the answer lost), 0 lost",
+        OUTAGE.as_secs_f64(),
+        seen.statuses,
+        seen.during_outage.len(),
+        recovered.as_secs_f64(),
+        acknowledged.len(),
+        seen.answer_lost.len()
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    pool.close().await;
+}
