@@ -69,3 +69,33 @@ pub async fn page(
     .fetch_all(pool)
     .await
 }
+
+/// Removes entries recorded before `cutoff` (the retention period) and records the purge
+/// itself as an entry, in one transaction; returns how many were removed. The table's
+/// trigger lets this transaction, and no other, delete — and only rows older than `cutoff`.
+pub async fn purge_before(
+    pool: &PgPool,
+    cutoff: DateTime<Utc>,
+    actor: &str,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('koordynator.access_log_cutoff', $1, true)")
+        .bind(cutoff.to_rfc3339())
+        .execute(&mut *tx)
+        .await?;
+    let removed = sqlx::query("DELETE FROM audit_access_log WHERE at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query(
+        "INSERT INTO audit_access_log (actor, role, organizer, action, target, parameters)
+         VALUES ($1, 'admin', NULL, 'PURGE access log', '', $2)",
+    )
+    .bind(actor)
+    .bind(serde_json::json!({"before": cutoff, "removed": removed}))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(removed)
+}

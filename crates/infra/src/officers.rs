@@ -18,9 +18,11 @@ pub struct OfficerName {
     pub last_name: String,
 }
 
-/// Records the name of a new officer of `network_id` under `officer_id`.
+/// Records the name of a new officer of `network_id` under `officer_id`, inside the
+/// transaction that appends the election (`CommandBus::execute_with`): the name is stored
+/// exactly when the election is.
 pub async fn record(
-    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
     officer_id: Uuid,
     network_id: Uuid,
     name: &OfficerName,
@@ -33,17 +35,8 @@ pub async fn record(
     .bind(network_id)
     .bind(&name.first_name)
     .bind(&name.last_name)
-    .execute(pool)
+    .execute(conn)
     .await?;
-    Ok(())
-}
-
-/// Removes what [`record`] wrote when the election it prepared was refused.
-pub async fn forget(pool: &PgPool, officer_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM officer_personal_data WHERE officer_id = $1")
-        .bind(officer_id)
-        .execute(pool)
-        .await?;
     Ok(())
 }
 

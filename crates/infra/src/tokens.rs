@@ -60,6 +60,8 @@ pub struct TokenInfo {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it stops working by itself (None: never).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Why a token could not be issued.
@@ -75,12 +77,24 @@ fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Creates a token and returns its id and the secret (shown once, never stored).
+/// Creates a token without an end and returns its id and the secret (shown once, never
+/// stored). People get tokens from the CLI, which sets an end ([`issue_until`]).
 pub async fn issue(
     pool: &PgPool,
     role: Role,
     organizer: Option<&str>,
     name: &str,
+) -> Result<(Uuid, String), TokenError> {
+    issue_until(pool, role, organizer, name, None).await
+}
+
+/// Creates a token that stops working at `expires_at` (None: never).
+pub async fn issue_until(
+    pool: &PgPool,
+    role: Role,
+    organizer: Option<&str>,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
 ) -> Result<(Uuid, String), TokenError> {
     if role == Role::Coordinator && organizer.is_none() {
         return Err(TokenError::CoordinatorWithoutOrganizer);
@@ -92,12 +106,13 @@ pub async fn issue(
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     );
     let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO api_tokens (id, token_hash, role, organizer, name) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO api_tokens (id, token_hash, role, organizer, name, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id)
         .bind(hash(&secret))
         .bind(role.as_str())
         .bind(organizer)
         .bind(name)
+        .bind(expires_at)
         .execute(pool)
         .await?;
     Ok((id, secret))
@@ -112,22 +127,24 @@ pub async fn list(pool: &PgPool) -> Result<Vec<TokenInfo>, sqlx::Error> {
         String,
         DateTime<Utc>,
         Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, role, organizer, name, created_at, revoked_at FROM api_tokens ORDER BY created_at DESC, id DESC",
+        "SELECT id, role, organizer, name, created_at, revoked_at, expires_at FROM api_tokens ORDER BY created_at DESC, id DESC",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
         .map(
-            |(id, role, organizer, name, created_at, revoked_at)| TokenInfo {
+            |(id, role, organizer, name, created_at, revoked_at, expires_at)| TokenInfo {
                 id,
                 role,
                 organizer,
                 name,
                 created_at,
                 revoked_at,
+                expires_at,
             },
         )
         .collect())
@@ -144,10 +161,11 @@ pub async fn revoke(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
-/// The principal of a live token, or None for an unknown or revoked one.
+/// The principal of a live token, or None for an unknown, revoked or expired one.
 pub async fn authenticate(pool: &PgPool, token: &str) -> Result<Option<Principal>, sqlx::Error> {
     let row: Option<(Uuid, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT id, role, organizer, name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT id, role, organizer, name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > now())",
     )
     .bind(hash(token))
     .fetch_optional(pool)

@@ -43,6 +43,16 @@ pub enum AuditCommand {
     },
     /// Load an export into an empty database, re-computing every hash on the way.
     Import { file: PathBuf },
+    /// Remove access-log entries older than the retention period (the purge is itself logged).
+    PurgeAccessLog {
+        /// Keep this many days of the access log.
+        #[arg(
+            long,
+            env = "KOORDYNATOR_ACCESS_LOG_RETENTION_DAYS",
+            default_value_t = 730
+        )]
+        retention_days: u32,
+    },
     /// Check an export offline (no database): every hash, each stream's chain, the trailer,
     /// and every allocation decision of each complete study visit in it.
     Check { file: PathBuf },
@@ -53,12 +63,30 @@ fn instant(flag: &str, v: Option<String>) -> anyhow::Result<Option<chrono::DateT
         .transpose()
 }
 
+/// Who ran a command-line purge, for the access log: the operating-system user.
+fn whoami() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 /// Runs an audit command; `check` never touches the database.
 pub async fn run(command: AuditCommand, database_url: &str) -> anyhow::Result<()> {
     let connect = || infra::connect_and_migrate(database_url, 4);
     match command {
         AuditCommand::Check { file } => check(file).await,
         AuditCommand::Verify => verify_store(&connect().await?).await,
+        AuditCommand::PurgeAccessLog { retention_days } => {
+            let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(retention_days));
+            let actor = format!("cli:{}", whoami());
+            let removed =
+                infra::access_log::purge_before(&connect().await?, cutoff, &actor).await?;
+            eprintln!(
+                "removed {removed} access-log entries recorded before {}",
+                cutoff.to_rfc3339()
+            );
+            Ok(())
+        }
         AuditCommand::Seal => {
             match infra::seal::seal_now(&connect().await?, chrono::Utc::now()).await? {
                 Some(s) => println!(

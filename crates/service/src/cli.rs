@@ -93,6 +93,9 @@ pub enum TokenCommand {
         /// A label to recognise the token by.
         #[arg(long, default_value = "")]
         name: String,
+        /// Days until the token stops working by itself (0: never).
+        #[arg(long, env = "KOORDYNATOR_TOKEN_EXPIRES_IN_DAYS", default_value_t = 365)]
+        expires_in_days: u32,
     },
     /// List tokens (never their secrets).
     List,
@@ -146,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     role,
                     organizer,
                     name,
+                    expires_in_days,
                 } => {
                     let role = Role::parse(&role).ok_or_else(|| {
                         anyhow::anyhow!("--role must be admin, coordinator or evaluator")
@@ -154,16 +158,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         domain::values::OrganizerId::parse(org)
                             .map_err(|e| anyhow::anyhow!("--organizer: {}", e.message))?;
                     }
+                    let expires_at = (expires_in_days > 0).then(|| {
+                        chrono::Utc::now() + chrono::Duration::days(i64::from(expires_in_days))
+                    });
                     let (_, secret) =
-                        tokens::issue(&pool, role, organizer.as_deref(), &name).await?;
+                        tokens::issue_until(&pool, role, organizer.as_deref(), &name, expires_at)
+                            .await?;
                     println!("{secret}");
                 }
                 TokenCommand::List => {
                     for t in tokens::list(&pool).await? {
                         let state = if t.revoked_at.is_some() {
-                            "revoked"
+                            "revoked".to_owned()
                         } else {
-                            "active"
+                            match t.expires_at {
+                                Some(end) if end <= chrono::Utc::now() => "expired".to_owned(),
+                                Some(end) => format!("active until {}", end.to_rfc3339()),
+                                None => "active".to_owned(),
+                            }
                         };
                         println!(
                             "{}\t{}\t{}\t{}\t{}\t{}",

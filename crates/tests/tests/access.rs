@@ -449,3 +449,37 @@ async fn applying_needs_no_token() {
     assert_eq!(s.status, 200, "{s:?}");
     assert_eq!(s.body["status"], "submitted");
 }
+
+#[tokio::test]
+async fn an_expired_token_stops_working_by_itself() {
+    let app = spawn().await;
+    let now = chrono::Utc::now();
+    let (_, live) = tokens::issue_until(
+        &app.pool,
+        Role::Coordinator,
+        Some("rops-torun"),
+        "na rok",
+        Some(now + chrono::Duration::days(365)),
+    )
+    .await
+    .unwrap();
+    let (_, ended) = tokens::issue_until(
+        &app.pool,
+        Role::Coordinator,
+        Some("rops-torun"),
+        "wczorajszy",
+        Some(now - chrono::Duration::days(1)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.get("/api/v1/study-visits", &live).await.status, 200);
+    let refused = app.get("/api/v1/study-visits", &ended).await;
+    assert_eq!(refused.status, 401, "{refused:?}");
+    let command = app
+        .post("/api/v1/study-visits", &ended, visit_body(None))
+        .await;
+    assert_eq!(command.status, 401, "{command:?}");
+    let listed = tokens::list(&app.pool).await.unwrap();
+    let ended_info = listed.iter().find(|t| t.name == "wczorajszy").unwrap();
+    assert!(ended_info.expires_at.is_some_and(|e| e < now));
+}

@@ -576,3 +576,53 @@ fn python_check(export: &str) -> Option<bool> {
     std::fs::remove_file(&file).ok();
     Some(status.success())
 }
+
+#[tokio::test]
+async fn the_access_log_keeps_its_retention_period_and_no_more() {
+    let (app, _clock) = spawn_at_seed_000().await;
+    // Three entries: two past a two-year retention, one recent.
+    for days in [800, 731, 10] {
+        sqlx::query(
+            "INSERT INTO audit_access_log (at, actor, role, action) \
+             VALUES (now() - make_interval(days => $1), 'token:x', 'evaluator', 'GET /api/v1/audit/export')",
+        )
+        .bind(days)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    // Outside the purge nothing may be removed or changed, old or not.
+    for sql in [
+        "DELETE FROM audit_access_log",
+        "UPDATE audit_access_log SET actor = 'someone else'",
+    ] {
+        let refused = sqlx::query(sql).execute(&app.pool).await;
+        assert!(refused.is_err(), "{sql} must be refused");
+    }
+    // Even inside a purge's transaction, a row younger than its cutoff stays.
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('koordynator.access_log_cutoff', (now() - interval '730 days')::text, true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let young = sqlx::query("DELETE FROM audit_access_log WHERE at > now() - interval '30 days'")
+        .execute(&mut *tx)
+        .await;
+    assert!(young.is_err(), "a young entry stays");
+    drop(tx);
+
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(730);
+    let removed = infra::access_log::purge_before(&app.pool, cutoff, "cli:root")
+        .await
+        .unwrap();
+    assert_eq!(removed, 2);
+    let left: Vec<(String, Value)> =
+        sqlx::query_as("SELECT action, parameters FROM audit_access_log ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert_eq!(left[0].0, "GET /api/v1/audit/export");
+    assert_eq!(left[1].0, "PURGE access log");
+    assert_eq!(left[1].1["removed"], 2);
+}

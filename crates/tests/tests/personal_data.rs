@@ -524,3 +524,84 @@ async fn purge_erases_only_applicants_of_visits_ended_before_the_retention_perio
     let r = purge("2027-07-01T00:00:00Z", 1826, false).await;
     assert!(r.visits.is_empty(), "{r:?}");
 }
+
+#[tokio::test]
+async fn an_officers_name_is_erased_while_the_office_and_its_history_stay() {
+    let app = tests::spawn().await;
+    let created = app
+        .post(
+            "/api/v1/networks",
+            &app.coordinator,
+            json!({"name": "Sieć CIS", "region": "kujawsko-pomorskie", "member_types": ["CIS"],
+                   "established_on": "2017-03-01"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let network = created.str("id");
+    let member = app
+        .post(
+            &format!("/api/v1/networks/{network}/members"),
+            &app.coordinator,
+            json!({"institution": {"name": "CIS w Toruniu", "type": "CIS", "nip": nip(31)},
+                   "declaration": {"signed_on": "2017-03-01", "document_ref": "deklaracja 1/2017"}}),
+        )
+        .await;
+    assert_eq!(member.status, 201, "{member:?}");
+    let elected = app
+        .post(
+            &format!("/api/v1/networks/{network}/officers"),
+            &app.coordinator,
+            json!({"role": "chair", "person": {"first_name": "Bożydar", "last_name": "Przewodniczący"},
+                   "member_id": member.str("member_id"), "term_starts_on": "2017-03-01", "term_ends_on": null}),
+        )
+        .await;
+    assert_eq!(elected.status, 200, "{elected:?}");
+    let officer = elected.str("officer_id");
+    let registry = |position: i64| {
+        let app = &app;
+        let network = network.clone();
+        async move {
+            app.get(
+                &format!("/api/v1/networks/{network}/registry?min_position={position}"),
+                &app.coordinator,
+            )
+            .await
+        }
+    };
+    let before = registry(elected.position()).await;
+    assert_eq!(
+        before.body["officers"][0]["person"]["last_name"],
+        "Przewodniczący"
+    );
+    assert!(!tables_containing(&app, "Przewodnicz").await.is_empty());
+
+    // Officers are held without an e-mail: the admin names them by id.
+    let erased = app
+        .post(
+            "/api/v1/personal-data/erasure",
+            &app.admin,
+            json!({"email": "bozydar@example.org", "officer_ids": [officer]}),
+        )
+        .await;
+    assert_eq!(erased.status, 200, "{erased:?}");
+    assert_eq!(erased.body["erased_officers"], 1);
+    let after = registry(erased.position()).await;
+    let o = &after.body["officers"][0];
+    assert_eq!(o["officer_id"], officer.as_str());
+    assert_eq!(o["role"], "chair");
+    assert_eq!(o["person"], json!({"erased": true}));
+    assert_eq!(
+        tables_containing(&app, "Przewodnicz").await,
+        Vec::<String>::new()
+    );
+    assert!(!export_text(&app).await.contains("Przewodnicz"));
+    // A second erasure finds nothing more.
+    let again = app
+        .post(
+            "/api/v1/personal-data/erasure",
+            &app.admin,
+            json!({"email": "bozydar@example.org", "officer_ids": [officer]}),
+        )
+        .await;
+    assert_eq!(again.body["erased_officers"], 0, "{again:?}");
+}

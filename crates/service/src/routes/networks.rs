@@ -371,9 +371,12 @@ async fn elect(
         first_name: first_name.as_str().to_owned(),
         last_name: last_name.as_str().to_owned(),
     };
-    // The name first, so no event ever references a person we do not hold; removed again
-    // when the election is refused.
-    officers::record(&state.pool, officer_id, id, &name).await?;
+    // The name is written in the transaction of the election's events: both or neither.
+    let write = infra::pipeline::side_write(|conn| {
+        let name = name.clone();
+        Box::pin(async move { officers::record(conn, officer_id, id, &name).await })
+            as infra::pipeline::SideFuture<'_>
+    });
     let cmd = NetworkCommand::ElectOfficer {
         officer_id,
         role,
@@ -381,18 +384,15 @@ async fn elect(
         term_starts_on,
         term_ends_on,
     };
-    match command(&state, &auth, &meta, id, cmd).await {
-        Ok(position) => Ok(Json(OfficerElectedResponse {
-            officer_id,
-            position,
-        })),
-        Err(e) => {
-            if let Err(cleanup) = officers::forget(&state.pool, officer_id).await {
-                tracing::error!(error = %cleanup, %officer_id, "could not remove the name of a refused election");
-            }
-            Err(e)
-        }
-    }
+    let ctx = meta.context(auth.actor(), auth.command_scope()?, cmd.name());
+    let done = state
+        .networks
+        .execute_with(&id.to_string(), cmd, &ctx, Some(&write))
+        .await?;
+    Ok(Json(OfficerElectedResponse {
+        officer_id,
+        position: done.position,
+    }))
 }
 
 /// Body of `POST /api/v1/networks/{id}/meetings`.
