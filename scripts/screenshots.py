@@ -16,17 +16,18 @@ from selenium.webdriver.support.ui import WebDriverWait
 BASE, OUT = sys.argv[1], sys.argv[2]
 TOKEN = os.environ["KOORDYNATOR_TOKEN"]
 
-# (file, hash, texts the view must show, CSS selector -> least number of matches)
+# (file, hash, view name, texts the view must show, CSS selector -> least number of matches;
+# a table's "brak" row has the class `empty` and is not counted)
 VIEWS = [
     ("1-rekrutacje.png", "#rekrutacje", "rekrutacje",
-     ["Otwarte rekrutacje", "II termin", "Wolne miejsca", "pozostało", "Wszystkie terminy wizyt",
+     ["Otwarte rekrutacje", "II termin", "Wolne miejsca", "pozostał", "Wszystkie terminy wizyt",
       "rekrutacja zamknięta", "połowa "],
      {"article.card .countdown": 1}),
     ("2-listy.png", "#listy", "listy",
      ["Lista po zamknięciu rekrutacji", "Zakwalifikowani", "Lista rezerwowa", "Pominięci",
       "Gmina Miasto Grudziądz", "instytucja ma już limit miejsc", "awans na zwolnione miejsce",
       "miejsce według kolejności w rankingu"],
-     {"table:nth-of-type(1) tbody tr": 25, "table:nth-of-type(2) tbody tr": 1, "table:nth-of-type(3) tbody tr": 1}),
+     {"table:nth-of-type(1) tbody tr:not(.empty)": 25, "table:nth-of-type(2) tbody tr:not(.empty)": 1, "table:nth-of-type(3) tbody tr:not(.empty)": 1}),
     ("3-programy.png", "#programy", "programy",
      ["Program współpracy Gminy Miasta Toruń", "Liderzy kooperacji", "Ekonomia Społeczna na Warmii i Mazurach",
       "Szkolenia", "cele osiągnięte częściowo", "zgłoszenia partnerów do 13 lipca 2018"],
@@ -38,7 +39,7 @@ VIEWS = [
     ("5-sieci.png", "#sieci", "sieci",
      ["Rejestr sieci", "Regionalna Platforma Współpracy na rzecz Rozwoju Ekonomii Społecznej",
       "Zakład Aktywności Zawodowej w Biskupcu", "przewodniczący/a", "CIS: 3", "Regulamin", "Spotkanie sieciujące podmioty reintegracyjne"],
-     {"table:nth-of-type(2) tbody tr": 9}),
+     {"table:nth-of-type(2) tbody tr:not(.empty)": 9}),
 ]
 
 options = webdriver.ChromeOptions()

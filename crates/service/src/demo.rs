@@ -113,8 +113,21 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Writes everything, then waits for the read models to catch up.
+/// [`write`] with warnings only in the log, unless RUST_LOG asks for more: a log line per
+/// command would bury the progress line.
 async fn load(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let quiet = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .finish();
+    write(pool, now).with_subscriber(quiet).await
+}
+
+/// Writes everything, then waits for the read models to catch up.
+async fn write(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     let all = projections::all();
     projections::runner::setup(pool, &all).await?;
     let state = AppState::new(pool.clone(), Arc::new(SystemClock)).await?;
@@ -130,15 +143,6 @@ async fn load(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         last_position: 0,
         progress: Progress::new("demo", Some(EXPECTED_EVENTS)),
     };
-    // A log line per command would bury the progress line: warnings only, unless RUST_LOG
-    // asks for more.
-    let quiet = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .finish();
     let result = async {
         study_visit(&mut client, now).await?;
         torun(&mut client).await?;
@@ -147,7 +151,6 @@ async fn load(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         networks(&mut client).await?;
         anyhow::Ok(())
     }
-    .with_subscriber(quiet)
     .await;
     client.progress.finish();
     result?;

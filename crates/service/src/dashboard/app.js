@@ -45,7 +45,7 @@ function table(caption, headers, rows, cls) {
     el("caption", {}, caption),
     el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows.length ? rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, c))))
-      : el("tr", {}, el("td", { colspan: headers.length, class: "empty" }, "brak"))));
+      : el("tr", { class: "empty" }, el("td", { colspan: headers.length }, "brak"))));
 }
 
 const token = () => sessionStorage.getItem(TOKEN_KEY);
@@ -96,8 +96,10 @@ function countdownText(deadline) {
   const h = Math.floor(s / 3600); s %= 3600;
   const m = Math.floor(s / 60); s %= 60;
   const pad = (n) => String(n).padStart(2, "0");
-  const days = d === 1 ? "1 dzień" : `${d} dni`;
-  return `pozostało ${days} ${pad(h)}:${pad(m)}:${pad(s)}`;
+  // Polish agreement: pozostał 1 dzień, pozostały 2–4 (22–24…) dni, pozostało 0, 5–21 dni.
+  const few = d % 10 >= 2 && d % 10 <= 4 && (d % 100 < 12 || d % 100 > 14);
+  const days = d === 1 ? "pozostał 1 dzień" : few ? `pozostały ${d} dni` : `pozostało ${d} dni`;
+  return `${days} ${pad(h)}:${pad(m)}:${pad(s)}`;
 }
 
 setInterval(() => {
