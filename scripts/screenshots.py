@@ -100,6 +100,19 @@ try:
             failures.append(f"{name}: error shown: {errors[0].text}")
         shoot(file)
         print(f"screenshots: {name} -> {os.path.join(OUT, file)}")
+    # From an open recruitment to its provisional ranking, by the card's link.
+    driver.execute_script("location.hash = '#rekrutacje';")
+    WebDriverWait(driver, 15).until(lambda d: view_ready("rekrutacje"))
+    driver.execute_script("delete document.getElementById('view').dataset.view;")
+    driver.find_element(By.LINK_TEXT, "Ranking wstępny").click()
+    WebDriverWait(driver, 15).until(lambda d: view_ready("listy"))
+    text = driver.find_element(By.ID, "view").text
+    for needle in ["Ranking wstępny (rekrutacja trwa)", "II termin", "Zakwalifikowani wstępnie",
+                   "wszyscy mieszczą się w liczbie miejsc"]:
+        if needle not in text:
+            failures.append(f"provisional ranking: missing text {needle!r}")
+    shoot("2b-ranking-wstepny.png")
+    print(f"screenshots: ranking wstępny -> {os.path.join(OUT, '2b-ranking-wstepny.png')}")
 finally:
     driver.quit()
 

@@ -171,9 +171,9 @@ async function rosters(visitId, termId) {
     el("p", { class: "summary" }, r.provisional ? "Ranking wstępny (rekrutacja trwa). " : "Lista po zamknięciu rekrutacji. ",
       `Miejsca: ${r.seats}, wolne: ${r.seats_left}, zakwalifikowani: ${r.allocated.length}, `
       + `rezerwowi: ${r.waitlist.length}, pominięci: ${r.passed_over.length}, wycofane zgłoszenia: ${r.withdrawn}.`),
-    table("Zakwalifikowani", headers, r.allocated.map(row), rosterClass),
-    table("Lista rezerwowa", headers, r.waitlist.map(row), rosterClass),
-    table("Pominięci (limit osób z jednej instytucji)", headers, r.passed_over.map(row), rosterClass),
+    table(r.provisional ? "Zakwalifikowani wstępnie (gdyby rekrutacja skończyła się teraz)" : "Zakwalifikowani", headers, r.allocated.map(row), rosterClass),
+    table(r.provisional ? "Lista rezerwowa (wstępnie)" : "Lista rezerwowa", headers, r.waitlist.map(row), rosterClass),
+    table("Pominięci (limit osób z jednej instytucji)" + (r.provisional ? " (wstępnie)" : ""), headers, r.passed_over.map(row), rosterClass),
   ];
 }
 
