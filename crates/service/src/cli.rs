@@ -1,5 +1,6 @@
 //! The command line: `serve`, `migrate`, `token issue | list | revoke`, `audit verify | seal |
-//! export | import | check`, `projections rebuild | status`, `personal-data purge-expired`.
+//! export | import | check`, `projections rebuild | status`, `personal-data purge-expired`,
+//! `demo`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,7 +55,24 @@ pub enum Command {
         /// reverse proxy that sets it); otherwise the TCP peer.
         #[arg(long, env = "KOORDYNATOR_TRUSTED_PROXY")]
         trusted_proxy: bool,
+        /// Load the demo data (see `demo --help`) when the database has no events, and print
+        /// a token to sign in to the dashboard at `/`.
+        #[arg(long, env = "KOORDYNATOR_DEMO")]
+        demo: bool,
     },
+    /// Load the source documents' data with invented people into an empty database, then
+    /// print a read-only token (alone on stdout) to sign in to the dashboard at `/`.
+    ///
+    /// Loads the study visit of ROPS Toruń (seed 000), the Toruń programme 2013-2014 (001),
+    /// the Olsztyn project with its 2020 schedule (002), the Lublin project with its
+    /// partner deadline (003) and the Warmia-Mazury networks (004), every write through the
+    /// HTTP API's own command path. Programmes, schedule and networks keep their dates; the
+    /// visit moves by whole weeks so that its announcement (15 June 2022, a Wednesday) is the
+    /// latest Wednesday up to today: term I is then closed with its roster (allocated,
+    /// waiting list, passed over), term II open with its deadline 3-9 days ahead, term III
+    /// planned for mid-month a month later. Run again on the same database it only prints a
+    /// new token; a database with other events is refused.
+    Demo,
     /// Create the database when missing and apply migrations, then exit.
     Migrate,
     /// Manage API tokens.
@@ -123,6 +141,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             submission_rate_limit,
             submission_burst,
             trusted_proxy,
+            demo,
         } => {
             let mut settings = Settings::new(cli.database_url, bind);
             settings.max_connections = max_connections;
@@ -133,8 +152,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if trusted_proxy {
                 settings.client_address = crate::limits::ClientAddress::TrustedProxy;
             }
-            let running = startup::start(&settings, Arc::new(SystemClock)).await?;
+            let pool = infra::connect_and_migrate(&settings.database_url, settings.max_connections)
+                .await?;
+            if demo {
+                serve_demo(&pool, &settings.bind).await?;
+            }
+            let running = startup::start_with_pool(pool, &settings, Arc::new(SystemClock)).await?;
             running.wait().await;
+            Ok(())
+        }
+        Command::Demo => {
+            let pool = infra::connect_and_migrate(&cli.database_url, 4).await?;
+            let started = std::time::Instant::now();
+            let outcome = crate::demo::run(&pool, chrono::Utc::now()).await?;
+            if outcome.loaded {
+                eprintln!(
+                    "demo loaded: {} events in {:.1?}",
+                    outcome.events,
+                    started.elapsed()
+                );
+            } else {
+                eprintln!("demo data already loaded ({} events)", outcome.events);
+            }
+            eprintln!("sign in to the dashboard (koordynator serve, then http://127.0.0.1:8080/) with this read-only token:");
+            println!("{}", outcome.sign_in_token);
             Ok(())
         }
         Command::Migrate => {
@@ -237,4 +278,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `serve --demo`: loads the demo into an empty database and prints where and how to sign in;
+/// a database with other data is served as it is.
+async fn serve_demo(pool: &sqlx::PgPool, bind: &str) -> anyhow::Result<()> {
+    use crate::demo::Found;
+    match crate::demo::inspect(pool).await? {
+        Found::Other(n) => {
+            tracing::warn!(
+                events = n,
+                "--demo: the database holds other data; the demo was not loaded"
+            );
+            return Ok(());
+        }
+        Found::Empty => eprintln!("--demo: loading the demo data into the empty database..."),
+        Found::Demo | Found::Partial => {}
+    }
+    let started = std::time::Instant::now();
+    let outcome = crate::demo::run(pool, chrono::Utc::now()).await?;
+    if outcome.loaded {
+        eprintln!(
+            "--demo: {} events loaded in {:.1?}",
+            outcome.events,
+            started.elapsed()
+        );
+    }
+    eprintln!(
+        "\n  dashboard: http://{bind}/\n  sign-in token (read-only): {}\n",
+        outcome.sign_in_token
+    );
+    Ok(())
 }

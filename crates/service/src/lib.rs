@@ -5,6 +5,8 @@ pub mod audit_cli;
 pub mod audit_log;
 pub mod auth;
 pub mod cli;
+pub mod dashboard;
+pub mod demo;
 pub mod extract;
 pub mod idempotency;
 pub mod limits;

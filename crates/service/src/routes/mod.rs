@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(move || async move { axum::Json(doc) }),
         )
         .merge(Scalar::with_url("/docs", api))
+        .merge(crate::dashboard::router())
         .fallback(|| async { ApiError::NotFound("No such route.".into()) })
         .with_state(state)
 }

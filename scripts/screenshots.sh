@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Browser check of the dashboard: a fresh database, `koordynator demo`, the service on a free
+# port, then headless Chromium signs in through the page with the demo's token, opens each
+# view, checks its text for the demo's content and saves a screenshot to docs/screenshots/.
+# Exits non-zero when a view does not show what the demo loaded.
+#
+#   scripts/screenshots.sh
+#
+# Needs PostgreSQL (KOORDYNATOR_SCREENSHOTS_DATABASE_SERVER, default
+# postgres://postgres@127.0.0.1:5432), Debian's `chromium` and `chromium-driver` (installed
+# with apt-get when missing: network once) and Python 3; Selenium is installed from PyPI
+# (pinned in scripts/screenshots-requirements.txt) into target/screenshots-venv once.
+#
+# Why Selenium + Debian's chromium-driver: the driver comes from the same Debian source
+# package as the browser, so their versions always match (no driver download at run time),
+# and WebDriver is a W3C standard the Python bindings follow closely.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SERVER="${KOORDYNATOR_SCREENSHOTS_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}"
+DB="kdn_screenshots_$(date +%s)_$$"
+export DATABASE_URL="$SERVER/$DB"
+OUT=docs/screenshots
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver
+fi
+
+VENV=target/screenshots-venv
+if ! "$VENV/bin/python" -c "import selenium" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet -r scripts/screenshots-requirements.txt
+fi
+
+cargo build --quiet -p service --bin koordynator
+BIN=target/debug/koordynator
+
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+LOG="target/screenshots-$DB.log"
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+TOKEN="$("$BIN" demo 2>>"$LOG")"
+
+"$BIN" serve --bind "127.0.0.1:$PORT" >>"$LOG" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+curl -fs "http://127.0.0.1:$PORT/health" >/dev/null
+
+mkdir -p "$OUT"
+KOORDYNATOR_TOKEN="$TOKEN" "$VENV/bin/python" scripts/screenshots.py "http://127.0.0.1:$PORT" "$OUT"
