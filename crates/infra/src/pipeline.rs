@@ -155,13 +155,17 @@ where
             command = %ctx.command,
             correlation_id = %ctx.correlation_id
         );
-        async {
+        let mut attempts = 0;
+        let result = async {
             let _turn = self.locks.lock(aggregate_id).await;
-            let mut attempt = 0;
+            let attempt = &mut attempts;
             loop {
-                attempt += 1;
+                *attempt += 1;
+                let attempt = *attempt;
                 match self.attempt(aggregate_id, command.clone(), ctx).await {
                     Err(AttemptError::Conflict) if attempt < self.max_attempts => {
+                        metrics::counter!("koordynator_command_conflicts_total", "aggregate" => A::TYPE)
+                            .increment(1);
                         tracing::debug!(attempt, "optimistic concurrency conflict; retrying");
                         // Another process appended meanwhile: back off a little and reload.
                         let backoff = 5u64 << attempt.min(6);
@@ -177,7 +181,16 @@ where
             }
         }
         .instrument(span)
-        .await
+        .await;
+        let outcome = match &result {
+            Ok(_) if attempts > 1 => "conflict_retried",
+            Ok(_) => "ok",
+            Err(PipelineError::Domain(_) | PipelineError::NotVisible) => "rejected",
+            Err(_) => "error",
+        };
+        metrics::counter!("koordynator_commands_total", "aggregate" => A::TYPE, "outcome" => outcome)
+            .increment(1);
+        result
     }
 
     async fn attempt(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use infra::tokens::{self, Role};
 
+use crate::progress::Progress;
 use crate::startup::{self, Settings};
 use crate::state::SystemClock;
 
@@ -23,8 +24,25 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    /// Log lines as human-readable text or as JSON objects (one a line, for log collectors).
+    #[arg(
+        long,
+        env = "KOORDYNATOR_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written to stderr (the level comes from `RUST_LOG`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// What to do.
@@ -54,6 +72,15 @@ pub enum Command {
         /// reverse proxy that sets it); otherwise the TCP peer.
         #[arg(long, env = "KOORDYNATOR_TRUSTED_PROXY")]
         trusted_proxy: bool,
+        /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight before cutting them.
+        #[arg(long, env = "KOORDYNATOR_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+        shutdown_grace_secs: u64,
+        /// Bearer token `/metrics` requires; unset leaves it open, like `/health`.
+        #[arg(long, env = "KOORDYNATOR_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+        /// Largest projection lag, in events, at which `/ready` still answers 200.
+        #[arg(long, env = "KOORDYNATOR_READY_MAX_LAG", default_value_t = 500)]
+        ready_max_lag: u32,
     },
     /// Create the database when missing and apply migrations, then exit.
     Migrate,
@@ -120,6 +147,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             submission_rate_limit,
             submission_burst,
             trusted_proxy,
+            shutdown_grace_secs,
+            metrics_token,
+            ready_max_lag,
         } => {
             let mut settings = Settings::new(cli.database_url, bind);
             settings.max_connections = max_connections;
@@ -130,7 +160,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if trusted_proxy {
                 settings.client_address = crate::limits::ClientAddress::TrustedProxy;
             }
+            settings.shutdown_grace = Duration::from_secs(shutdown_grace_secs);
+            settings.metrics_token = metrics_token.filter(|t| !t.trim().is_empty());
+            settings.ready_max_lag = i64::from(ready_max_lag);
             let running = startup::start(&settings, Arc::new(SystemClock)).await?;
+            // Exit 0 either way: the service was asked to stop and did; a cut request or
+            // batch was logged and is safe (rolled back, or answered before the cut).
             running.wait().await;
             Ok(())
         }
@@ -202,10 +237,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         })?],
                         None => all,
                     };
+                    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+                        .fetch_one(&pool)
+                        .await?;
                     for p in chosen {
-                        let started = std::time::Instant::now();
-                        let n = projections::runner::rebuild(&pool, p.as_ref()).await?;
-                        eprintln!("{}: {n} events in {:.1?}", p.name(), started.elapsed());
+                        let mut progress = Progress::new(
+                            format!("rebuild {}", p.name()),
+                            u64::try_from(total).ok(),
+                        );
+                        let n = projections::runner::rebuild_reporting(&pool, p.as_ref(), |done| {
+                            progress.update(done as u64)
+                        })
+                        .await;
+                        progress.finish();
+                        let n = n?;
+                        eprintln!("{}: {n} events in {:.1?}", p.name(), progress.elapsed());
                     }
                 }
                 ProjectionsCommand::Status => {
