@@ -13,7 +13,11 @@ use crate::state::SystemClock;
 
 /// Koordynator: study visits, cooperation programmes and networks of ROPS, on an append-only record.
 #[derive(Debug, Parser)]
-#[command(name = "koordynator", version)]
+#[command(
+    name = "koordynator",
+    version,
+    after_help = "Log level: RUST_LOG (default info,sqlx=warn). Every setting is listed in the README's configuration table."
+)]
 pub struct Cli {
     /// PostgreSQL database (created when missing, migrated at start).
     #[arg(
