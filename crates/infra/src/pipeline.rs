@@ -155,13 +155,13 @@ where
             command = %ctx.command,
             correlation_id = %ctx.correlation_id
         );
+        // Read after the command for its outcome metric (accepted at once or after a retry).
         let mut attempts = 0;
         let result = async {
             let _turn = self.locks.lock(aggregate_id).await;
-            let attempt = &mut attempts;
             loop {
-                *attempt += 1;
-                let attempt = *attempt;
+                attempts += 1;
+                let attempt = attempts;
                 match self.attempt(aggregate_id, command.clone(), ctx).await {
                     Err(AttemptError::Conflict) if attempt < self.max_attempts => {
                         metrics::counter!("koordynator_command_conflicts_total", "aggregate" => A::TYPE)

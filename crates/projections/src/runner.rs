@@ -232,11 +232,12 @@ impl Runner {
     /// rolls back, as after a crash). True when every projection stopped in time.
     pub async fn stop(&mut self, grace: Duration) -> bool {
         let _ = self.stop.send(true);
-        let mut tasks = std::mem::take(&mut self.tasks);
-        if let Some(listener) = tasks.first() {
+        let mut tasks = std::mem::take(&mut self.tasks).into_iter();
+        // The first task is the commit listener: nothing to finish there.
+        if let Some(listener) = tasks.next() {
             listener.abort();
         }
-        let projections: Vec<_> = tasks.drain(1..).collect();
+        let projections: Vec<_> = tasks.collect();
         let finished = tokio::time::timeout(grace, join_or_abort(projections)).await;
         finished.is_ok()
     }

@@ -168,8 +168,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.metrics_token = metrics_token.filter(|t| !t.trim().is_empty());
             settings.ready_max_lag = i64::from(ready_max_lag);
             let running = startup::start(&settings, Arc::new(SystemClock)).await?;
-            // Exit 0 either way: the service was asked to stop and did; a cut request or
-            // batch was logged and is safe (rolled back, or answered before the cut).
+            // Exit 0 either way: the service was asked to stop and did. Whatever the grace
+            // period cut was logged; a cut command or batch is one transaction, rolled back.
             running.wait().await;
             Ok(())
         }
@@ -264,9 +264,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                     .fetch_all(&pool)
                     .await?;
-                    for (name, version, position, at) in rows {
+                    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+                    let lags = projections::lag::lags(&pool, &names).await?;
+                    for (name, version, position, at) in &rows {
+                        let behind = lags
+                            .iter()
+                            .find(|l| &l.name == name)
+                            .map_or(0, |l| l.events);
                         println!(
-                            "{name}\tv{version}\tposition {position}\t{}",
+                            "{name}\tv{version}\tposition {position}\t{behind} events behind\t{}",
                             at.to_rfc3339()
                         );
                     }
