@@ -120,6 +120,29 @@ impl Exporter {
         self.count
     }
 
+    /// How many events the whole export will hold (same filter and horizon), for a progress
+    /// line's time left. One counting scan: call it only when someone watches.
+    pub async fn total(&self) -> Result<u64, sqlx::Error> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM events
+              WHERE tx_id < $1::text::xid8
+                AND ($2::text IS NULL OR metadata ->> 'organizer' = $2)
+                AND ($3::text IS NULL OR aggregate_type = $3)
+                AND ($4::text IS NULL OR aggregate_id = $4)
+                AND ($5::timestamptz IS NULL OR recorded_at >= $5)
+                AND ($6::timestamptz IS NULL OR recorded_at < $6)",
+        )
+        .bind(self.horizon.to_string())
+        .bind(&self.filter.organizer)
+        .bind(&self.filter.aggregate_type)
+        .bind(&self.filter.aggregate_id)
+        .bind(self.filter.from)
+        .bind(self.filter.to)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The next lines (each ending in `\n`): a page of events, then the trailer, then None.
     pub async fn next_chunk(&mut self) -> Result<Option<String>, sqlx::Error> {
         if self.finished {

@@ -188,7 +188,9 @@ where
             command = %ctx.command,
             correlation_id = %ctx.correlation_id
         );
-        async {
+        // Read after the command for its outcome metric (accepted at once or after a retry).
+        let mut attempts = 0;
+        let result = async {
             let queued = std::time::Instant::now();
             let _turn = self.locks.lock(aggregate_id).await;
             // Whoever waited in line while the one before found the database away gets the
@@ -198,7 +200,9 @@ where
                     "the database was unavailable to the command before this one".into(),
                 ));
             }
-            let result = self.run_attempts(aggregate_id, command, ctx, side).await;
+            let result = self
+                .run_attempts(aggregate_id, command, ctx, side, &mut attempts)
+                .await;
             let mut unavailable = self
                 .unavailable_at
                 .lock()
@@ -213,7 +217,16 @@ where
             result
         }
         .instrument(span)
-        .await
+        .await;
+        let outcome = match &result {
+            Ok(_) if attempts > 1 => "conflict_retried",
+            Ok(_) => "ok",
+            Err(PipelineError::Domain(_) | PipelineError::NotVisible) => "rejected",
+            Err(_) => "error",
+        };
+        metrics::counter!("koordynator_commands_total", "aggregate" => A::TYPE, "outcome" => outcome)
+            .increment(1);
+        result
     }
 
     fn unavailable_since(&self) -> Option<std::time::Instant> {
@@ -230,13 +243,16 @@ where
         command: A::Command,
         ctx: &CommandContext,
         side: Option<SideWrite<'_>>,
+        attempts: &mut u32,
     ) -> Result<Committed<A::Event>, PipelineError<A::Error>> {
         {
-            let mut attempt = 0;
             loop {
-                attempt += 1;
+                *attempts += 1;
+                let attempt = *attempts;
                 match self.attempt(aggregate_id, command.clone(), ctx, side).await {
                     Err(AttemptError::Conflict) if attempt < self.max_attempts => {
+                        metrics::counter!("koordynator_command_conflicts_total", "aggregate" => A::TYPE)
+                            .increment(1);
                         tracing::debug!(attempt, "optimistic concurrency conflict; retrying");
                         // Another process appended meanwhile: back off a little and reload.
                         let backoff = 5u64 << attempt.min(6);

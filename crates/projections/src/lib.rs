@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod events;
+pub mod lag;
 pub mod networks;
 pub mod programs;
 pub mod runner;

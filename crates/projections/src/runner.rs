@@ -149,16 +149,36 @@ pub async fn catch_up(pool: &PgPool, p: &dyn Projection) -> Result<usize, Projec
 
 /// Drops the projection's tables, recreates them and replays every event.
 pub async fn rebuild(pool: &PgPool, p: &dyn Projection) -> Result<usize, ProjectionError> {
+    rebuild_reporting(pool, p, |_| {}).await
+}
+
+/// [`rebuild`], telling `progress` how many events were replayed after each batch (for the
+/// progress line of `koordynator projections rebuild`).
+pub async fn rebuild_reporting(
+    pool: &PgPool,
+    p: &dyn Projection,
+    mut progress: impl FnMut(usize) + Send,
+) -> Result<usize, ProjectionError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, p.name()).await?;
     recreate(&mut tx, p).await?;
     tx.commit().await?;
-    catch_up(pool, p).await
+    let mut total = 0;
+    loop {
+        let n = run_batch(pool, p, BATCH).await?;
+        total += n;
+        progress(total);
+        if n < BATCH as usize {
+            return Ok(total);
+        }
+    }
 }
 
 /// The running projections of a `serve` process.
 pub struct Runner {
     tasks: Vec<JoinHandle<()>>,
+    /// Set on shutdown: each projection stops after its current batch.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Runner {
@@ -171,12 +191,15 @@ impl Runner {
         idle_poll: Duration,
     ) -> Runner {
         let wake = Arc::new(Notify::new());
+        let (stop, _) = tokio::sync::watch::channel(false);
         let mut tasks = vec![tokio::spawn(listen(pool.clone(), wake.clone()))];
         for p in projections {
             let (pool, wake) = (pool.clone(), wake.clone());
+            let mut stopping = stop.subscribe();
             tasks.push(tokio::spawn(async move {
                 let mut failures = 0u32;
-                loop {
+                // A batch in progress always finishes: the flag is read only between batches.
+                while !*stopping.borrow() {
                     match run_batch(&pool, p.as_ref(), BATCH).await {
                         Ok(n) if n as i64 == BATCH => {
                             failures = 0;
@@ -187,15 +210,36 @@ impl Runner {
                             failures += 1;
                             tracing::error!(projection = p.name(), error = %e, failures, "projection batch failed; will retry");
                             let backoff = Duration::from_millis(100u64 << failures.min(6));
-                            tokio::time::sleep(backoff).await;
+                            tokio::select! {
+                                _ = tokio::time::sleep(backoff) => {}
+                                _ = stopping.changed() => {}
+                            }
                             continue;
                         }
                     }
-                    let _ = tokio::time::timeout(idle_poll, wake.notified()).await;
+                    tokio::select! {
+                        _ = tokio::time::timeout(idle_poll, wake.notified()) => {}
+                        _ = stopping.changed() => {}
+                    }
                 }
             }));
         }
-        Runner { tasks }
+        Runner { tasks, stop }
+    }
+
+    /// Graceful stop: each projection finishes the batch it is applying (committing it) and
+    /// takes no other; after `grace` whatever is still running is aborted (its open batch
+    /// rolls back, as after a crash). True when every projection stopped in time.
+    pub async fn stop(&mut self, grace: Duration) -> bool {
+        let _ = self.stop.send(true);
+        let mut tasks = std::mem::take(&mut self.tasks).into_iter();
+        // The first task is the commit listener: nothing to finish there.
+        if let Some(listener) = tasks.next() {
+            listener.abort();
+        }
+        let projections: Vec<_> = tasks.collect();
+        let finished = tokio::time::timeout(grace, join_or_abort(projections)).await;
+        finished.is_ok()
     }
 
     /// Stops every task (at an await point: an open batch transaction is rolled back).
@@ -203,6 +247,22 @@ impl Runner {
         for t in &self.tasks {
             t.abort();
         }
+    }
+}
+
+/// Awaits every task, aborting those left when the caller's timeout drops this future.
+async fn join_or_abort(tasks: Vec<JoinHandle<()>>) {
+    struct AbortOnDrop(Vec<JoinHandle<()>>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            for t in &self.0 {
+                t.abort();
+            }
+        }
+    }
+    let mut guard = AbortOnDrop(tasks);
+    for t in guard.0.iter_mut() {
+        let _ = t.await;
     }
 }
 

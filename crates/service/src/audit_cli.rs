@@ -175,7 +175,13 @@ async fn export(
         None => Box::new(tokio::io::BufWriter::new(tokio::io::stdout())),
     };
     let mut exporter = Exporter::start(pool.clone(), filter, chrono::Utc::now()).await?;
-    let mut progress = Progress::new("export", None);
+    // The total (for the time left) costs a counting scan: only when a terminal shows it.
+    let total = if Progress::shown() {
+        Some(exporter.total().await?)
+    } else {
+        None
+    };
+    let mut progress = Progress::new("export", total);
     while let Some(chunk) = exporter.next_chunk().await? {
         out.write_all(chunk.as_bytes()).await?;
         progress.update(exporter.exported());

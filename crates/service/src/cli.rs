@@ -8,12 +8,17 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use infra::tokens::{self, Role};
 
+use crate::progress::Progress;
 use crate::startup::{self, Settings};
 use crate::state::SystemClock;
 
 /// Koordynator: study visits, cooperation programmes and networks of ROPS, on an append-only record.
 #[derive(Debug, Parser)]
-#[command(name = "koordynator", version)]
+#[command(
+    name = "koordynator",
+    version,
+    after_help = "Log level: RUST_LOG (default info,sqlx=warn). Every setting is listed in the README's configuration table."
+)]
 pub struct Cli {
     /// PostgreSQL database (created when missing, migrated at start).
     #[arg(
@@ -24,8 +29,25 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    /// Log lines as human-readable text or as JSON objects (one a line, for log collectors).
+    #[arg(
+        long,
+        env = "KOORDYNATOR_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written to stderr (the level comes from `RUST_LOG`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// What to do.
@@ -59,6 +81,15 @@ pub enum Command {
         /// a token to sign in to the dashboard at `/`.
         #[arg(long, env = "KOORDYNATOR_DEMO")]
         demo: bool,
+        /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight before cutting them.
+        #[arg(long, env = "KOORDYNATOR_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+        shutdown_grace_secs: u64,
+        /// Bearer token `/metrics` requires; unset leaves it open, like `/health`.
+        #[arg(long, env = "KOORDYNATOR_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+        /// Largest projection lag, in events, at which `/ready` still answers 200.
+        #[arg(long, env = "KOORDYNATOR_READY_MAX_LAG", default_value_t = 500)]
+        ready_max_lag: u32,
     },
     /// Load the source documents' data with invented people into an empty database, then
     /// print a read-only token (alone on stdout) to sign in to the dashboard at `/`.
@@ -142,6 +173,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             submission_burst,
             trusted_proxy,
             demo,
+            shutdown_grace_secs,
+            metrics_token,
+            ready_max_lag,
         } => {
             let mut settings = Settings::new(cli.database_url, bind);
             settings.max_connections = max_connections;
@@ -152,12 +186,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if trusted_proxy {
                 settings.client_address = crate::limits::ClientAddress::TrustedProxy;
             }
+            settings.shutdown_grace = Duration::from_secs(shutdown_grace_secs);
+            settings.metrics_token = metrics_token.filter(|t| !t.trim().is_empty());
+            settings.ready_max_lag = i64::from(ready_max_lag);
             let pool = infra::connect_and_migrate(&settings.database_url, settings.max_connections)
                 .await?;
             if demo {
                 serve_demo(&pool, &settings.bind).await?;
             }
             let running = startup::start_with_pool(pool, &settings, Arc::new(SystemClock)).await?;
+            // Exit 0 either way: the service was asked to stop and did. Whatever the grace
+            // period cut was logged; a cut command or batch is one transaction, rolled back.
             running.wait().await;
             Ok(())
         }
@@ -255,10 +294,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         })?],
                         None => all,
                     };
+                    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+                        .fetch_one(&pool)
+                        .await?;
                     for p in chosen {
-                        let started = std::time::Instant::now();
-                        let n = projections::runner::rebuild(&pool, p.as_ref()).await?;
-                        eprintln!("{}: {n} events in {:.1?}", p.name(), started.elapsed());
+                        let mut progress = Progress::new(
+                            format!("rebuild {}", p.name()),
+                            u64::try_from(total).ok(),
+                        );
+                        let n = projections::runner::rebuild_reporting(&pool, p.as_ref(), |done| {
+                            progress.update(done as u64)
+                        })
+                        .await;
+                        progress.finish();
+                        let n = n?;
+                        eprintln!("{}: {n} events in {:.1?}", p.name(), progress.elapsed());
                     }
                 }
                 ProjectionsCommand::Status => {
@@ -267,9 +317,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                     .fetch_all(&pool)
                     .await?;
-                    for (name, version, position, at) in rows {
+                    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+                    let lags = projections::lag::lags(&pool, &names).await?;
+                    for (name, version, position, at) in &rows {
+                        let behind = lags
+                            .iter()
+                            .find(|l| &l.name == name)
+                            .map_or(0, |l| l.events);
                         println!(
-                            "{name}\tv{version}\tposition {position}\t{}",
+                            "{name}\tv{version}\tposition {position}\t{behind} events behind\t{}",
                             at.to_rfc3339()
                         );
                     }

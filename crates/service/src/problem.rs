@@ -265,12 +265,16 @@ pub async fn plain_errors_as_problems(
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let is_problem = res
+    // Problems pass, and so do JSON answers a handler chose to give with an error status
+    // (`/health` and `/ready` say what is unavailable with 503).
+    let is_deliberate = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"));
-    if is_problem {
+        .is_some_and(|v| {
+            v.starts_with("application/problem+json") || v.starts_with("application/json")
+        });
+    if is_deliberate {
         return res;
     }
     let (mut parts, _) = res.into_parts();

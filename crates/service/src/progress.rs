@@ -22,8 +22,14 @@ impl Progress {
             total,
             started: Instant::now(),
             last_drawn: None,
-            enabled: std::io::stderr().is_terminal(),
+            enabled: Self::shown(),
         }
+    }
+
+    /// Whether progress lines are drawn (stderr is a terminal): callers skip work that only
+    /// the line needs.
+    pub fn shown() -> bool {
+        std::io::stderr().is_terminal()
     }
 
     /// Reports `done` events so far.

@@ -1,23 +1,28 @@
-//! Building and running the service: router, middleware, projections and the deadline watcher.
+//! Building and running the service: router, middleware, projections, the deadline watcher,
+//! and graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use std::sync::atomic::Ordering;
+
+use axum::http::{Request, StatusCode};
 use axum::Router;
 use domain::services::Clock;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::limits::{ClientAddress, SubmissionLimiter};
 use crate::request::{CORRELATION_ID, REQUEST_ID};
 use crate::state::AppState;
-use crate::{audit_log, idempotency, problem, routes, sealer};
+use crate::telemetry::{self, Operations, Ops};
+use crate::{audit_log, idempotency, problem, request, routes, sealer};
 
 /// Settings of a running service.
 #[derive(Debug, Clone)]
@@ -47,6 +52,12 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Longest time a client may take to send a request body (408 after it).
     pub body_read_timeout: Duration,
+    /// How long shutdown waits for requests in flight before cutting them.
+    pub shutdown_grace: Duration,
+    /// Bearer token `/metrics` wants; None leaves it open (like `/health`).
+    pub metrics_token: Option<String>,
+    /// Largest projection lag in events at which `/ready` still answers 200.
+    pub ready_max_lag: i64,
 }
 
 impl Settings {
@@ -68,6 +79,21 @@ impl Settings {
             // Above the 5 s of `?min_position=` and the longest audit replay seen.
             request_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),
+            // Below the 90 s a service manager usually waits before SIGKILL.
+            shutdown_grace: Duration::from_secs(30),
+            metrics_token: None,
+            // One projection batch: under steady traffic a projection is always a few
+            // events behind; a rebuild from zero is thousands.
+            ready_max_lag: projections::runner::BATCH,
+        }
+    }
+
+    /// The operations settings the routes share.
+    pub fn operations(&self) -> Operations {
+        Operations {
+            metrics_token: self.metrics_token.clone(),
+            ready_max_lag: self.ready_max_lag,
+            shutting_down: Default::default(),
         }
     }
 }
@@ -83,66 +109,78 @@ pub fn router(state: AppState) -> Router {
 
 /// The full HTTP application for `state` with the limits of `settings`.
 pub fn router_with(state: AppState, settings: &Settings) -> Router {
-    let request_id = HeaderName::from_static(REQUEST_ID);
+    router_with_ops(state, settings, Arc::new(settings.operations()))
+}
+
+/// [`router_with`] sharing `ops` with the caller (who flags the shutdown on it).
+pub fn router_with_ops(state: AppState, settings: &Settings, ops: Ops) -> Router {
     let limiter = SubmissionLimiter::new(
         settings.submission_rate_limit,
         settings.submission_burst,
         settings.client_address,
     )
     .map(Arc::new);
-    let mut app = routes::router(state.clone());
+    // Not part of the API (no OpenAPI entry): scraped by Prometheus.
+    let metrics = Router::new()
+        .route("/metrics", axum::routing::get(telemetry::render))
+        .with_state(state.clone());
+    let mut app = routes::router(state.clone()).merge(metrics);
     if let Some(limiter) = limiter {
         app = app.layer(axum::Extension(limiter));
     }
-    app
-        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
-        .layer(axum::middleware::from_fn_with_state(state, audit_log::layer))
-        .layer(axum::middleware::from_fn(echo_correlation_id))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::layer,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state,
+        audit_log::layer,
+    ))
+    .layer(
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &Request<_>| {
+                let id = |name| {
+                    req.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                };
                 // The path only: query strings can carry personal data (`?email=` of an access request).
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-            }),
-        )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            settings.request_timeout,
-        ))
-        // Outermost: answers made below the routes (timeouts, 405, a 413 of a raw-body
-        // route) become problem documents too.
-        .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
-}
-
-/// Echoes `X-Correlation-Id` (given or generated) on the answer.
-async fn echo_correlation_id(
-    mut req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let id = req
-        .headers()
-        .get(CORRELATION_ID)
-        .cloned()
-        .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
-                .unwrap_or(HeaderValue::from_static("-"))
-        });
-    req.headers_mut().insert(CORRELATION_ID, id.clone());
-    let mut res = next.run(req).await;
-    res.headers_mut().insert(CORRELATION_ID, id);
-    res
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
+                        request_id = %id(REQUEST_ID), correlation_id = %id(CORRELATION_ID))
+            })
+            // One line per answer (status, latency) inside the span: the access log.
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    )
+    .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+    .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        settings.request_timeout,
+    ))
+    // Answers made below the routes (timeouts, 405, a 413 of a raw-body route) become
+    // problem documents too.
+    .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
+    // Counted with their final status.
+    .layer(axum::middleware::from_fn(telemetry::track_http))
+    .layer(axum::Extension(ops))
+    // Outermost: every answer, even a 503 of the timeout, carries its ids.
+    .layer(axum::middleware::from_fn(request::assign_ids))
 }
 
 /// A started service: its address and background tasks (stopped on drop).
 pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// Shared with the routes: `/ready` answers 503 once shutdown begins.
+    pub ops: Ops,
     runner: projections::Runner,
+    /// Deadline watcher, sealer, metrics upkeep.
     tasks: Vec<JoinHandle<()>>,
+    server: Option<JoinHandle<()>>,
+    /// Set to true to stop accepting connections and let the open ones finish.
+    stop_accepting: watch::Sender<bool>,
+    grace: Duration,
 }
 
 impl Running {
@@ -152,19 +190,78 @@ impl Running {
         for t in &self.tasks {
             t.abort();
         }
+        if let Some(server) = &self.server {
+            server.abort();
+        }
     }
 
-    /// Waits for the HTTP server task to end.
-    pub async fn wait(mut self) {
-        if let Some(server) = self.tasks.pop() {
-            let _ = server.await;
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see [`Running::shutdown`]).
+    pub async fn wait(mut self) -> bool {
+        termination().await;
+        self.shutdown().await
+    }
+
+    /// Graceful shutdown: stop accepting connections, let the requests in flight finish
+    /// (for at most the grace period, then they are cut), stop the deadline watcher and the
+    /// sealer (between their commands or mid-command: a command is one transaction, so an
+    /// interrupted one leaves nothing behind and is redone at the next start), and let each
+    /// projection finish the batch it is applying. True when everything finished in time.
+    pub async fn shutdown(&mut self) -> bool {
+        let started = tokio::time::Instant::now();
+        tracing::info!(grace = ?self.grace, "shutting down: no new connections, finishing requests");
+        self.ops.shutting_down.store(true, Ordering::Relaxed);
+        let _ = self.stop_accepting.send(true);
+        let mut clean = true;
+        if let Some(mut server) = self.server.take() {
+            if tokio::time::timeout(self.grace, &mut server).await.is_err() {
+                tracing::warn!("grace period over: cutting the requests still open");
+                server.abort();
+                clean = false;
+            }
         }
+        for t in &self.tasks {
+            t.abort();
+        }
+        // The projections get what is left of the grace period, at least a few seconds: a
+        // batch is short, and one cut off is only rolled back.
+        let left = self
+            .grace
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_secs(5));
+        if !self.runner.stop(left).await {
+            tracing::warn!("a projection batch did not finish in time; it was rolled back");
+            clean = false;
+        }
+        tracing::info!(clean, "stopped");
+        clean
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         self.abort();
+    }
+}
+
+/// Resolves at the first SIGTERM (service managers, containers) or Ctrl-C.
+async fn termination() {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops gracefully");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
     }
 }
 
@@ -181,6 +278,7 @@ pub async fn start_with_pool(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Running> {
+    telemetry::recorder();
     let all = projections::all();
     projections::runner::setup(&pool, &all).await?;
     let mut state = AppState::new(pool.clone(), clock).await?;
@@ -188,14 +286,17 @@ pub async fn start_with_pool(
     let runner = projections::Runner::start(pool, all, settings.projection_poll);
     let watcher = tokio::spawn(crate::watcher::run(state.clone(), settings.deadline_poll));
     let sealer = tokio::spawn(sealer::run(state.pool.clone(), settings.seal_interval));
+    let upkeep = tokio::spawn(telemetry::upkeep());
     let listener = TcpListener::bind(&settings.bind).await?;
     let addr = listener.local_addr()?;
-    let app = router_with(state.clone(), settings)
+    let ops: Ops = Arc::new(settings.operations());
+    let app = router_with_ops(state.clone(), settings, ops.clone())
         // The peer address, for the per-client submission limit.
         .into_make_service_with_connect_info::<SocketAddr>();
+    let (stop_accepting, mut stopping) = watch::channel(false);
     let server = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+        let shutdown = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
         };
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
@@ -208,7 +309,11 @@ pub async fn start_with_pool(
     Ok(Running {
         addr,
         state,
+        ops,
         runner,
-        tasks: vec![watcher, sealer, server],
+        tasks: vec![watcher, sealer, upkeep],
+        server: Some(server),
+        stop_accepting,
+        grace: settings.shutdown_grace,
     })
 }

@@ -50,6 +50,10 @@ pub struct Options {
     pub submission_rate_limit: u32,
     /// Submissions one client may send at once before the rate applies.
     pub submission_burst: u32,
+    /// Bearer token `/metrics` wants (None: open).
+    pub metrics_token: Option<String>,
+    /// Largest projection lag in events at which `/ready` answers 200.
+    pub ready_max_lag: i64,
 }
 
 impl Default for Options {
@@ -62,6 +66,8 @@ impl Default for Options {
             database_url: None,
             submission_rate_limit: 0,
             submission_burst: 1,
+            metrics_token: None,
+            ready_max_lag: Settings::new("", "").ready_max_lag,
         }
     }
 }
@@ -104,6 +110,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.max_connections = 10;
     settings.submission_rate_limit = options.submission_rate_limit;
     settings.submission_burst = options.submission_burst;
+    settings.metrics_token = options.metrics_token;
+    settings.ready_max_lag = options.ready_max_lag;
     let running = startup::start(&settings, options.clock)
         .await
         .expect("service starts");

@@ -27,6 +27,11 @@ const PUBLIC: &[(&str, &str, &str)] = &[
     ),
     (
         "GET",
+        "/ready",
+        "load balancers probe it; it reveals only read-model names and event counts behind",
+    ),
+    (
+        "GET",
         "/api/v1/openapi.json",
         "the published API description",
     ),

@@ -7,9 +7,11 @@ pub mod export;
 pub mod integrity;
 pub mod networks;
 pub mod personal_data;
+pub mod program_exports;
 pub mod programs;
 pub mod rosters;
 pub mod schedule;
+pub mod schedule_ics;
 pub mod service;
 pub mod study_visits;
 
@@ -61,8 +63,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(export::router())
         .merge(access_log::router())
         .merge(programs::router())
+        .merge(program_exports::router())
         .merge(networks::router())
         .merge(schedule::router())
+        .merge(schedule_ics::router())
         .merge(personal_data::router())
 }
 

@@ -1612,34 +1612,45 @@ async fn evaluation(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(params): ApiQuery<EvaluationParams>,
 ) -> Result<Json<EvaluationView>, ApiError> {
-    wait_for(&state, PROGRAM_PROJECTIONS, params.min_position).await?;
+    Ok(Json(evaluation_of(&state, &auth, id, &params).await?))
+}
+
+/// The evaluation as `GET .../evaluation` answers it (live, or `?at=` replayed), for the
+/// JSON answer and the CSV export alike.
+pub async fn evaluation_of(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    params: &EvaluationParams,
+) -> Result<EvaluationView, ApiError> {
+    wait_for(state, PROGRAM_PROJECTIONS, params.min_position).await?;
     if let Some(at) = &params.at {
         let at = validate::instant(at).map_err(|e| ApiError::bad_param("at", e.message))?;
-        let events = visible_history::<CooperationProgram>(&state, &auth, id).await?;
+        let events = visible_history::<CooperationProgram>(state, auth, id).await?;
         let then: Vec<_> = events.iter().filter(|e| e.within(Some(at), None)).collect();
         if then.is_empty() {
             return Err(not_yet::<CooperationProgram>(Some(at), None));
         }
         let facts = EvaluationFacts::from_events(then.iter().map(|e| &e.event));
         let position = then.iter().map(|e| e.position).max().unwrap_or(0);
-        return Ok(Json(evaluation_view(
+        return Ok(evaluation_view(
             evaluation::evaluate(&facts),
             position,
             Some(at),
-        )));
+        ));
     }
-    load_program(&state, &auth, id).await?;
+    load_program(state, auth, id).await?;
     let mut conn = state.pool.acquire().await?;
     let facts = program_facts(&mut conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("No such programme.".into()))?;
     drop(conn);
-    let position = projection_position(&state, "programs").await?;
-    Ok(Json(evaluation_view(
+    let position = projection_position(state, "programs").await?;
+    Ok(evaluation_view(
         evaluation::evaluate(&facts),
         position,
         None,
-    )))
+    ))
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::study_visit::allocation::{self, Candidate, Decision};
@@ -31,6 +30,7 @@ use super::{projection_position, wait_for};
 use crate::auth::Auth;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::problem::ApiError;
+use crate::spreadsheet;
 use crate::state::AppState;
 use crate::validate;
 
@@ -424,10 +424,11 @@ async fn roster(
     Ok(Json(build(&state, &auth, id, term_id, &params).await?))
 }
 
-/// The roster as CSV (UTF-8 with a byte-order mark so spreadsheet programs keep Polish letters).
+/// The roster as CSV for spreadsheet programs (see `crate::spreadsheet`: UTF-8 with a BOM,
+/// `;`-separated, formulas neutralised), one line per entry, lists in order.
 #[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster.csv", tag = "rosters",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path), RosterParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 404)))]
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 404), (status = 503)))]
 async fn roster_csv(
     State(state): State<AppState>,
     auth: Auth,
@@ -435,7 +436,7 @@ async fn roster_csv(
     ApiQuery(params): ApiQuery<RosterParams>,
 ) -> Result<Response, ApiError> {
     let r = build(&state, &auth, id, term_id, &params).await?;
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let mut w = spreadsheet::writer();
     let mut header = vec![
         "list",
         "rank",
@@ -453,7 +454,7 @@ async fn roster_csv(
     if auth.sees_personal_data() {
         header.extend(["first_name", "last_name", "email"]);
     }
-    w.write_record(&header).map_err(internal("csv"))?;
+    spreadsheet::write(&mut w, &header)?;
     for (list, entries) in [
         ("allocated", &r.allocated),
         ("waitlist", &r.waitlist),
@@ -467,7 +468,7 @@ async fn roster_csv(
                     .map(|p| p.to_string())
                     .unwrap_or_default(),
                 e.application_id.to_string(),
-                e.institution.name.as_str().to_owned(),
+                spreadsheet::text(e.institution.name.as_str()).into_owned(),
                 e.institution.kind.as_str().to_owned(),
                 e.institution.nip.as_str().to_owned(),
                 e.preferences_met
@@ -476,8 +477,8 @@ async fn roster_csv(
                     .collect::<Vec<_>>()
                     .join(" "),
                 e.rule.clone(),
-                e.basis.clone(),
-                e.reason.clone().unwrap_or_default(),
+                spreadsheet::text(&e.basis).into_owned(),
+                spreadsheet::text(e.reason.as_deref().unwrap_or_default()).into_owned(),
                 e.attended.map(|a| a.to_string()).unwrap_or_default(),
             ];
             if auth.sees_personal_data() {
@@ -486,23 +487,16 @@ async fn roster_csv(
                         first_name,
                         last_name,
                         email,
-                    }) => rec.extend([first_name.clone(), last_name.clone(), email.clone()]),
+                    }) => rec.extend([
+                        spreadsheet::text(first_name).into_owned(),
+                        spreadsheet::text(last_name).into_owned(),
+                        spreadsheet::text(email).into_owned(),
+                    ]),
                     _ => rec.extend(["(erased)".to_owned(), String::new(), String::new()]),
                 }
             }
-            w.write_record(&rec).map_err(internal("csv"))?;
+            spreadsheet::write(&mut w, &rec)?;
         }
     }
-    let bytes = w.into_inner().map_err(internal("csv"))?;
-    let mut res = bytes.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    res.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"roster-{term_id}.csv\""))
-            .unwrap_or(HeaderValue::from_static("attachment")),
-    );
-    Ok(res)
+    spreadsheet::download(w, &format!("roster-{term_id}.csv"))
 }

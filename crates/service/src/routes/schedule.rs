@@ -31,6 +31,9 @@ pub struct ScheduleParams {
 /// One thing in the calendar.
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct ScheduleEntry {
+    /// Stable id of the entry (an activity, a term, a meeting): the iCalendar UID.
+    #[serde(skip)]
+    pub entry_id: Uuid,
     /// program | study_visit | network
     pub source: String,
     pub source_id: Uuid,
@@ -68,32 +71,7 @@ async fn schedule(
     auth: Auth,
     ApiQuery(p): ApiQuery<ScheduleParams>,
 ) -> Result<Json<ScheduleView>, ApiError> {
-    if !(1990..=2100).contains(&p.year) {
-        return Err(ApiError::bad_param(
-            "year",
-            "must be a year between 1990 and 2100",
-        ));
-    }
-    wait_for(&state, &["schedule"], p.min_position).await?;
-    let organizer = match (auth.read_scope(), p.organizer) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Ok(Json(ScheduleView {
-                year: p.year,
-                months: vec![],
-            }))
-        }
-        (Some(own), _) => Some(own),
-        (None, asked) => asked,
-    };
-    let entries: Vec<ScheduleEntry> = sqlx::query_as(
-        r#"SELECT source, source_id, title, kind, "when", status, month FROM rm_schedule
-            WHERE month LIKE $1 || '-%' AND ($2::text IS NULL OR organizer = $2)
-            ORDER BY month, first_day, title"#,
-    )
-    .bind(p.year.to_string())
-    .bind(organizer)
-    .fetch_all(&state.pool)
-    .await?;
+    let entries = entries(&state, &auth, &p).await?;
     let mut months: Vec<ScheduleMonth> = Vec::new();
     for e in entries {
         match months.last_mut() {
@@ -108,4 +86,34 @@ async fn schedule(
         year: p.year,
         months,
     }))
+}
+
+/// The entries of the year the caller may see, in calendar order (shared with the
+/// iCalendar export, so both answer the same scope).
+pub async fn entries(
+    state: &AppState,
+    auth: &Auth,
+    p: &ScheduleParams,
+) -> Result<Vec<ScheduleEntry>, ApiError> {
+    if !(1990..=2100).contains(&p.year) {
+        return Err(ApiError::bad_param(
+            "year",
+            "must be a year between 1990 and 2100",
+        ));
+    }
+    wait_for(state, &["schedule"], p.min_position).await?;
+    let organizer = match (auth.read_scope(), p.organizer.clone()) {
+        (Some(own), Some(asked)) if own != asked => return Ok(Vec::new()),
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
+    Ok(sqlx::query_as(
+        r#"SELECT entry_id, source, source_id, title, kind, "when", status, month FROM rm_schedule
+            WHERE month LIKE $1 || '-%' AND ($2::text IS NULL OR organizer = $2)
+            ORDER BY month, first_day, title"#,
+    )
+    .bind(p.year.to_string())
+    .bind(organizer)
+    .fetch_all(&state.pool)
+    .await?)
 }
