@@ -16,6 +16,7 @@ pub mod progress;
 pub mod request;
 pub mod routes;
 pub mod sealer;
+pub mod server;
 pub mod spreadsheet;
 pub mod startup;
 pub mod state;

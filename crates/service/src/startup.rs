@@ -52,6 +52,9 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Longest time a client may take to send a request body (408 after it).
     pub body_read_timeout: Duration,
+    /// Longest a client may take to send a request's headers (then the connection is
+    /// closed): the guard against clients holding connections open by trickling headers.
+    pub header_read_timeout: Duration,
     /// How long shutdown waits for requests in flight before cutting them.
     pub shutdown_grace: Duration,
     /// Bearer token `/metrics` wants; None leaves it open (like `/health`).
@@ -79,6 +82,7 @@ impl Settings {
             // Above the 5 s of `?min_position=` and the longest audit replay seen.
             request_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
             // Below the 90 s a service manager usually waits before SIGKILL.
             shutdown_grace: Duration::from_secs(30),
             metrics_token: None,
@@ -290,21 +294,14 @@ pub async fn start_with_pool(
     let listener = TcpListener::bind(&settings.bind).await?;
     let addr = listener.local_addr()?;
     let ops: Ops = Arc::new(settings.operations());
-    let app = router_with_ops(state.clone(), settings, ops.clone())
-        // The peer address, for the per-client submission limit.
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let (stop_accepting, mut stopping) = watch::channel(false);
-    let server = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopping.wait_for(|stop| *stop).await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "HTTP server stopped");
-        }
-    });
+    let app = router_with_ops(state.clone(), settings, ops.clone());
+    let (stop_accepting, stopping) = watch::channel(false);
+    let server = tokio::spawn(crate::server::serve(
+        listener,
+        app,
+        settings.header_read_timeout,
+        stopping,
+    ));
     tracing::info!(%addr, "koordynator listening");
     Ok(Running {
         addr,

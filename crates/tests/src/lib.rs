@@ -54,6 +54,8 @@ pub struct Options {
     pub metrics_token: Option<String>,
     /// Largest projection lag in events at which `/ready` answers 200.
     pub ready_max_lag: i64,
+    /// Longest a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Options {
@@ -68,6 +70,7 @@ impl Default for Options {
             submission_burst: 1,
             metrics_token: None,
             ready_max_lag: Settings::new("", "").ready_max_lag,
+            header_read_timeout: Settings::new("", "").header_read_timeout,
         }
     }
 }
@@ -112,6 +115,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.submission_burst = options.submission_burst;
     settings.metrics_token = options.metrics_token;
     settings.ready_max_lag = options.ready_max_lag;
+    settings.header_read_timeout = options.header_read_timeout;
     let running = startup::start(&settings, options.clock)
         .await
         .expect("service starts");

@@ -240,3 +240,47 @@ async fn a_duplicate_email_reveals_no_other_recruitment() {
     }
     assert_eq!(same_term.body, other_term.body);
 }
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_with(Options {
+        header_read_timeout: std::time::Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // Slowloris: the start of a request, then one header byte now and then, never the end.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if slow.write_all(b"X").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 512];
+        match tokio::time::timeout(std::time::Duration::from_millis(1), slow.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            // hyper may answer 408 before closing; either way the connection ends.
+            Ok(Ok(_)) => {}
+            Err(_) => {}
+        }
+    }
+    let took = started.elapsed();
+    assert!(closed, "the connection stayed open for {took:?}");
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "cut after {took:?}, want about 1 s"
+    );
+    // Everyone else is served as usual.
+    let health = app.call("GET", "/health", None, None).await;
+    assert_eq!(health.status, 200);
+}
