@@ -242,24 +242,10 @@ impl Client {
 
 /// A valid NIP: nine digits from `seed` and the check digit (invented, never a real one).
 pub fn nip(seed: u32) -> String {
-    let mut n = seed;
-    loop {
-        let digits: Vec<u32> = format!("{:09}", 100_000_000 + n % 800_000_000)
-            .chars()
-            .filter_map(|c| c.to_digit(10))
-            .collect();
-        let weights = [6, 5, 7, 2, 3, 4, 5, 6, 7];
-        let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
-        let check = sum % 11;
-        if check < 10 {
-            return digits
-                .iter()
-                .chain(std::iter::once(&check))
-                .filter_map(|d| char::from_digit(*d, 10))
-                .collect();
-        }
-        n += 1;
-    }
+    (seed..)
+        .find_map(|n| domain::values::Nip::completing(100_000_000 + n % 800_000_000))
+        .map(|n| n.to_string())
+        .unwrap_or_default()
 }
 
 fn institution(name: &str, kind: &str, seed: u32) -> Value {

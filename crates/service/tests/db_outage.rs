@@ -66,17 +66,22 @@ impl Cluster {
         format!("postgres://postgres@127.0.0.1:{}/koordynator", self.port)
     }
 
-    /// Runs one of PostgreSQL's programs, as `postgres` when we are root.
-    fn run(&self, program: &str, args: &[&str]) {
+    /// One of PostgreSQL's programs, run as `postgres` when we are root.
+    fn program(&self, program: &str) -> Command {
         let path = self.bin.join(program);
-        let mut cmd = if is_root() {
+        if is_root() {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(&path);
             c
         } else {
             Command::new(&path)
-        };
-        let out = cmd
+        }
+    }
+
+    /// Runs one of PostgreSQL's programs and requires it to succeed.
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self
+            .program(program)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -114,15 +119,8 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data();
-        let path = self.bin.join("pg_ctl");
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
-            c
-        } else {
-            Command::new(&path)
-        };
-        let _ = cmd
+        let _ = self
+            .program("pg_ctl")
             .args(["-D", &data, "-m", "immediate", "stop"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

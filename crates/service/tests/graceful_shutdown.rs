@@ -11,21 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_koordynator");
+mod common;
 
-fn database_url() -> String {
-    let server = std::env::var("KOORDYNATOR_TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    format!("{server}/kdn_term_{}", uuid::Uuid::new_v4().simple())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{coordinator_token, database_url, free_port, BIN};
 
 fn visit_body(n: usize) -> String {
     json!({
@@ -58,22 +46,8 @@ fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::
 
 #[test]
 fn sigterm_finishes_requests_in_flight_and_exits_zero() {
-    let db = database_url();
-    let out = Command::new(BIN)
-        .args([
-            "token",
-            "issue",
-            "--role",
-            "coordinator",
-            "--organizer",
-            "rops-torun",
-        ])
-        .env("DATABASE_URL", &db)
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let db = database_url("kdn_term");
+    let token = coordinator_token(&db);
 
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");

@@ -369,24 +369,10 @@ pub fn application_body(email: &str, nip: &str, kind: &str) -> Value {
 
 /// Valid NIPs: nine digits from `seed` plus the computed check digit.
 pub fn nip(seed: u32) -> String {
-    let mut n = seed;
-    loop {
-        let digits: Vec<u32> = format!("{:09}", 100_000_000 + n % 800_000_000)
-            .chars()
-            .filter_map(|c| c.to_digit(10))
-            .collect();
-        let weights = [6, 5, 7, 2, 3, 4, 5, 6, 7];
-        let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
-        let check = sum % 11;
-        if check < 10 {
-            return digits
-                .iter()
-                .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
-                .collect::<String>()
-                + &check.to_string();
-        }
-        n += 1;
-    }
+    (seed..)
+        .find_map(|n| domain::values::Nip::completing(100_000_000 + n % 800_000_000))
+        .map(|n| n.to_string())
+        .unwrap_or_default()
 }
 
 /// Polls `f` until it returns Some or `timeout` passes.

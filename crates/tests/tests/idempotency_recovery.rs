@@ -26,6 +26,18 @@ async fn submit(app: &TestApp, path: &str, key: &str, body: &Value) -> tests::An
     .await
 }
 
+/// A service with one open term; the path of its public form.
+async fn open_term() -> (TestApp, String) {
+    let app = spawn().await;
+    let visit = app.announce_visit(None).await;
+    let term = app
+        .schedule_term(&visit, "I", 5, "2030-06-27", "2030-06-01T12:00:00Z")
+        .await;
+    app.open(&visit, &term).await;
+    let path = format!("/api/v1/study-visits/{visit}/terms/{term}/applications");
+    (app, path)
+}
+
 /// Makes the reservation of `key` look like one whose process died `age_secs` ago before it
 /// stored an answer.
 async fn abandon(app: &TestApp, key: &str, age_secs: i64) {
@@ -43,13 +55,7 @@ async fn abandon(app: &TestApp, key: &str, age_secs: i64) {
 
 #[tokio::test]
 async fn a_lost_answer_is_never_carried_out_twice() {
-    let app = spawn().await;
-    let visit = app.announce_visit(None).await;
-    let term = app
-        .schedule_term(&visit, "I", 5, "2030-06-27", "2030-06-01T12:00:00Z")
-        .await;
-    app.open(&visit, &term).await;
-    let path = format!("/api/v1/study-visits/{visit}/terms/{term}/applications");
+    let (app, path) = open_term().await;
     let body = application_body("anna@example.org", &nip(1), "JST");
 
     let first = submit(&app, &path, "key-1", &body).await;
@@ -78,13 +84,7 @@ async fn a_lost_answer_is_never_carried_out_twice() {
 
 #[tokio::test]
 async fn a_reservation_that_wrote_nothing_is_taken_over_once() {
-    let app = spawn().await;
-    let visit = app.announce_visit(None).await;
-    let term = app
-        .schedule_term(&visit, "I", 5, "2030-06-27", "2030-06-01T12:00:00Z")
-        .await;
-    app.open(&visit, &term).await;
-    let path = format!("/api/v1/study-visits/{visit}/terms/{term}/applications");
+    let (app, path) = open_term().await;
     let body = application_body("jan@example.org", &nip(2), "PES");
 
     // A reservation made by a process that died before its command committed.

@@ -81,23 +81,10 @@ pub fn coordinator_token(db: &str) -> String {
 
 /// A valid NIP: nine digits from `seed` plus the computed check digit.
 pub fn nip(seed: u32) -> String {
-    let mut n = seed;
-    loop {
-        let digits: Vec<u32> = format!("{:09}", 200_000_000 + n)
-            .chars()
-            .filter_map(|c| c.to_digit(10))
-            .collect();
-        let sum: u32 = digits
-            .iter()
-            .zip([6, 5, 7, 2, 3, 4, 5, 6, 7])
-            .map(|(d, w)| d * w)
-            .sum();
-        if sum % 11 < 10 {
-            return digits.iter().map(|d| d.to_string()).collect::<String>()
-                + &(sum % 11).to_string();
-        }
-        n += 1;
-    }
+    (seed..)
+        .find_map(|n| domain::values::Nip::completing(200_000_000 + n % 700_000_000))
+        .map(|n| n.to_string())
+        .unwrap_or_default()
 }
 
 /// POSTs JSON, with a token and extra headers; the status and the JSON answer (or null).
