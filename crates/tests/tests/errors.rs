@@ -774,10 +774,13 @@ async fn evaluator_issuing_a_command_is_403() {
         .await;
     assert_problem(&a, 403);
     assert_eq!(event_count(&app).await, before);
-    // Reading is allowed.
+    // Reading is allowed (once the read model has the application).
     let r = app
         .get(
-            &format!("/api/v1/study-visits/{visit}/terms/{t}/roster"),
+            &format!(
+                "/api/v1/study-visits/{visit}/terms/{t}/roster?min_position={}",
+                a.position()
+            ),
             ev,
         )
         .await;
