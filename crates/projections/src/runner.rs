@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use infra::feed::{self, Checkpoint, StoredEvent};
+use infra::locks::Leases;
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::Notify;
@@ -159,7 +160,12 @@ pub async fn rebuild(pool: &PgPool, p: &dyn Projection) -> Result<usize, Project
 /// The running projections of a `serve` process.
 pub struct Runner {
     tasks: Vec<JoinHandle<()>>,
+    leases: Leases,
 }
+
+/// How often an instance tries to take over a projection whose lease another instance holds
+/// (the longest a projection stands still after its instance died).
+pub const LEASE_RETRY: Duration = Duration::from_secs(1);
 
 impl Runner {
     /// Starts one task per projection plus a listener that wakes them on every commit.
@@ -171,10 +177,16 @@ impl Runner {
         idle_poll: Duration,
     ) -> Runner {
         let wake = Arc::new(Notify::new());
+        let leases = Leases::start(&pool, LEASE_RETRY);
         let mut tasks = vec![tokio::spawn(listen(pool.clone(), wake.clone()))];
         for p in projections {
             let (pool, wake) = (pool.clone(), wake.clone());
-            tasks.push(tokio::spawn(async move {
+            // One instance at a time feeds each projection (the batch's transaction lock
+            // keeps it exactly-once even when two do, e.g. while a lost lease goes unnoticed).
+            let lease = leases.lease(&format!("projection.{}", p.name()));
+            tasks.push(tokio::spawn(lease.run(move || {
+                let (pool, wake, p) = (pool.clone(), wake.clone(), p.clone());
+                async move {
                 let mut failures = 0u32;
                 loop {
                     match run_batch(&pool, p.as_ref(), BATCH).await {
@@ -193,9 +205,10 @@ impl Runner {
                     }
                     let _ = tokio::time::timeout(idle_poll, wake.notified()).await;
                 }
-            }));
+                }
+            })));
         }
-        Runner { tasks }
+        Runner { tasks, leases }
     }
 
     /// Stops every task (at an await point: an open batch transaction is rolled back).
@@ -203,6 +216,7 @@ impl Runner {
         for t in &self.tasks {
             t.abort();
         }
+        self.leases.abort();
     }
 }
 
