@@ -28,6 +28,10 @@ use crate::store::{self, AppendError, Head, NewEvent};
 /// Events read per round trip when loading a stream (bounds the rows held in memory).
 const LOAD_PAGE: i64 = 1000;
 
+/// Events the state cache of one aggregate type may stand for (see `StateCache`): a
+/// study visit's state is a few hundred bytes per application, so some tens of MB at most.
+const CACHED_EVENTS: i64 = 40_000;
+
 static CONFLICTS_RETRIED: AtomicU64 = AtomicU64::new(0);
 
 /// Optimistic-concurrency conflicts retried by this process since it started (another
@@ -135,7 +139,9 @@ where
 /// its visit's growing stream once per submission).
 struct StateCache<A> {
     entries: std::sync::Mutex<HashMap<String, (Head, A)>>,
-    capacity: usize,
+    /// Most events the cached states may stand for together (their sequences summed): the
+    /// bound on the cache's memory, which follows the streams' lengths, not their number.
+    max_events: i64,
 }
 
 impl<A: Clone> StateCache<A> {
@@ -147,11 +153,19 @@ impl<A: Clone> StateCache<A> {
     }
 
     fn put(&self, id: &str, head: Head, aggregate: A) {
+        if head.sequence > self.max_events / 4 {
+            // One stream this long would crowd out the rest; it is read page by page instead.
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= self.capacity && !entries.contains_key(id) {
+        let mut held: i64 = entries.values().map(|(h, _)| h.sequence).sum();
+        while held + head.sequence > self.max_events {
             // Any entry will do: a miss only means one full read.
-            if let Some(victim) = entries.keys().next().cloned() {
-                entries.remove(&victim);
+            let Some(victim) = entries.keys().next().cloned() else {
+                break;
+            };
+            if let Some((h, _)) = entries.remove(&victim) {
+                held -= h.sequence;
             }
         }
         entries.insert(id.to_owned(), (head, aggregate));
@@ -180,7 +194,7 @@ where
             max_attempts: 8,
             cache: StateCache {
                 entries: std::sync::Mutex::new(HashMap::new()),
-                capacity: 256,
+                max_events: CACHED_EVENTS,
             },
         }
     }
