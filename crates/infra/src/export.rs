@@ -158,7 +158,7 @@ impl Exporter {
                 AND ($6::text IS NULL OR aggregate_id = $6)
                 AND ($7::timestamptz IS NULL OR recorded_at >= $7)
                 AND ($8::timestamptz IS NULL OR recorded_at < $8)
-              ORDER BY tx_id, position
+              ORDER BY events.tx_id, events.position
               LIMIT $9",
         )
         .bind(self.after.0.to_string())

@@ -66,6 +66,10 @@ fn from_row(row: &PgRow) -> Result<StoredEvent, sqlx::Error> {
 }
 
 /// Up to `limit` settled events after `after`, in commit order.
+///
+/// `ORDER BY events.tx_id`, qualified: the select list's `tx_id` is the bigint alias, and an
+/// unqualified name in ORDER BY means the output column, which no index covers: every page
+/// then sorted all the rows after the checkpoint (a million-event rebuild took hours).
 pub async fn read_after<'e>(
     db: impl PgExecutor<'e>,
     after: Checkpoint,
@@ -75,7 +79,7 @@ pub async fn read_after<'e>(
         "SELECT {COLUMNS} FROM events
           WHERE (tx_id, position) > ($1::text::xid8, $2)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx_id, position
+          ORDER BY events.tx_id, events.position
           LIMIT $3"
     );
     let rows = sqlx::query(&sql)
@@ -114,7 +118,7 @@ pub async fn audit_page(
             AND ($3::text IS NULL OR metadata ->> 'organizer' = $3)
             AND ($4::text IS NULL OR aggregate_type = $4)
             AND ($5::text IS NULL OR aggregate_id = $5)
-          ORDER BY tx_id, position
+          ORDER BY events.tx_id, events.position
           LIMIT $6"
     );
     let rows = sqlx::query(&sql)

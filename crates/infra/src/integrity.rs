@@ -347,7 +347,7 @@ pub async fn verify(
                     event_type, event_version, payload, metadata, recorded_at, prev_hash, hash
                FROM events
               WHERE (tx_id, position) > ($1::text::xid8, $2)
-              ORDER BY tx_id, position
+              ORDER BY events.tx_id, events.position
               LIMIT $3",
         )
         .bind(after.0.to_string())

@@ -14,6 +14,7 @@
 //! No `Query` runs here: read models are fed from the events table by `projections`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
@@ -23,6 +24,22 @@ use tracing::Instrument;
 
 use crate::locks::KeyedLocks;
 use crate::store::{self, AppendError, Head, NewEvent};
+
+/// Events read per round trip when loading a stream (bounds the rows held in memory).
+const LOAD_PAGE: i64 = 1000;
+
+/// Events the state cache of one aggregate type may stand for (see `StateCache`): a
+/// study visit's state is a few hundred bytes per application, so some tens of MB at most.
+const CACHED_EVENTS: i64 = 40_000;
+
+static CONFLICTS_RETRIED: AtomicU64 = AtomicU64::new(0);
+
+/// Optimistic-concurrency conflicts retried by this process since it started (another
+/// instance appended to the same aggregate between load and append): a gauge of contention
+/// between instances, for metrics.
+pub fn conflicts_retried() -> u64 {
+    CONFLICTS_RETRIED.load(Ordering::Relaxed)
+}
 
 /// How the pipeline learns which organizer (tenant) owns an aggregate, to keep organizers
 /// apart and to stamp `organizer` on every event. A function rather than a trait so that
@@ -131,11 +148,53 @@ where
     max_attempts: u32,
     /// When a command last found the database unavailable (cleared by the next success).
     unavailable_at: std::sync::Mutex<Option<std::time::Instant>>,
+    cache: StateCache<A>,
+}
+
+/// Aggregates as they stood after the last command this process ran on them, with the head
+/// they stood at. Only a starting point: every command still reads the events stored after
+/// that head (written by another instance, or an import) before deciding, so a stale entry
+/// costs a longer read, never a wrong decision; the append's optimistic concurrency check
+/// does the rest. Saves decoding a whole stream on every command (a term's crowd re-read
+/// its visit's growing stream once per submission).
+struct StateCache<A> {
+    entries: std::sync::Mutex<HashMap<String, (Head, A)>>,
+    /// Most events the cached states may stand for together (their sequences summed): the
+    /// bound on the cache's memory, which follows the streams' lengths, not their number.
+    max_events: i64,
+}
+
+impl<A: Clone> StateCache<A> {
+    fn take(&self, id: &str) -> Option<(Head, A)> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+    }
+
+    fn put(&self, id: &str, head: Head, aggregate: A) {
+        if head.sequence > self.max_events / 4 {
+            // One stream this long would crowd out the rest; it is read page by page instead.
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held: i64 = entries.values().map(|(h, _)| h.sequence).sum();
+        while held + head.sequence > self.max_events {
+            // Any entry will do: a miss only means one full read.
+            let Some(victim) = entries.keys().next().cloned() else {
+                break;
+            };
+            if let Some((h, _)) = entries.remove(&victim) {
+                held -= h.sequence;
+            }
+        }
+        entries.insert(id.to_owned(), (head, aggregate));
+    }
 }
 
 impl<A> CommandBus<A>
 where
-    A: Aggregate + 'static,
+    A: Aggregate + Clone + 'static,
     A::Command: Clone + Send,
     A::Error: Send + Sync + 'static,
 {
@@ -154,6 +213,10 @@ where
             locks: KeyedLocks::default(),
             max_attempts: 8,
             unavailable_at: std::sync::Mutex::new(None),
+            cache: StateCache {
+                entries: std::sync::Mutex::new(HashMap::new()),
+                max_events: CACHED_EVENTS,
+            },
         }
     }
 
@@ -253,7 +316,10 @@ where
                     Err(AttemptError::Conflict) if attempt < self.max_attempts => {
                         metrics::counter!("koordynator_command_conflicts_total", "aggregate" => A::TYPE)
                             .increment(1);
-                        tracing::debug!(attempt, "optimistic concurrency conflict; retrying");
+                        CONFLICTS_RETRIED.fetch_add(1, Ordering::Relaxed);
+                        // Its own target, so `koordynator bench` (and an operator) can count
+                        // retries with `RUST_LOG=koordynator_conflicts=debug` alone.
+                        tracing::debug!(target: "koordynator_conflicts", attempt, aggregate_id, "optimistic concurrency conflict; retrying");
                         // Another process appended meanwhile: back off a little and reload.
                         let backoff = 5u64 << attempt.min(6);
                         tokio::time::sleep(Duration::from_millis(backoff)).await;
@@ -276,27 +342,50 @@ where
         ctx: &CommandContext,
         side: Option<SideWrite<'_>>,
     ) -> Result<Committed<A::Event>, AttemptError<A::Error>> {
-        let rows = store::load_stream(&self.pool, A::TYPE, aggregate_id, 0)
-            .await
-            .map_err(|e| AttemptError::Failed(sqlx_error(e)))?;
-        let head = Head::after(&rows);
-        let mut aggregate = A::default();
-        for row in rows {
-            aggregate.apply(self.decode(aggregate_id, row)?);
+        // Our turn on this aggregate (per-aggregate lock): nobody else in this process
+        // touches its cache entry until we put it back.
+        let (cached_head, mut aggregate) = self
+            .cache
+            .take(aggregate_id)
+            .unwrap_or_else(|| (Head::EMPTY, A::default()));
+        let mut head = cached_head;
+        loop {
+            let rows =
+                store::load_page(&self.pool, A::TYPE, aggregate_id, head.sequence, LOAD_PAGE)
+                    .await
+                    .map_err(|e| AttemptError::Failed(sqlx_error(e)))?;
+            let full = rows.len() as i64 == LOAD_PAGE;
+            if !rows.is_empty() {
+                head = Head::after(&rows);
+            }
+            for row in rows {
+                aggregate.apply(self.decode(aggregate_id, row)?);
+            }
+            if !full {
+                break;
+            }
         }
         if let (Some(scope), Some(owner)) = (&ctx.organizer_scope, (self.organizer_of)(&aggregate))
         {
             if *scope != owner {
+                self.cache.put(aggregate_id, head, aggregate);
                 return Err(AttemptError::Failed(PipelineError::NotVisible));
             }
         }
+        // `handle` applies the events it writes to the aggregate; keep the state before
+        // them for when the command is refused or loses the race.
+        let before = aggregate.clone();
         let sink = cqrs_es::event_sink::EventSink::default();
         aggregate
             .handle(command, &self.services, &sink)
             .await
-            .map_err(|e| AttemptError::Failed(PipelineError::Domain(e)))?;
+            .map_err(|e| {
+                self.cache.put(aggregate_id, head, before.clone());
+                AttemptError::Failed(PipelineError::Domain(e))
+            })?;
         let events = sink.collect().await;
         if events.is_empty() {
+            self.cache.put(aggregate_id, head, aggregate);
             return Ok(Committed {
                 position: head.position,
                 sequence: head.sequence,
@@ -350,10 +439,15 @@ where
                 .await
             }
         }
-        .map_err(|e| match e {
-            AppendError::Conflict => AttemptError::Conflict,
-            AppendError::Database(e) => AttemptError::Failed(sqlx_error(e)),
+        .map_err(|e| {
+            // Lost the race or failed: the stored stream decides; keep what we knew of it.
+            self.cache.put(aggregate_id, head, before);
+            match e {
+                AppendError::Conflict => AttemptError::Conflict,
+                AppendError::Database(e) => AttemptError::Failed(sqlx_error(e)),
+            }
         })?;
+        self.cache.put(aggregate_id, written, aggregate);
         tracing::info!(
             events = events.len(),
             position = written.position,

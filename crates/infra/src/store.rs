@@ -58,14 +58,27 @@ pub async fn load_stream<'e>(
     aggregate_id: &str,
     after_sequence: i64,
 ) -> Result<Vec<StreamRow>, sqlx::Error> {
+    load_page(db, aggregate_type, aggregate_id, after_sequence, i64::MAX).await
+}
+
+/// Up to `limit` events of one stream after `after_sequence`, in sequence order: a long
+/// stream read page by page never holds all its rows (JSON) in memory at once.
+pub async fn load_page<'e>(
+    db: impl PgExecutor<'e>,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    after_sequence: i64,
+    limit: i64,
+) -> Result<Vec<StreamRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT sequence, position, event_type, event_version, payload, hash FROM events
           WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
-          ORDER BY sequence",
+          ORDER BY sequence LIMIT $4",
     )
     .bind(aggregate_type)
     .bind(aggregate_id)
     .bind(after_sequence)
+    .bind(limit)
     .fetch_all(db)
     .await?;
     rows.iter()

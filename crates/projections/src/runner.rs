@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use infra::feed::{self, Checkpoint, StoredEvent};
+use infra::locks::Leases;
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::Notify;
@@ -179,7 +180,12 @@ pub struct Runner {
     tasks: Vec<JoinHandle<()>>,
     /// Set on shutdown: each projection stops after its current batch.
     stop: tokio::sync::watch::Sender<bool>,
+    leases: Leases,
 }
+
+/// How often an instance tries to take over a projection whose lease another instance holds
+/// (the longest a projection stands still after its instance died).
+pub const LEASE_RETRY: Duration = Duration::from_secs(1);
 
 impl Runner {
     /// Starts one task per projection plus a listener that wakes them on every commit.
@@ -192,11 +198,19 @@ impl Runner {
     ) -> Runner {
         let wake = Arc::new(Notify::new());
         let (stop, _) = tokio::sync::watch::channel(false);
+        let leases = Leases::start(&pool, LEASE_RETRY);
         let mut tasks = vec![tokio::spawn(listen(pool.clone(), wake.clone()))];
         for p in projections {
             let (pool, wake) = (pool.clone(), wake.clone());
-            let mut stopping = stop.subscribe();
-            tasks.push(tokio::spawn(async move {
+            let stop_waiting = stop.subscribe();
+            let stopping = stop.subscribe();
+            // One instance at a time feeds each projection (the batch's transaction lock
+            // keeps it exactly-once even when two do, e.g. while a lost lease goes unnoticed).
+            let lease = leases.lease(&format!("projection.{}", p.name()));
+            tasks.push(tokio::spawn(lease.run_until_stopped(stop_waiting, move || {
+                let (pool, wake, p) = (pool.clone(), wake.clone(), p.clone());
+                let mut stopping = stopping.clone();
+                async move {
                 let mut failures = 0u32;
                 // A batch in progress always finishes: the flag is read only between batches.
                 while !*stopping.borrow() {
@@ -222,9 +236,14 @@ impl Runner {
                         _ = stopping.changed() => {}
                     }
                 }
-            }));
+                }
+            })));
         }
-        Runner { tasks, stop }
+        Runner {
+            tasks,
+            stop,
+            leases,
+        }
     }
 
     /// Graceful stop: each projection finishes the batch it is applying (committing it) and
@@ -247,6 +266,7 @@ impl Runner {
         for t in &self.tasks {
             t.abort();
         }
+        self.leases.abort();
     }
 }
 

@@ -121,6 +121,9 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::personal_data_cli::PersonalDataCommand,
     },
+    /// Measure the service against raw PostgreSQL in one run (issue 7; docs/benchmarks.md):
+    /// creates a fresh database, starts this binary as `serve`, prints a table, writes JSON.
+    Bench(crate::bench::BenchArgs),
     /// Manage read models.
     Projections {
         #[command(subcommand)]
@@ -274,6 +277,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                     eprintln!("token {id} revoked");
                 }
+            }
+            Ok(())
+        }
+        Command::Bench(args) => {
+            let report = crate::bench::run(args).await?;
+            if report
+                .targets
+                .iter()
+                .any(|t| t.name.contains("lost") && !t.met)
+            {
+                anyhow::bail!("the benchmark lost or doubled submissions");
             }
             Ok(())
         }

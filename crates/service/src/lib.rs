@@ -4,6 +4,7 @@
 pub mod audit_cli;
 pub mod audit_log;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod dashboard;
 pub mod demo;

@@ -1,5 +1,6 @@
-//! Seals the history at an interval (see `infra::seal`), in whichever instance gets there
-//! first: `seal_now` serialises sealers with an advisory lock and seals nothing twice.
+//! Seals the history at an interval (see `infra::seal`), in one instance at a time (a
+//! lease); `seal_now` also serialises sealers with an advisory lock and seals nothing twice,
+//! so a moment with two holders is harmless.
 
 use std::time::Duration;
 
@@ -7,6 +8,14 @@ use sqlx::PgPool;
 
 /// Runs until aborted: every `interval`, seals what was committed since the last seal.
 pub async fn run(pool: PgPool, interval: Duration) {
+    let leases = infra::locks::Leases::start(&pool, projections::runner::LEASE_RETRY);
+    leases
+        .lease("sealer")
+        .run(|| seal_every(pool.clone(), interval))
+        .await;
+}
+
+async fn seal_every(pool: PgPool, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;
         if let Err(e) = infra::seal::seal_now(&pool, chrono::Utc::now()).await {

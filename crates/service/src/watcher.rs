@@ -13,8 +13,18 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
-/// Runs forever, checking at most every `poll` and waking at the next known deadline.
+/// Runs forever, in one instance at a time (a lease; another instance takes over within a
+/// second or so of this one dying), checking at most every `poll` and waking at the next
+/// known deadline.
 pub async fn run(state: AppState, poll: Duration) {
+    let leases = infra::locks::Leases::start(&state.pool, projections::runner::LEASE_RETRY);
+    leases
+        .lease("deadline-watcher")
+        .run(|| watch(state.clone(), poll))
+        .await;
+}
+
+async fn watch(state: AppState, poll: Duration) {
     loop {
         let next = match close_due(&state).await {
             Ok(next) => next,

@@ -110,7 +110,7 @@ pub async fn run_command<A>(
     cmd: A::Command,
 ) -> Result<i64, ApiError>
 where
-    A: cqrs_es::Aggregate<Error = domain::DomainError> + 'static,
+    A: cqrs_es::Aggregate<Error = domain::DomainError> + Clone + 'static,
     A::Command: Clone + Send,
 {
     let ctx = meta.context(auth.actor(), auth.command_scope()?, name);
