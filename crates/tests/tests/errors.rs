@@ -728,6 +728,7 @@ async fn evaluator_issuing_a_command_is_403() {
         )
         .await;
     let id = a.str("application_id");
+    let applied_at = a.position();
     let before = event_count(&app).await;
     let ev = &app.evaluator;
     let posts = [
@@ -777,10 +778,7 @@ async fn evaluator_issuing_a_command_is_403() {
     // Reading is allowed (once the read model has the application).
     let r = app
         .get(
-            &format!(
-                "/api/v1/study-visits/{visit}/terms/{t}/roster?min_position={}",
-                a.position()
-            ),
+            &format!("/api/v1/study-visits/{visit}/terms/{t}/roster?min_position={applied_at}"),
             ev,
         )
         .await;
