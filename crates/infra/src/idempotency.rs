@@ -44,19 +44,23 @@ pub fn request_hash(body: &[u8]) -> Vec<u8> {
     Sha256::digest(body).to_vec()
 }
 
-/// Reserves `key` within `scope` (caller + method + path) for a request with `hash`.
+/// Reserves `key` within `scope` (caller + method + path) for a request with `hash`, as
+/// `holder` (an id the request makes up, so that it can free exactly its own reservation even
+/// when it could not learn whether the reservation was stored).
 pub async fn reserve(
     pool: &PgPool,
     scope: &str,
     key: &str,
     hash: &[u8],
+    holder: uuid::Uuid,
 ) -> Result<Reservation, sqlx::Error> {
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        "INSERT INTO idempotency_keys (scope, key, request_hash, holder) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )
     .bind(scope)
     .bind(key)
     .bind(hash)
+    .bind(holder)
     .execute(pool)
     .await?;
     if inserted.rows_affected() == 1 {
@@ -79,23 +83,29 @@ pub async fn reserve(
             status: u16::try_from(status).unwrap_or(500),
             body,
         },
-        Some((.., true)) => take_over(pool, scope, key).await?,
+        Some((.., true)) => take_over(pool, scope, key, holder).await?,
         Some(_) => Reservation::InProgress,
     })
 }
 
 /// Takes over an abandoned reservation: `Applied` when its command had committed, else
 /// `Fresh` for exactly one of any concurrent repeats (the others stay `InProgress`).
-async fn take_over(pool: &PgPool, scope: &str, key: &str) -> Result<Reservation, sqlx::Error> {
+async fn take_over(
+    pool: &PgPool,
+    scope: &str,
+    key: &str,
+    holder: uuid::Uuid,
+) -> Result<Reservation, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let claimed = sqlx::query(
-        "UPDATE idempotency_keys SET created_at = now() \
+        "UPDATE idempotency_keys SET created_at = now(), holder = $4 \
          WHERE scope = $1 AND key = $2 AND status IS NULL \
            AND created_at < now() - make_interval(secs => $3)",
     )
     .bind(scope)
     .bind(key)
     .bind(LEASE_SECS as f64)
+    .bind(holder)
     .execute(&mut *tx)
     .await?;
     if claimed.rows_affected() != 1 {
@@ -145,14 +155,33 @@ pub async fn complete(
 /// command did commit after all (the database went away after the commit but before its
 /// acknowledgement reached us): then the reservation is settled as carried out instead, so
 /// the retry is told so rather than carrying it out twice.
-pub async fn release(pool: &PgPool, scope: &str, key: &str) -> Result<(), sqlx::Error> {
+///
+/// Only `holder`'s own reservation is touched: when the reservation was never stored, or
+/// another request holds the key, nothing changes.
+pub async fn release(
+    pool: &PgPool,
+    scope: &str,
+    key: &str,
+    holder: uuid::Uuid,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    if settle_if_applied(&mut tx, scope, key).await?.is_none() {
+    let ours: Option<bool> = sqlx::query_scalar(
+        "SELECT true FROM idempotency_keys \
+         WHERE scope = $1 AND key = $2 AND holder = $3 AND status IS NULL FOR UPDATE",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(holder)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if ours.is_some() && settle_if_applied(&mut tx, scope, key).await?.is_none() {
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL",
+            "DELETE FROM idempotency_keys \
+             WHERE scope = $1 AND key = $2 AND holder = $3 AND status IS NULL",
         )
         .bind(scope)
         .bind(key)
+        .bind(holder)
         .execute(&mut *tx)
         .await?;
     }

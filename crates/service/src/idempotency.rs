@@ -49,8 +49,17 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .into_response();
     };
     let hash = idempotency::request_hash(&bytes);
-    match idempotency::reserve(&state.pool, &scope, &key, &hash).await {
-        Err(e) => ApiError::from(e).into_response(),
+    let holder = uuid::Uuid::now_v7();
+    match idempotency::reserve(&state.pool, &scope, &key, &hash, holder).await {
+        Err(e) => {
+            if infra::pipeline::is_unavailable(&e) {
+                // The reservation may have been stored just before the database went away
+                // (its commit unacknowledged): free it once the database is back, or the key
+                // would answer "in progress" until the lease ends.
+                retry_later(state.pool.clone(), scope, key, holder, None);
+            }
+            ApiError::from(e).into_response()
+        }
         Ok(Reservation::Mismatch) => ApiError::invalid_field(
             "Idempotency-Key",
             "this key was already used for a request with a different body",
@@ -76,13 +85,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             if res.status() == StatusCode::SERVICE_UNAVAILABLE {
                 // The database is likely away: free the key in the background rather than
                 // keep the client waiting another pool timeout for the answer.
-                retry_later(state.pool.clone(), scope, key, None);
+                retry_later(state.pool.clone(), scope, key, holder, None);
                 return res;
             }
             if res.status().is_server_error() {
-                if let Err(e) = idempotency::release(&state.pool, &scope, &key).await {
+                if let Err(e) = idempotency::release(&state.pool, &scope, &key, holder).await {
                     tracing::warn!(error = %e, "could not release an idempotency key; retrying");
-                    retry_later(state.pool.clone(), scope, key, None);
+                    retry_later(state.pool.clone(), scope, key, holder, None);
                 }
                 return res;
             }
@@ -99,7 +108,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 // The command has committed: its answer must reach the table, or a repeat
                 // would wait for the lease and then learn only that it was carried out.
                 tracing::warn!(error = %e, "could not store an idempotent answer; retrying");
-                retry_later(state.pool.clone(), scope, key, Some((status, stored)));
+                retry_later(
+                    state.pool.clone(),
+                    scope,
+                    key,
+                    holder,
+                    Some((status, stored)),
+                );
             }
             Response::from_parts(parts, Body::from(bytes))
         }
@@ -113,6 +128,7 @@ fn retry_later(
     pool: sqlx::PgPool,
     scope: String,
     key: String,
+    holder: uuid::Uuid,
     answer: Option<(u16, serde_json::Value)>,
 ) {
     tokio::spawn(async move {
@@ -124,7 +140,7 @@ fn retry_later(
                 Some((status, body)) => {
                     idempotency::complete(&pool, &scope, &key, *status, body).await
                 }
-                None => idempotency::release(&pool, &scope, &key).await,
+                None => idempotency::release(&pool, &scope, &key, holder).await,
             };
             if done.is_ok() {
                 return;

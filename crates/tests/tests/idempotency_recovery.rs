@@ -124,3 +124,27 @@ async fn a_reservation_that_wrote_nothing_is_taken_over_once() {
         .collect();
     assert_eq!(ids.len(), 1, "every 201 names the same application");
 }
+
+#[tokio::test]
+async fn a_request_frees_only_its_own_reservation() {
+    use infra::idempotency::{release, reserve, Reservation};
+    let app = spawn().await;
+    let (scope, hash) = ("POST /x public", b"body".as_slice());
+    let (first, second) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    assert!(matches!(
+        reserve(&app.pool, scope, "k", hash, first).await.unwrap(),
+        Reservation::Fresh
+    ));
+    // A request that never learned whether its reservation was stored frees by its own id:
+    // it must not free the reservation another request holds.
+    release(&app.pool, scope, "k", second).await.unwrap();
+    assert!(matches!(
+        reserve(&app.pool, scope, "k", hash, second).await.unwrap(),
+        Reservation::InProgress
+    ));
+    release(&app.pool, scope, "k", first).await.unwrap();
+    assert!(matches!(
+        reserve(&app.pool, scope, "k", hash, second).await.unwrap(),
+        Reservation::Fresh
+    ));
+}
