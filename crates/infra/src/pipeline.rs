@@ -14,7 +14,6 @@
 //! No `Query` runs here: read models are fed from the events table by `projections`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
@@ -31,15 +30,6 @@ const LOAD_PAGE: i64 = 1000;
 /// Events the state cache of one aggregate type may stand for (see `StateCache`): a
 /// study visit's state is a few hundred bytes per application, so some tens of MB at most.
 const CACHED_EVENTS: i64 = 40_000;
-
-static CONFLICTS_RETRIED: AtomicU64 = AtomicU64::new(0);
-
-/// Optimistic-concurrency conflicts retried by this process since it started (another
-/// instance appended to the same aggregate between load and append): a gauge of contention
-/// between instances, for metrics.
-pub fn conflicts_retried() -> u64 {
-    CONFLICTS_RETRIED.load(Ordering::Relaxed)
-}
 
 /// How the pipeline learns which organizer (tenant) owns an aggregate, to keep organizers
 /// apart and to stamp `organizer` on every event. A function rather than a trait so that
@@ -308,29 +298,26 @@ where
         side: Option<SideWrite<'_>>,
         attempts: &mut u32,
     ) -> Result<Committed<A::Event>, PipelineError<A::Error>> {
-        {
-            loop {
-                *attempts += 1;
-                let attempt = *attempts;
-                match self.attempt(aggregate_id, command.clone(), ctx, side).await {
-                    Err(AttemptError::Conflict) if attempt < self.max_attempts => {
-                        metrics::counter!("koordynator_command_conflicts_total", "aggregate" => A::TYPE)
-                            .increment(1);
-                        CONFLICTS_RETRIED.fetch_add(1, Ordering::Relaxed);
-                        // Its own target, so `koordynator bench` (and an operator) can count
-                        // retries with `RUST_LOG=koordynator_conflicts=debug` alone.
-                        tracing::debug!(target: "koordynator_conflicts", attempt, aggregate_id, "optimistic concurrency conflict; retrying");
-                        // Another process appended meanwhile: back off a little and reload.
-                        let backoff = 5u64 << attempt.min(6);
-                        tokio::time::sleep(Duration::from_millis(backoff)).await;
-                    }
-                    Err(AttemptError::Conflict) => {
-                        tracing::warn!(attempt, "giving up after repeated conflicts");
-                        return Err(PipelineError::Contention { attempts: attempt });
-                    }
-                    Err(AttemptError::Failed(e)) => return Err(e),
-                    Ok(done) => return Ok(done),
+        loop {
+            *attempts += 1;
+            let attempt = *attempts;
+            match self.attempt(aggregate_id, command.clone(), ctx, side).await {
+                Err(AttemptError::Conflict) if attempt < self.max_attempts => {
+                    // Contention between instances (another one appended to this aggregate
+                    // between our load and append), for `/metrics` and `koordynator bench`.
+                    metrics::counter!("koordynator_command_conflicts_total", "aggregate" => A::TYPE)
+                        .increment(1);
+                    tracing::debug!(attempt, "optimistic concurrency conflict; retrying");
+                    // Another process appended meanwhile: back off a little and reload.
+                    let backoff = 5u64 << attempt.min(6);
+                    tokio::time::sleep(Duration::from_millis(backoff)).await;
                 }
+                Err(AttemptError::Conflict) => {
+                    tracing::warn!(attempt, "giving up after repeated conflicts");
+                    return Err(PipelineError::Contention { attempts: attempt });
+                }
+                Err(AttemptError::Failed(e)) => return Err(e),
+                Ok(done) => return Ok(done),
             }
         }
     }

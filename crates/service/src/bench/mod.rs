@@ -172,10 +172,8 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
     // (c) the crowd on one term
     eprintln!("(c) {} concurrent submissions to one term", args.crowd);
     let crowd_target = client.open_term(args.crowd as u32).await?;
-    let conflicts_before = service.conflicts_retried();
+    let conflicts_before = service.conflicts_retried().await?;
     let (figures, crowd_accepted) = crowd(&client, &crowd_target, args.crowd).await;
-    // The service logs each retried conflict as it happens; give the log a moment.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let stored = stored_submissions(&pool).await?;
     let (lost, doubled) = check(&crowd_accepted, &stored);
     let in_crowd_stream: i64 = sqlx::query_scalar(
@@ -187,7 +185,7 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
     let (lost_b, doubled_b) = check(&accepted, &stored);
     report.crowd = Some(Crowd {
         figures,
-        conflicts_retried: service.conflicts_retried() - conflicts_before,
+        conflicts_retried: service.conflicts_retried().await? - conflicts_before,
         lost,
         doubled,
         stored_without_answer: (in_crowd_stream - crowd_accepted.len() as i64).max(0) as u64,

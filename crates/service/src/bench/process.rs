@@ -3,20 +3,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-
-/// The tracing target the pipeline reports each retried conflict on.
-const CONFLICT_TARGET: &str = "koordynator_conflicts";
 
 /// A running `koordynator serve` child.
 pub struct ServiceProcess {
     child: Child,
     pub base: String,
-    conflicts: Arc<AtomicU64>,
 }
 
 impl ServiceProcess {
@@ -38,21 +32,15 @@ impl ServiceProcess {
                 "0",
             ])
             .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", format!("warn,{CONFLICT_TARGET}=debug"))
+            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .context("starting koordynator serve")?;
-        let conflicts = Arc::new(AtomicU64::new(0));
         if let Some(stderr) = child.stderr.take() {
-            let conflicts = conflicts.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if line.contains(CONFLICT_TARGET) {
-                        conflicts.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        eprintln!("[serve] {line}");
-                    }
+                    eprintln!("[serve] {line}");
                 }
             });
         }
@@ -64,11 +52,7 @@ impl ServiceProcess {
             }
             if let Ok(r) = http.get(format!("{base}/health")).send().await {
                 if r.status().is_success() {
-                    return Ok(Self {
-                        child,
-                        base,
-                        conflicts,
-                    });
+                    return Ok(Self { child, base });
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -77,9 +61,19 @@ impl ServiceProcess {
         anyhow::bail!("koordynator serve did not become healthy in 30 s")
     }
 
-    /// Optimistic-concurrency conflicts the service retried so far.
-    pub fn conflicts_retried(&self) -> u64 {
-        self.conflicts.load(Ordering::Relaxed)
+    /// Optimistic-concurrency conflicts the service retried so far, read from its own
+    /// `/metrics` (`koordynator_command_conflicts_total`, summed over aggregate types).
+    pub async fn conflicts_retried(&self) -> anyhow::Result<u64> {
+        let text = reqwest::get(format!("{}/metrics", self.base))
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(text
+            .lines()
+            .filter(|l| l.starts_with("koordynator_command_conflicts_total"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64)
     }
 
     /// The process's peak resident memory so far (VmHWM), in kB.
