@@ -47,6 +47,20 @@ pub trait Projection: Send + Sync {
         tx: &mut Transaction<'_, Postgres>,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError>;
+
+    /// Applies a batch of events, in order, inside the batch's transaction. One by one by
+    /// default; a projection whose events mostly adjust counters overrides it to write them
+    /// in a few set-based statements (one statement per event is what bounds a rebuild).
+    async fn apply_batch(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            self.apply(tx, event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Events per batch transaction.
@@ -120,9 +134,7 @@ pub async fn run_batch(
     let Some(last) = events.last().map(StoredEvent::checkpoint) else {
         return Ok(0);
     };
-    for event in &events {
-        p.apply(&mut tx, event).await?;
-    }
+    p.apply_batch(&mut tx, &events).await?;
     sqlx::query(
         "UPDATE projection_checkpoints SET last_tx_id = $2::text::xid8, last_position = $3, updated_at = now()
          WHERE name = $1",

@@ -72,6 +72,32 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
         "DROP TABLE IF EXISTS rm_study_visits, rm_study_visit_terms, rm_preference_lists CASCADE;"
     }
 
+    /// A crowd's submissions, allocations and releases only move counters: they are summed
+    /// per term and written with one UPDATE per run of such events (and the visits' positions
+    /// with another), instead of two statements per event. Any other event ends the run and
+    /// is applied on its own, so the order of effects is kept.
+    async fn apply_batch(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut run = CounterRun::default();
+        for event in events {
+            let Some(e) = study_visit_event(event)? else {
+                continue;
+            };
+            match counter_delta(&e) {
+                Some(delta) => run.add(aggregate_uuid(event)?, event.position, delta),
+                None => {
+                    run.flush(tx).await?;
+                    self.apply(tx, event).await?;
+                }
+            }
+        }
+        run.flush(tx).await?;
+        Ok(())
+    }
+
     async fn apply(
         &self,
         tx: &mut Transaction<'_, Postgres>,
@@ -243,6 +269,69 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
             .bind(event.position)
             .execute(&mut **tx)
             .await?;
+        Ok(())
+    }
+}
+
+/// `Some` for an event whose only effect here is on counters: the term and how many
+/// candidates and allocated seats it adds (or `None` inside: no counter, only the position).
+/// Must agree with `apply`.
+fn counter_delta(e: &StudyVisitEvent) -> Option<Option<(uuid::Uuid, i32, i32)>> {
+    match e {
+        StudyVisitEvent::ApplicationSubmitted { term_id, .. } => Some(Some((*term_id, 1, 0))),
+        StudyVisitEvent::ApplicationWithdrawn { term_id, .. } => Some(Some((*term_id, -1, 0))),
+        StudyVisitEvent::SeatAllocated { term_id, .. } => Some(Some((*term_id, 0, 1))),
+        StudyVisitEvent::SeatReleased { term_id, .. } => Some(Some((*term_id, 0, -1))),
+        StudyVisitEvent::ApplicantWaitlisted { .. }
+        | StudyVisitEvent::ApplicationPassedOver { .. }
+        | StudyVisitEvent::AttendanceRecorded { .. } => Some(None),
+        _ => None,
+    }
+}
+
+/// Counter changes summed per term, and each visit's last position, not yet written.
+#[derive(Default)]
+struct CounterRun {
+    terms: std::collections::HashMap<uuid::Uuid, (i32, i32)>,
+    visits: std::collections::HashMap<uuid::Uuid, i64>,
+}
+
+impl CounterRun {
+    fn add(&mut self, visit: uuid::Uuid, position: i64, delta: Option<(uuid::Uuid, i32, i32)>) {
+        if let Some((term, candidates, allocated)) = delta {
+            let sum = self.terms.entry(term).or_default();
+            sum.0 += candidates;
+            sum.1 += allocated;
+        }
+        // The last in commit order, as `apply` leaves it.
+        self.visits.insert(visit, position);
+    }
+
+    async fn flush(&mut self, tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+        if !self.terms.is_empty() {
+            let (ids, sums): (Vec<uuid::Uuid>, Vec<(i32, i32)>) = self.terms.drain().unzip();
+            let (candidates, allocated): (Vec<i32>, Vec<i32>) = sums.into_iter().unzip();
+            sqlx::query(
+                "UPDATE rm_study_visit_terms t SET candidates = t.candidates + d.c, allocated = t.allocated + d.a
+                 FROM UNNEST($1::uuid[], $2::int[], $3::int[]) AS d(term_id, c, a) WHERE t.term_id = d.term_id",
+            )
+            .bind(&ids)
+            .bind(&candidates)
+            .bind(&allocated)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if !self.visits.is_empty() {
+            let (ids, positions): (Vec<uuid::Uuid>, Vec<i64>) = self.visits.drain().unzip();
+            sqlx::query(
+                "UPDATE rm_study_visits v SET last_position = d.p
+                 FROM UNNEST($1::uuid[], $2::bigint[]) AS d(visit_id, p) WHERE v.visit_id = d.visit_id",
+            )
+            .bind(&ids)
+            .bind(&positions)
+            .execute(&mut **tx)
+            .await?;
+        }
         Ok(())
     }
 }
