@@ -290,27 +290,15 @@ async fn database_outage_answers_503_and_recovers_losing_nothing() {
 
     // Nothing acknowledged is lost, nothing is doubled, nothing is half-written.
     let pool = sqlx::PgPool::connect(&db).await.unwrap();
-    let stored: Vec<String> = sqlx::query_scalar(
-        "SELECT payload -> 'ApplicationSubmitted' ->> 'application_id' FROM events WHERE event_type = 'ApplicationSubmitted'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let unique: HashSet<String> = stored.iter().cloned().collect();
-    assert_eq!(unique.len(), stored.len(), "no application doubled");
     let acknowledged: HashSet<String> = seen.acknowledged.values().cloned().collect();
     assert_eq!(
         acknowledged.len(),
         seen.acknowledged.len(),
         "one application per key"
     );
-    assert!(
-        acknowledged.is_subset(&unique),
-        "lost: {:?}",
-        acknowledged.difference(&unique).collect::<Vec<_>>()
-    );
+    let stored = common::stored_once(&pool, &acknowledged).await;
     assert_eq!(
-        unique.len(),
+        stored.len(),
         acknowledged.len() + seen.answer_lost.len(),
         "every stored application was acknowledged, or its client told it was carried out"
     );
@@ -335,29 +323,7 @@ async fn database_outage_answers_503_and_recovers_losing_nothing() {
     );
 
     // The term closes once after the deadline, the read models converge, the history is intact.
-    let mut converged = false;
-    for _ in 0..300 {
-        let (rows, candidates, status): (i64, i32, String) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM rm_applications), candidates, status FROM rm_study_visit_terms WHERE term_id = $1::uuid",
-        )
-        .bind(&term)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        if rows == stored.len() as i64 && candidates as usize == stored.len() && status == "closed"
-        {
-            converged = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(converged, "read models converge and the term closes");
-    let closes: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'RecruitmentClosed'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(closes, 1, "closed exactly once");
+    common::term_converges_and_closes_once(&pool, &term, stored.len()).await;
     let verify = Command::new(BIN)
         .args(["audit", "verify"])
         .env("DATABASE_URL", &db)

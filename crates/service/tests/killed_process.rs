@@ -5,12 +5,9 @@
 
 mod common;
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{application, coordinator_token, database_url, nip, open_term, post, serve};
+use common::{coordinator_token, database_url, open_term, serve};
 
 const TERMS: usize = 3;
 const CLIENTS: u32 = 16;
@@ -36,34 +33,15 @@ async fn sigkill_during_submissions_loses_nothing_acknowledged() {
     }
 
     // 16 clients submit in a loop, round the terms; the process is killed twice meanwhile.
-    let acknowledged = Arc::new(Mutex::new(HashSet::new()));
-    let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for c in 0..CLIENTS {
-        let (http, base, terms) = (http.clone(), base.clone(), terms.clone());
-        let (acknowledged, attempts, stop) = (acknowledged.clone(), attempts.clone(), stop.clone());
-        clients.push(tokio::spawn(async move {
-            let mut i = 0u32;
-            while !stop.load(Ordering::Relaxed) {
-                i += 1;
-                let (visit, term) = &terms[(c + i) as usize % TERMS];
-                let body = application(&format!("k{c}-{i}@example.org"), &nip(c * 7 + i % 7));
-                attempts.fetch_add(1, Ordering::Relaxed);
-                let url = format!("{base}/api/v1/study-visits/{visit}/terms/{term}/applications");
-                match post(&http, url, None, &[], body).await {
-                    Ok((201, v)) => {
-                        let id = v["application_id"].as_str().unwrap().to_owned();
-                        acknowledged.lock().unwrap().insert(id);
-                    }
-                    Ok((status, v)) => {
-                        assert!(status < 500 || status == 503, "unexpected {status}: {v}")
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await, // down
-                }
-            }
-        }));
-    }
+    let urls: Vec<String> = terms
+        .iter()
+        .map(|(visit, term)| {
+            format!("{base}/api/v1/study-visits/{visit}/terms/{term}/applications")
+        })
+        .collect();
+    let load = common::Load::start(&http, CLIENTS, move |c, i| {
+        urls[(c + i) as usize % TERMS].clone()
+    });
     for _ in 0..2 {
         tokio::time::sleep(Duration::from_millis(1200)).await;
         child.kill().unwrap(); // SIGKILL, wherever the process was
@@ -73,11 +51,7 @@ async fn sigkill_during_submissions_loses_nothing_acknowledged() {
         common::wait_healthy(&http, &base).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, Ordering::Relaxed);
-    for c in clients {
-        c.await.unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let (acknowledged, attempts) = load.stop().await;
     assert!(
         acknowledged.len() >= 30,
         "the load ran: {}",
@@ -86,19 +60,7 @@ async fn sigkill_during_submissions_loses_nothing_acknowledged() {
 
     let pool = sqlx::PgPool::connect(&db).await.unwrap();
     // Every acknowledged submission is stored, once.
-    let stored: Vec<String> = sqlx::query_scalar(
-        "SELECT payload -> 'ApplicationSubmitted' ->> 'application_id' FROM events WHERE event_type = 'ApplicationSubmitted'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let unique: HashSet<String> = stored.iter().cloned().collect();
-    assert_eq!(unique.len(), stored.len(), "no submission doubled");
-    assert!(
-        acknowledged.is_subset(&unique),
-        "lost: {:?}",
-        acknowledged.difference(&unique).collect::<Vec<_>>()
-    );
+    let stored = common::stored_once(&pool, &acknowledged).await;
 
     // The deadlines pass after the restarts: each term closes exactly once, and the read
     // models converge on the events (one row per submission, counters applied once).
@@ -146,7 +108,7 @@ async fn sigkill_during_submissions_loses_nothing_acknowledged() {
     assert_eq!(allocated, expected, "seats allocated once per term");
     println!(
         "killed twice under load: {} requests sent, {} acknowledged, {} stored, 0 lost, 0 doubled; {} terms closed once each",
-        attempts.load(Ordering::Relaxed),
+        attempts,
         acknowledged.len(),
         stored.len(),
         TERMS

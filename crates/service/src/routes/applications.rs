@@ -174,7 +174,6 @@ async fn submit(
         job_title,
     };
     let email_hash = state.hasher.hash(&person.email.trim().to_lowercase());
-    let ctx = meta.context("public".into(), None, "SubmitApplication");
     // The personal data is written in the transaction that appends the application's events:
     // both are stored or neither, even when the process or the database dies in between.
     // A first application of an address races only with another of the same address; the
@@ -221,6 +220,7 @@ async fn submit(
             institution: institution.clone(),
             consent: Some(consent.clone()),
         };
+        let ctx = meta.context("public".into(), None, cmd.name());
         let result = state
             .visits
             .execute_with(&id.to_string(), cmd, &ctx, Some(&write))

@@ -2,7 +2,10 @@
 //! `serve`, waiting for it, issuing a token and valid NIPs.
 #![allow(clippy::unwrap_used, dead_code)]
 
+use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -29,6 +32,11 @@ pub fn free_port() -> u16 {
 /// Starts `serve` on `port` over `db`, with a 1 s deadline poll and no submission rate limit
 /// (the load of a test comes from one address).
 pub fn serve(db: &str, port: u16) -> Child {
+    serve_with(db, port, &[])
+}
+
+/// [`serve`] with more flags.
+pub fn serve_with(db: &str, port: u16, flags: &[&str]) -> Child {
     Command::new(BIN)
         .args([
             "serve",
@@ -39,6 +47,7 @@ pub fn serve(db: &str, port: u16) -> Child {
             "--submission-rate-limit",
             "0",
         ])
+        .args(flags)
         .env("DATABASE_URL", db)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -47,9 +56,9 @@ pub fn serve(db: &str, port: u16) -> Child {
         .unwrap()
 }
 
-/// Waits until `/health` answers 200 (10 s at most).
+/// Waits until `/health` answers 200 (15 s at most).
 pub async fn wait_healthy(http: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
+    for _ in 0..300 {
         if let Ok(r) = http.get(format!("{base}/health")).send().await {
             if r.status().is_success() {
                 return;
@@ -156,4 +165,123 @@ pub fn application(email: &str, nip: &str) -> Value {
         "institution": {"name": "Gmina", "type": "JST", "nip": nip},
         "consent": true
     })
+}
+
+/// Clients submitting applications in a loop until stopped, as a crowd would while a test
+/// kills something under them; they keep what was acknowledged.
+pub struct Load {
+    acknowledged: Arc<Mutex<HashSet<String>>>,
+    attempts: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    /// Starts `clients` clients; client `c`'s `i`-th submission goes to `url(c, i)`. Any 5xx
+    /// other than 503 fails the test; a refused connection (the process is down) is retried.
+    pub fn start(
+        http: &reqwest::Client,
+        clients: u32,
+        url: impl Fn(u32, u32) -> String + Send + Sync + 'static,
+    ) -> Load {
+        let url = Arc::new(url);
+        let load = Load {
+            acknowledged: Arc::default(),
+            attempts: Arc::default(),
+            stop: Arc::default(),
+            clients: Vec::new(),
+        };
+        let handles = (0..clients)
+            .map(|c| {
+                let (http, url) = (http.clone(), url.clone());
+                let (acknowledged, attempts, stop) = (
+                    load.acknowledged.clone(),
+                    load.attempts.clone(),
+                    load.stop.clone(),
+                );
+                tokio::spawn(async move {
+                    let mut i = 0u32;
+                    while !stop.load(Ordering::Relaxed) {
+                        i += 1;
+                        let body =
+                            application(&format!("k{c}-{i}@example.org"), &nip(c * 1000 + i));
+                        attempts.fetch_add(1, Ordering::Relaxed);
+                        match post(&http, url(c, i), None, &[], body).await {
+                            Ok((201, v)) => {
+                                let id = v["application_id"].as_str().unwrap().to_owned();
+                                acknowledged.lock().unwrap().insert(id);
+                            }
+                            Ok((status, v)) => {
+                                assert!(status < 500 || status == 503, "unexpected {status}: {v}")
+                            }
+                            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load {
+            clients: handles,
+            ..load
+        }
+    }
+
+    /// Stops the clients; what was acknowledged, and how many requests were sent.
+    pub async fn stop(self) -> (HashSet<String>, usize) {
+        self.stop.store(true, Ordering::Relaxed);
+        for c in self.clients {
+            c.await.unwrap();
+        }
+        let acknowledged = self.acknowledged.lock().unwrap().clone();
+        (acknowledged, self.attempts.load(Ordering::Relaxed))
+    }
+}
+
+/// The stored submissions, after checking that none is stored twice and every acknowledged
+/// one is stored.
+pub async fn stored_once(pool: &sqlx::PgPool, acknowledged: &HashSet<String>) -> Vec<String> {
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT payload -> 'ApplicationSubmitted' ->> 'application_id' FROM events WHERE event_type = 'ApplicationSubmitted'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let unique: HashSet<String> = stored.iter().cloned().collect();
+    assert_eq!(unique.len(), stored.len(), "no submission doubled");
+    assert!(
+        acknowledged.is_subset(&unique),
+        "lost: {:?}",
+        acknowledged.difference(&unique).collect::<Vec<_>>()
+    );
+    stored
+}
+
+/// Waits (30 s at most) until the read models hold one row per stored submission, the
+/// term's counter matches, and the term is closed; then checks it was closed exactly once.
+pub async fn term_converges_and_closes_once(pool: &sqlx::PgPool, term: &str, stored: usize) {
+    let mut converged = false;
+    for _ in 0..300 {
+        let (rows, candidates, status): (i64, i32, String) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM rm_applications), candidates, status FROM rm_study_visit_terms WHERE term_id = $1::uuid",
+        )
+        .bind(term)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if rows == stored as i64 && candidates as usize == stored && status == "closed" {
+            converged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(converged, "read models converge and the term closes");
+    tokio::time::sleep(Duration::from_secs(2)).await; // a few more watcher cycles
+    let closes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE event_type = 'RecruitmentClosed' AND payload -> 'RecruitmentClosed' ->> 'term_id' = $1",
+    )
+    .bind(term)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(closes, 1, "closed exactly once");
 }
