@@ -127,8 +127,23 @@ pub async fn append<'e>(
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
 ) -> Result<Head, AppendError> {
+    append_positions(db, aggregate_type, aggregate_id, head, events, recorded_at)
+        .await
+        .map(|(head, _)| head)
+}
+
+/// [`append`], also returning the global position of each event in `events`' order: the
+/// commands of a group commit share one INSERT, and each answers with its own last position.
+pub async fn append_positions<'e>(
+    db: impl PgExecutor<'e>,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    head: Head,
+    events: &[NewEvent],
+    recorded_at: DateTime<Utc>,
+) -> Result<(Head, Vec<i64>), AppendError> {
     if events.is_empty() {
-        return Ok(head);
+        return Ok((head, Vec::new()));
     }
     let recorded_at = chain::truncate_to_micros(recorded_at);
     let mut sequences = Vec::with_capacity(events.len());
@@ -164,7 +179,7 @@ pub async fn append<'e>(
            FROM UNNEST($4::bigint[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
                        $9::bytea[], $10::bytea[])
                 AS u(sequence, event_type, event_version, payload, metadata, prev_hash, hash)
-         RETURNING position",
+         RETURNING sequence, position",
     )
     .bind(aggregate_type)
     .bind(aggregate_id)
@@ -185,13 +200,22 @@ pub async fn append<'e>(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut position = head.position;
+    // RETURNING gives no order guarantee: place each position by its sequence.
+    let mut positions = vec![head.position; events.len()];
     for row in &rows {
-        position = position.max(row.try_get::<i64, _>("position")?);
+        let sequence: i64 = row.try_get("sequence")?;
+        let slot = (sequence - head.sequence - 1) as usize;
+        if let Some(p) = positions.get_mut(slot) {
+            *p = row.try_get("position")?;
+        }
     }
-    Ok(Head {
-        sequence: head.sequence + events.len() as i64,
-        position,
-        hash: prev,
-    })
+    let position = positions.iter().copied().max().unwrap_or(head.position);
+    Ok((
+        Head {
+            sequence: head.sequence + events.len() as i64,
+            position,
+            hash: prev,
+        },
+        positions,
+    ))
 }

@@ -59,6 +59,26 @@ async fn two_hundred_concurrent_submissions_to_one_term() {
     assert_eq!(stored.len(), N as usize, "no event lost or doubled");
     assert_eq!(stored.into_iter().collect::<HashSet<_>>(), acknowledged);
 
+    // Group commit: the crowd shared transactions, yet each answer names its own event.
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT payload -> 'ApplicationSubmitted' ->> 'application_id', position, tx_id::text
+           FROM events WHERE event_type = 'ApplicationSubmitted'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let positions: std::collections::HashMap<String, i64> =
+        rows.iter().map(|(id, p, _)| (id.clone(), *p)).collect();
+    for a in &answers {
+        assert_eq!(positions[&a.str("application_id")], a.position());
+    }
+    let transactions: HashSet<&String> = rows.iter().map(|(_, _, tx)| tx).collect();
+    println!("{N} submissions in {} transactions", transactions.len());
+    assert!(
+        transactions.len() < N as usize,
+        "waiting commands were grouped"
+    );
+
     // The roster: every acknowledged one, once, 25 seats then the waiting list / passed over.
     let roster = app.roster(&visit, &term, max_position).await;
     let mut in_roster = Vec::new();

@@ -183,14 +183,16 @@ async fn submit(
         .unwrap_or_else(Uuid::now_v7);
     for _ in 0..3 {
         let raced = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let write = infra::pipeline::side_write(|conn| {
-            // Owned copies: the future may borrow only the connection.
-            let (email_hash, person, key, raced) = (
-                email_hash.clone(),
-                person.clone(),
-                applicant_key.clone(),
-                raced.clone(),
-            );
+        // Owned copies: the write may run after this handler stopped waiting for it.
+        let owned = (
+            email_hash.clone(),
+            person.clone(),
+            applicant_key.clone(),
+            raced.clone(),
+        );
+        let write = infra::pipeline::side_write(move |conn| {
+            // Copies again: the future may borrow only the connection.
+            let (email_hash, person, key, raced) = owned.clone();
             Box::pin(async move {
                 match personal_data::record_application(
                     conn,
@@ -223,10 +225,12 @@ async fn submit(
         let ctx = meta.context("public".into(), None, cmd.name());
         let result = state
             .visits
-            .execute_with(&id.to_string(), cmd, &ctx, Some(&write))
+            .execute_with(&id.to_string(), cmd, &ctx, Some(write))
             .await;
+        // Only a failed command raced: one whose group failed for a raced subject may still
+        // commit when decided alone, and then it stands.
         let winner = *raced.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(winner) = winner {
+        if let (Err(_), Some(winner)) = (&result, winner) {
             subject_id = winner;
             continue;
         }

@@ -111,7 +111,7 @@ pub async fn run_command<A>(
 ) -> Result<i64, ApiError>
 where
     A: cqrs_es::Aggregate<Error = domain::DomainError> + Clone + 'static,
-    A::Command: Clone + Send,
+    A::Command: Clone + Send + Sync,
 {
     let ctx = meta.context(auth.actor(), auth.command_scope()?, name);
     Ok(bus.execute(&id.to_string(), cmd, &ctx).await?.position)

@@ -372,7 +372,7 @@ async fn elect(
         last_name: last_name.as_str().to_owned(),
     };
     // The name is written in the transaction of the election's events: both or neither.
-    let write = infra::pipeline::side_write(|conn| {
+    let write = infra::pipeline::side_write(move |conn| {
         let name = name.clone();
         Box::pin(async move { officers::record(conn, officer_id, id, &name).await })
             as infra::pipeline::SideFuture<'_>
@@ -387,7 +387,7 @@ async fn elect(
     let ctx = meta.context(auth.actor(), auth.command_scope()?, cmd.name());
     let done = state
         .networks
-        .execute_with(&id.to_string(), cmd, &ctx, Some(&write))
+        .execute_with(&id.to_string(), cmd, &ctx, Some(write))
         .await?;
     Ok(Json(OfficerElectedResponse {
         officer_id,

@@ -1,0 +1,204 @@
+//! Group commit: commands waiting on one aggregate are decided together and committed in one
+//! transaction, yet each keeps its own answer, position, refusal and side rows.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use domain::services::StudyVisitServices;
+use domain::study_visit::{ConsentRecord, LegalBasis, StudyVisit, StudyVisitCommand};
+use domain::values::{Institution, InstitutionType, Nip, NonEmptyText};
+use domain::ErrorKind;
+use futures::future::join_all;
+use infra::pipeline::{side_write, SideFuture};
+use infra::{CommandBus, CommandContext, PipelineError};
+use service::state::SystemClock;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// A visit with one open term, created over HTTP, and a second command bus on its database
+/// (as another instance would have).
+async fn open_term() -> (tests::TestApp, CommandBus<StudyVisit>, String, Uuid) {
+    let app = tests::spawn().await;
+    let visit = app.announce_visit(Some(2)).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let term = app
+        .schedule_term(&visit, "I termin", 10, "2030-06-27", &deadline)
+        .await;
+    app.open(&visit, &term).await;
+    let bus = CommandBus::new(
+        app.pool.clone(),
+        StudyVisitServices::new(Arc::new(SystemClock)),
+        vec![],
+        |v: &StudyVisit| v.organizer().map(|o| o.as_str().to_owned()),
+    );
+    sqlx::query("CREATE TABLE side_rows (application_id uuid PRIMARY KEY)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    (app, bus, visit, Uuid::parse_str(&term).unwrap())
+}
+
+fn submit(application_id: Uuid, term_id: Uuid, n: u32) -> StudyVisitCommand {
+    StudyVisitCommand::SubmitApplication {
+        application_id,
+        term_id,
+        subject_id: Uuid::now_v7(),
+        institution: Institution {
+            name: NonEmptyText::parse("Spółdzielnia socjalna").unwrap(),
+            kind: InstitutionType::PES,
+            nip: Nip::parse(&tests::nip(n)).unwrap(),
+            regon: None,
+        },
+        consent: Some(ConsentRecord {
+            information_clause: NonEmptyText::parse("2026-01").unwrap(),
+            legal_basis: LegalBasis::Consent,
+        }),
+    }
+}
+
+fn context(n: u32, scope: Option<&str>) -> CommandContext {
+    CommandContext {
+        actor: format!("client-{n}"),
+        organizer_scope: scope.map(str::to_owned),
+        correlation_id: format!("corr-{n}"),
+        causation_id: format!("req-{n}"),
+        command: "SubmitApplication".into(),
+        idempotency_key: Some(format!("key-{n}")),
+    }
+}
+
+/// Records the application in `side_rows`; `fail` records it and then fails, as a side
+/// write that hits a constraint does.
+fn side(application_id: Uuid, fail: bool) -> infra::pipeline::SideWrite {
+    side_write(move |conn| {
+        Box::pin(async move {
+            sqlx::query("INSERT INTO side_rows VALUES ($1)")
+                .bind(application_id)
+                .execute(&mut *conn)
+                .await?;
+            if fail {
+                return Err(sqlx::Error::RowNotFound);
+            }
+            Ok(())
+        }) as SideFuture<'_>
+    })
+}
+
+/// (position, tx_id, actor, idempotency key) of the stored submission of `application_id`.
+async fn stored(pool: &PgPool, application_id: Uuid) -> Option<(i64, String, String, String)> {
+    sqlx::query_as(
+        "SELECT position, tx_id::text, metadata ->> 'actor', metadata ->> 'idempotency_key'
+           FROM events WHERE payload -> 'ApplicationSubmitted' ->> 'application_id' = $1",
+    )
+    .bind(application_id.to_string())
+    .fetch_optional(pool)
+    .await
+    .unwrap()
+}
+
+// The current-thread runtime runs the queue's task only once every command below has been
+// queued, so they form one group deterministically.
+#[tokio::test]
+async fn a_group_commits_once_and_answers_each_command_with_its_own_position_and_metadata() {
+    let (app, bus, visit, term) = open_term().await;
+    let ids: Vec<Uuid> = (0..12).map(|_| Uuid::now_v7()).collect();
+    let answers = join_all(ids.iter().enumerate().map(|(n, id)| {
+        let ctx = context(n as u32, None);
+        let (bus, visit) = (&bus, &visit);
+        async move {
+            bus.execute_with(
+                visit,
+                submit(*id, term, n as u32),
+                &ctx,
+                Some(side(*id, false)),
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut transactions = std::collections::HashSet::new();
+    let mut previous = 0;
+    for (n, (id, answer)) in ids.iter().zip(answers).enumerate() {
+        let done = answer.unwrap();
+        let (position, tx, actor, key) = stored(&app.pool, *id).await.unwrap();
+        assert_eq!(done.position, position, "command {n} answers its own event");
+        assert!(position > previous, "queue order is commit order");
+        previous = position;
+        assert_eq!((actor, key), (format!("client-{n}"), format!("key-{n}")));
+        transactions.insert(tx);
+    }
+    assert_eq!(transactions.len(), 1, "one transaction for the whole group");
+    let side_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM side_rows")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(side_rows, 12);
+    // The chain stays whole across the shared INSERT.
+    let integrity = app.get("/api/v1/audit/integrity", &app.admin).await;
+    assert_eq!(integrity.body["intact"], true, "{}", integrity.body);
+    assert_eq!(
+        integrity.body["verified"],
+        12 + 3,
+        "announce, schedule, open and the group"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_or_a_failing_side_write_in_a_group_touches_only_its_own_command() {
+    let (app, bus, visit, term) = open_term().await;
+    let ids: Vec<Uuid> = (0..8).map(|_| Uuid::now_v7()).collect();
+    // 2 repeats 1's application id (refused: the group's decisions see each other), 4 is
+    // outside the caller's organizer (not visible), 6's side write fails.
+    let commands: Vec<(Uuid, StudyVisitCommand, CommandContext, bool)> = (0..8u32)
+        .map(|n| {
+            let id = if n == 2 { ids[1] } else { ids[n as usize] };
+            let scope = (n == 4).then_some("some-other-organizer");
+            (id, submit(id, term, n), context(n, scope), n == 6)
+        })
+        .collect();
+    let answers = join_all(commands.iter().map(|(id, cmd, ctx, fail)| {
+        let (bus, visit) = (&bus, &visit);
+        async move {
+            bus.execute_with(visit, cmd.clone(), ctx, Some(side(*id, *fail)))
+                .await
+        }
+    }))
+    .await;
+    for (n, answer) in answers.iter().enumerate() {
+        match (n, answer) {
+            (2, Err(PipelineError::Domain(e))) => {
+                assert_eq!(
+                    (e.kind, e.code),
+                    (ErrorKind::Conflict, "duplicate_application_id")
+                )
+            }
+            (4, Err(PipelineError::NotVisible)) | (6, Err(PipelineError::Internal(_))) => {}
+            (2 | 4 | 6, other) => panic!("command {n}: {other:?}"),
+            (_, Ok(done)) => {
+                let (position, ..) = stored(&app.pool, ids[n]).await.unwrap();
+                assert_eq!(done.position, position, "command {n}");
+            }
+            (_, Err(e)) => panic!("command {n} should have committed: {e}"),
+        }
+    }
+    assert_eq!(stored(&app.pool, ids[4]).await, None);
+    assert_eq!(
+        stored(&app.pool, ids[6]).await,
+        None,
+        "no event without its side rows"
+    );
+    let side_rows: Vec<Uuid> =
+        sqlx::query_scalar("SELECT application_id FROM side_rows ORDER BY application_id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    let mut expected: Vec<Uuid> = [0, 1, 3, 5, 7].iter().map(|&n| ids[n]).collect();
+    expected.sort();
+    assert_eq!(side_rows, expected, "no side rows without their event");
+    let submissions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ApplicationSubmitted'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(submissions, 5);
+}
