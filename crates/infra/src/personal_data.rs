@@ -94,25 +94,41 @@ pub async fn record_application(
     person: &PersonRecord,
     applicant_key: &str,
 ) -> Result<(), RecordError> {
-    sqlx::query(
-        "INSERT INTO personal_subjects (subject_id, email_hash) VALUES ($1, $2)
-         ON CONFLICT (email_hash) DO NOTHING",
+    // Two round trips rather than four: these run inside a group commit, once per
+    // application of the group, while the group's other commands wait for its commit.
+    // The subject: ours if we created it, else the one stored.
+    let stored: Option<Uuid> = sqlx::query_scalar(
+        "WITH created AS (
+             INSERT INTO personal_subjects (subject_id, email_hash) VALUES ($1, $2)
+             ON CONFLICT (email_hash) DO NOTHING RETURNING subject_id)
+         SELECT subject_id FROM created
+         UNION ALL
+         SELECT subject_id FROM personal_subjects WHERE email_hash = $2
+         LIMIT 1",
     )
     .bind(subject)
     .bind(email_hash)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    let stored: Uuid =
-        sqlx::query_scalar("SELECT subject_id FROM personal_subjects WHERE email_hash = $1")
-            .bind(email_hash)
-            .fetch_one(&mut *conn)
-            .await?;
+    let stored = match stored {
+        Some(stored) => stored,
+        // The conflicting subject was committed by another transaction after this
+        // statement's snapshot was taken: a new statement sees it.
+        None => {
+            sqlx::query_scalar("SELECT subject_id FROM personal_subjects WHERE email_hash = $1")
+                .bind(email_hash)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+    };
     if stored != subject {
         return Err(RecordError::SubjectRaced(stored));
     }
     sqlx::query(
-        "INSERT INTO personal_data (application_id, subject_id, first_name, last_name, email, phone, job_title)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "WITH data AS (
+             INSERT INTO personal_data (application_id, subject_id, first_name, last_name, email, phone, job_title)
+             VALUES ($1, $2, $3, $4, $5, $6, $7))
+         INSERT INTO applicant_keys (application_id, visit_id, key_hash) VALUES ($1, $8, $9)",
     )
     .bind(application_id)
     .bind(subject)
@@ -121,12 +137,6 @@ pub async fn record_application(
     .bind(&person.email)
     .bind(&person.phone)
     .bind(&person.job_title)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO applicant_keys (application_id, visit_id, key_hash) VALUES ($1, $2, $3)",
-    )
-    .bind(application_id)
     .bind(visit_id)
     .bind(key_hash(applicant_key))
     .execute(&mut *conn)

@@ -91,3 +91,67 @@ async fn two_hundred_concurrent_submissions_to_one_term() {
     assert_eq!(in_roster.into_iter().collect::<HashSet<_>>(), acknowledged);
     assert_eq!(roster.body["allocated"].as_array().unwrap().len(), 25);
 }
+
+/// One address applying to many visits and twice to each at the same instant: the first
+/// application of an address creates its subject, every other one (a race between visits'
+/// transactions, or two commands of one group commit) must end up with that same subject,
+/// and so the second application to a visit is refused as the same person's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_address_applying_everywhere_at_once_has_one_subject() {
+    let app = tests::spawn().await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let mut targets = Vec::new();
+    for _ in 0..6 {
+        let visit = app.announce_visit(Some(2)).await;
+        let term = app
+            .schedule_term(&visit, "I termin", 5, "2030-06-27", &deadline)
+            .await;
+        app.open(&visit, &term).await;
+        targets.push((visit, term));
+    }
+    let answers = join_all((0..12u32).map(|i| {
+        let (app, (visit, term)) = (&app, &targets[i as usize % 6]);
+        async move {
+            app.apply(
+                visit,
+                term,
+                "ta.sama@example.org",
+                &tests::nip(2000 + i),
+                "JST",
+            )
+            .await
+        }
+    }))
+    .await;
+    for (visit, _) in &targets {
+        let mut statuses: Vec<u16> = answers
+            .iter()
+            .zip((0..12).map(|i| &targets[i % 6].0))
+            .filter(|(_, v)| *v == visit)
+            .map(|(a, _)| a.status)
+            .collect();
+        statuses.sort();
+        assert_eq!(statuses, [201, 409], "one accepted per visit: {answers:?}");
+    }
+    for a in answers.iter().filter(|a| a.status == 409) {
+        assert_eq!(a.body["type"], "/problems/duplicate_application", "{a:?}");
+    }
+    let (subjects, rows): (i64, i64) =
+        sqlx::query_as("SELECT count(DISTINCT subject_id), count(*) FROM personal_data")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (subjects, rows),
+        (1, 6),
+        "no personal data without its event"
+    );
+    let in_events: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT payload -> 'ApplicationSubmitted' ->> 'subject_id') FROM events
+          WHERE event_type = 'ApplicationSubmitted'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(in_events, 1, "every event names the one subject");
+}

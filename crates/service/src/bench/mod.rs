@@ -11,6 +11,7 @@
 //! binary being measured, and one `cargo run --release` builds and runs everything.
 
 mod bulk;
+mod cpu;
 mod lag;
 mod load;
 mod process;
@@ -133,6 +134,7 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
     for &c in &args.concurrency {
         eprintln!("(a) baseline INSERTs at {c} connections");
         let (pool, payload) = (pool.clone(), payload.clone());
+        let cpu_before = cpu::Sample::now(service.pid());
         let (figures, _) = load::run_for(c, duration, move |i| {
             let (pool, payload) = (pool.clone(), payload.clone());
             async move {
@@ -141,7 +143,9 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
             }
         })
         .await;
-        report.baseline.push(Level::new(c, figures));
+        let mut level = Level::new(c, figures);
+        level.cpu = Some(cpu_before.usage(&cpu::Sample::now(service.pid()), level.figures.ok));
+        report.baseline.push(level);
     }
 
     // (b) submissions spread over the visits, with (d) the projection lag observed meanwhile
@@ -150,6 +154,7 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
         eprintln!("(b) submissions at {c} clients, (d) projection lag");
         let observer = lag::Observer::start(pool.clone());
         let (client, targets, pending) = (client.clone(), targets.clone(), observer.pending());
+        let cpu_before = cpu::Sample::now(service.pid());
         let (figures, done) = load::run_for(c, duration, move |i| {
             let (client, targets, pending) = (client.clone(), targets.clone(), pending.clone());
             async move {
@@ -162,9 +167,13 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
             }
         })
         .await;
+        // Taken before the lag's wait, so the projections' catching up after the load is
+        // not counted; their share during the load is.
+        let cpu_after = cpu::Sample::now(service.pid());
         let lag = observer.finish(Duration::from_secs(30)).await?;
         accepted.extend(done);
         let mut level = Level::new(c, figures);
+        level.cpu = Some(cpu_before.usage(&cpu_after, level.figures.ok));
         level.lag = Some(lag);
         report.submissions.push(level);
     }

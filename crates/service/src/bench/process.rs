@@ -86,6 +86,11 @@ impl ServiceProcess {
             .context("no VmHWM in /proc/<pid>/status")
     }
 
+    /// The child's process id (for its CPU time in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the process at once.
     pub fn stop(mut self) {
         let _ = self.child.kill();

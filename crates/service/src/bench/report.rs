@@ -54,6 +54,9 @@ pub struct Level {
     /// (d), for the submission levels.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lag: Option<Lag>,
+    /// CPU per operation during the level (where the time went, see `cpu`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<super::cpu::Usage>,
 }
 
 impl Level {
@@ -62,6 +65,7 @@ impl Level {
             concurrency,
             figures,
             lag: None,
+            cpu: None,
         }
     }
 }
@@ -273,6 +277,29 @@ impl Report {
         if let Some(m) = &self.memory {
             let _ = writeln!(s, "(f) peak RSS: {:.1} MB after (a)-(c); {:.1} MB over {} events after {} submissions",
                 m.peak_rss_mb_after_load, m.peak_rss_mb_with_events, m.events_stored, m.traffic.ok);
+        }
+        let _ = writeln!(
+            s,
+            "\n{:<44} {:>10} {:>9} {:>9} {:>7}",
+            "CPU per operation (ms)", "PostgreSQL", "service", "load gen", "busy"
+        );
+        let levels = self
+            .baseline
+            .iter()
+            .map(|l| ("(a)", l))
+            .chain(self.submissions.iter().map(|l| ("(b)", l)));
+        for (phase, l) in levels {
+            if let Some(c) = &l.cpu {
+                let _ = writeln!(
+                    s,
+                    "{:<44} {:>10.3} {:>9.3} {:>9.3} {:>6.0}%",
+                    format!("{phase} at {}", l.concurrency),
+                    c.postgres_ms,
+                    c.service_ms,
+                    c.generator_ms,
+                    c.machine_busy * 100.0
+                );
+            }
         }
         let _ = writeln!(
             s,
