@@ -193,7 +193,7 @@ pub async fn rebuild_reporting(
 pub struct RebuildAll {
     /// Events read from the feed (each once).
     pub events: usize,
-    /// Time spent reading and decoding pages of the feed.
+    /// Time the pass spent waiting for pages of the feed (reading ahead overlaps the rest).
     pub read: Duration,
     /// Per projection: name, events applied, time spent applying them.
     pub projections: Vec<(&'static str, usize, Duration)>,
@@ -210,6 +210,13 @@ pub struct RebuildAll {
 /// holds one lock only), and each projection gets only the events after its own checkpoint,
 /// read in that transaction, so even a projection a live service moved between two pages
 /// applies every event exactly once.
+///
+/// While a page is applied, the next one is read ahead on another connection (reading is a
+/// third of the work). Below the feed's horizon the commit order never changes, so that read
+/// returns exactly what the next transaction would read, and it is used only when it starts
+/// at the checkpoint found under the locks and is a full page (a short one may only mean the
+/// horizon was held back, by this very transaction among others: the page is then read again
+/// inside the transaction, as `run_batch` does).
 pub async fn rebuild_all(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
@@ -234,7 +241,15 @@ pub async fn rebuild_all(
         return Ok(report);
     }
     let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+    let mut ahead: Option<ReadAhead> = None;
     loop {
+        // Awaited before taking a connection for the page, so a pool of one cannot deadlock.
+        let waited = std::time::Instant::now();
+        let prefetched = match ahead.take() {
+            Some(ahead) => ahead.finish().await,
+            None => None,
+        };
+        report.read += waited.elapsed();
         let mut tx = pool.begin().await?;
         for &i in &order {
             lock(&mut tx, projections[i].name()).await?;
@@ -258,11 +273,17 @@ pub async fn rebuild_all(
         }
         let from = checkpoints.iter().copied().min().unwrap_or_default();
         let started = std::time::Instant::now();
-        let events = feed::read_after(&mut *tx, from, BATCH).await?;
+        let events = match prefetched {
+            Some((at, events)) if at == from && events.len() == BATCH as usize => events,
+            _ => feed::read_after(&mut *tx, from, BATCH).await?,
+        };
         report.read += started.elapsed();
         let Some(last) = events.last().map(StoredEvent::checkpoint) else {
             return Ok(report);
         };
+        if events.len() == BATCH as usize {
+            ahead = Some(ReadAhead::start(pool, last));
+        }
         let mut moved = Vec::new();
         for (i, p) in projections.iter().enumerate() {
             // Events in commit order: this projection's are those after its checkpoint.
@@ -292,6 +313,36 @@ pub async fn rebuild_all(
         if events.len() < BATCH as usize {
             return Ok(report);
         }
+    }
+}
+
+/// The next page of the feed, being read on a connection of its own.
+struct ReadAhead {
+    from: Checkpoint,
+    task: JoinHandle<Result<Vec<StoredEvent>, sqlx::Error>>,
+}
+
+impl ReadAhead {
+    fn start(pool: &PgPool, from: Checkpoint) -> ReadAhead {
+        let pool = pool.clone();
+        let task = tokio::spawn(async move { feed::read_after(&pool, from, BATCH).await });
+        ReadAhead { from, task }
+    }
+
+    /// The page and where it starts; None when the read failed (the page is then read
+    /// inside the transaction, which reports the error if it persists).
+    async fn finish(mut self) -> Option<(Checkpoint, Vec<StoredEvent>)> {
+        match (&mut self.task).await {
+            Ok(Ok(events)) => Some((self.from, events)),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        // A rebuild that fails stops reading too.
+        self.task.abort();
     }
 }
 

@@ -45,8 +45,9 @@ impl Database {
 }
 
 const ORGANIZER: &str = "rops-torun";
-/// Visits in the one-pass test: enough events for more than one page of the feed.
-const VISITS: usize = 20;
+/// Visits in the one-pass test: events for more than two pages of the feed (the second is
+/// read ahead).
+const VISITS: usize = 40;
 const NIPS: [&str; 3] = ["1000000012", "1000000035", "1000000064"];
 
 fn at(minute: u32) -> DateTime<Utc> {
@@ -336,13 +337,13 @@ async fn rebuilding_all_in_one_pass_equals_rebuilding_each() {
         .collect();
     let mut heads = std::collections::HashMap::new();
     let mut written = 0i64;
-    // Enough visits for more than one page of the feed (`runner::BATCH`).
+    // Enough visits for more than two pages of the feed (`runner::BATCH`).
     let scenarios: Vec<_> = (0..VISITS).map(|_| scenario()).collect();
     let longest = scenarios.iter().map(Vec::len).max().unwrap_or(0);
     let interleaved: Vec<_> = (0..longest)
         .flat_map(|i| scenarios.iter().filter_map(move |s| s.get(i).cloned()))
         .collect();
-    assert!(interleaved.len() > projections::runner::BATCH as usize);
+    assert!(interleaved.len() > 2 * projections::runner::BATCH as usize);
     for (i, (aggregate, kind, payload)) in interleaved.into_iter().enumerate() {
         let (event_type, version) = kind.split_once('|').unwrap();
         let (aggregate_type, aggregate_id) = if aggregate == "Other" {

@@ -320,7 +320,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                             eprintln!("{name}: {applied} events in {took:.1?} applying");
                         }
                         eprintln!(
-                            "all read models in one pass: {} events in {:.1?} ({:.1?} reading)",
+                            "all read models in one pass: {} events in {:.1?} ({:.1?} waiting for the feed)",
                             done.events,
                             progress.elapsed(),
                             done.read
