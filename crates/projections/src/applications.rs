@@ -58,6 +58,70 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
         "DROP TABLE IF EXISTS rm_applications CASCADE;"
     }
 
+    /// A rebuild is mostly submissions and decisions: consecutive submissions are written
+    /// with one multi-row INSERT and consecutive updates of existing rows (decisions,
+    /// withdrawals, releases, attendance) with one UPDATE, instead of a statement per event.
+    /// A run ends where the other kind begins, and an update run also ends before a second
+    /// change to the same application (`UPDATE … FROM` applies only one of two matching
+    /// rows), so every row sees its changes in commit order, as `apply` one by one.
+    async fn apply_batch(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut inserts = InsertRun::default();
+        let mut updates = UpdateRun::default();
+        for event in events {
+            let Some(e) = study_visit_event(event)? else {
+                continue;
+            };
+            let visit_id = aggregate_uuid(event)?;
+            match e {
+                StudyVisitEvent::ApplicationSubmitted {
+                    application_id,
+                    term_id,
+                    subject_id,
+                    institution,
+                    consent,
+                    submitted_at,
+                } => {
+                    updates.flush(tx).await?;
+                    inserts.ids.push(application_id);
+                    inserts.visits.push(visit_id);
+                    inserts.terms.push(term_id);
+                    inserts.organizers.push(organizer(event));
+                    inserts.subjects.push(subject_id);
+                    inserts
+                        .institutions
+                        .push(serde_json::to_value(&institution).unwrap_or_default());
+                    inserts.nips.push(institution.nip.as_str().to_owned());
+                    inserts.orders.push(event.sequence);
+                    inserts.submitted_at.push(submitted_at);
+                    inserts
+                        .clauses
+                        .push(consent.information_clause.as_str().to_owned());
+                    inserts
+                        .legal_bases
+                        .push(consent.legal_basis.as_str().to_owned());
+                    inserts.positions.push(event.position);
+                }
+                other => {
+                    let Some(change) = Change::of(other, event.position) else {
+                        continue;
+                    };
+                    inserts.flush(tx).await?;
+                    if updates.touches(change.id) {
+                        updates.flush(tx).await?;
+                    }
+                    updates.push(change);
+                }
+            }
+        }
+        inserts.flush(tx).await?;
+        updates.flush(tx).await?;
+        Ok(())
+    }
+
     async fn apply(
         &self,
         tx: &mut Transaction<'_, Postgres>,
@@ -231,4 +295,237 @@ async fn decide(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Submissions not yet written, one array per column (for `UNNEST`).
+#[derive(Default)]
+struct InsertRun {
+    ids: Vec<Uuid>,
+    visits: Vec<Uuid>,
+    terms: Vec<Uuid>,
+    organizers: Vec<String>,
+    subjects: Vec<Uuid>,
+    institutions: Vec<serde_json::Value>,
+    nips: Vec<String>,
+    orders: Vec<i64>,
+    submitted_at: Vec<chrono::DateTime<chrono::Utc>>,
+    clauses: Vec<String>,
+    legal_bases: Vec<String>,
+    positions: Vec<i64>,
+}
+
+impl InsertRun {
+    /// Writes the run with one INSERT (the same columns and values as `apply`) and empties it.
+    async fn flush(&mut self, tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let run = std::mem::take(self);
+        sqlx::query(
+            "INSERT INTO rm_applications (application_id, visit_id, term_id, organizer, subject_id, institution,
+                nip, submission_order, submitted_at, information_clause, legal_basis, status, last_position)
+             SELECT d.application_id, d.visit_id, d.term_id, d.organizer, d.subject_id, d.institution,
+                d.nip, d.submission_order, d.submitted_at, d.information_clause, d.legal_basis, 'submitted', d.last_position
+               FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::jsonb[], $7::text[],
+                           $8::bigint[], $9::timestamptz[], $10::text[], $11::text[], $12::bigint[])
+                 AS d(application_id, visit_id, term_id, organizer, subject_id, institution, nip,
+                      submission_order, submitted_at, information_clause, legal_basis, last_position)",
+        )
+        .bind(&run.ids)
+        .bind(&run.visits)
+        .bind(&run.terms)
+        .bind(&run.organizers)
+        .bind(&run.subjects)
+        .bind(&run.institutions)
+        .bind(&run.nips)
+        .bind(&run.orders)
+        .bind(&run.submitted_at)
+        .bind(&run.clauses)
+        .bind(&run.legal_bases)
+        .bind(&run.positions)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// What an event other than a submission does to an existing row. Must agree with `apply`.
+enum ChangeKind {
+    /// SeatAllocated, ApplicantWaitlisted, ApplicationPassedOver: `decide`.
+    Decide {
+        status: &'static str,
+        rank: i32,
+        met: serde_json::Value,
+        basis: serde_json::Value,
+        reason: Option<String>,
+    },
+    /// ApplicationWithdrawn.
+    Withdraw { by: String },
+    /// SeatReleased: only an allocated row becomes `released`.
+    Release,
+    /// AttendanceRecorded.
+    Attend { attended: bool },
+}
+
+struct Change {
+    id: Uuid,
+    position: i64,
+    kind: ChangeKind,
+}
+
+impl Change {
+    /// The change `e` makes to `rm_applications`, None when it makes none.
+    fn of(e: StudyVisitEvent, position: i64) -> Option<Change> {
+        let decide = |status, basis: &DecisionBasis, reason| ChangeKind::Decide {
+            status,
+            rank: basis.rank as i32,
+            met: serde_json::Value::Array(
+                basis
+                    .preferences_met
+                    .iter()
+                    .map(|c| serde_json::Value::String(c.as_str().to_owned()))
+                    .collect(),
+            ),
+            basis: serde_json::to_value(basis).unwrap_or_default(),
+            reason,
+        };
+        let (id, kind) = match e {
+            StudyVisitEvent::SeatAllocated {
+                application_id,
+                basis,
+                ..
+            } => (application_id, decide("allocated", &basis, None)),
+            StudyVisitEvent::ApplicantWaitlisted {
+                application_id,
+                basis,
+                ..
+            } => (application_id, decide("waitlisted", &basis, None)),
+            StudyVisitEvent::ApplicationPassedOver {
+                application_id,
+                basis,
+                reason,
+                ..
+            } => (application_id, decide("passed_over", &basis, Some(reason))),
+            StudyVisitEvent::ApplicationWithdrawn {
+                application_id, by, ..
+            } => (application_id, ChangeKind::Withdraw { by: api_str(&by) }),
+            StudyVisitEvent::SeatReleased { application_id, .. } => {
+                (application_id, ChangeKind::Release)
+            }
+            StudyVisitEvent::AttendanceRecorded {
+                application_id,
+                attended,
+                ..
+            } => (application_id, ChangeKind::Attend { attended }),
+            _ => return None,
+        };
+        Some(Change { id, position, kind })
+    }
+}
+
+/// Changes to existing rows not yet written, at most one per application.
+#[derive(Default)]
+struct UpdateRun {
+    changes: Vec<Change>,
+    ids: std::collections::HashSet<Uuid>,
+}
+
+impl UpdateRun {
+    fn touches(&self, id: Uuid) -> bool {
+        self.ids.contains(&id)
+    }
+
+    fn push(&mut self, change: Change) {
+        self.ids.insert(change.id);
+        self.changes.push(change);
+    }
+
+    /// Writes the run with one UPDATE and empties it. Each column takes the change's value
+    /// only for the kinds that set it in `apply`, and keeps its own otherwise; a release
+    /// matches only an allocated row, like `apply`'s `AND status = 'allocated'`.
+    async fn flush(&mut self, tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+        if self.changes.is_empty() {
+            return Ok(());
+        }
+        self.ids.clear();
+        let changes = std::mem::take(&mut self.changes);
+        let n = changes.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut kinds = Vec::with_capacity(n);
+        let mut statuses = Vec::with_capacity(n);
+        let mut ranks = Vec::with_capacity(n);
+        let mut mets = Vec::with_capacity(n);
+        let mut bases = Vec::with_capacity(n);
+        let mut reasons = Vec::with_capacity(n);
+        let mut bys = Vec::with_capacity(n);
+        let mut attendances = Vec::with_capacity(n);
+        let mut positions = Vec::with_capacity(n);
+        for c in changes {
+            ids.push(c.id);
+            positions.push(c.position);
+            let (mut status, mut rank, mut met, mut basis, mut reason) =
+                (None, None, None, None, None);
+            let (mut by, mut attended) = (None, None);
+            let kind = match c.kind {
+                ChangeKind::Decide {
+                    status: s,
+                    rank: r,
+                    met: m,
+                    basis: b,
+                    reason: why,
+                } => {
+                    (status, rank, met, basis, reason) = (Some(s), Some(r), Some(m), Some(b), why);
+                    "decide"
+                }
+                ChangeKind::Withdraw { by: who } => {
+                    by = Some(who);
+                    "withdraw"
+                }
+                ChangeKind::Release => "release",
+                ChangeKind::Attend { attended: a } => {
+                    attended = Some(a);
+                    "attend"
+                }
+            };
+            kinds.push(kind);
+            statuses.push(status);
+            ranks.push(rank);
+            mets.push(met);
+            bases.push(basis);
+            reasons.push(reason);
+            bys.push(by);
+            attendances.push(attended);
+        }
+        sqlx::query(
+            "UPDATE rm_applications a SET
+                status = CASE d.kind WHEN 'decide' THEN d.status WHEN 'withdraw' THEN 'withdrawn'
+                                     WHEN 'release' THEN 'released' ELSE a.status END,
+                rank = CASE WHEN d.kind = 'decide' THEN d.rank ELSE a.rank END,
+                preferences_met = CASE WHEN d.kind = 'decide'
+                    THEN ARRAY(SELECT m.code FROM jsonb_array_elements_text(d.met) WITH ORDINALITY AS m(code, i) ORDER BY m.i)
+                    ELSE a.preferences_met END,
+                basis = CASE WHEN d.kind = 'decide' THEN d.basis ELSE a.basis END,
+                reason = CASE WHEN d.kind = 'decide' THEN d.reason ELSE a.reason END,
+                withdrawn_by = CASE WHEN d.kind = 'withdraw' THEN d.by ELSE a.withdrawn_by END,
+                attended = CASE WHEN d.kind = 'attend' THEN d.attended ELSE a.attended END,
+                last_position = d.p
+               FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[], $7::text[],
+                           $8::text[], $9::bool[], $10::bigint[])
+                 AS d(id, kind, status, rank, met, basis, reason, by, attended, p)
+              WHERE a.application_id = d.id AND (d.kind <> 'release' OR a.status = 'allocated')",
+        )
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&statuses)
+        .bind(&ranks)
+        .bind(&mets)
+        .bind(&bases)
+        .bind(&reasons)
+        .bind(&bys)
+        .bind(&attendances)
+        .bind(&positions)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
 }

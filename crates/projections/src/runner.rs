@@ -187,6 +187,165 @@ pub async fn rebuild_reporting(
     }
 }
 
+/// What [`rebuild_all`] did: events read once, and for each projection (in the order given)
+/// how many it applied and how long its `apply_batch` calls took.
+#[derive(Debug, Clone, Default)]
+pub struct RebuildAll {
+    /// Events read from the feed (each once).
+    pub events: usize,
+    /// Time the pass spent waiting for pages of the feed (reading ahead overlaps the rest).
+    pub read: Duration,
+    /// Per projection: name, events applied, time spent applying them.
+    pub projections: Vec<(&'static str, usize, Duration)>,
+}
+
+/// Drops and recreates every projection in `projections`, then replays every event into all
+/// of them in one pass: each page of the feed is read once and applied to each projection,
+/// and every checkpoint moves, in one transaction per page (a rebuild one projection at a
+/// time reads the whole log once per projection). `progress` hears how many events were read
+/// after each page.
+///
+/// The guarantees are [`run_batch`]'s: each page's transaction holds every projection's lock
+/// (taken in name order, so two of these never wait on each other in a cycle; `run_batch`
+/// holds one lock only), and each projection gets only the events after its own checkpoint,
+/// read in that transaction, so even a projection a live service moved between two pages
+/// applies every event exactly once.
+///
+/// While a page is applied, the next one is read ahead on another connection (reading is a
+/// third of the work). Below the feed's horizon the commit order never changes, so that read
+/// returns exactly what the next transaction would read, and it is used only when it starts
+/// at the checkpoint found under the locks and is a full page (a short one may only mean the
+/// horizon was held back, by this very transaction among others: the page is then read again
+/// inside the transaction, as `run_batch` does).
+pub async fn rebuild_all(
+    pool: &PgPool,
+    projections: &[Arc<dyn Projection>],
+    mut progress: impl FnMut(usize) + Send,
+) -> Result<RebuildAll, ProjectionError> {
+    let mut order: Vec<usize> = (0..projections.len()).collect();
+    order.sort_by_key(|&i| projections[i].name());
+    let mut report = RebuildAll {
+        projections: projections
+            .iter()
+            .map(|p| (p.name(), 0, Duration::ZERO))
+            .collect(),
+        ..RebuildAll::default()
+    };
+    let mut tx = pool.begin().await?;
+    for &i in &order {
+        lock(&mut tx, projections[i].name()).await?;
+        recreate(&mut tx, projections[i].as_ref()).await?;
+    }
+    tx.commit().await?;
+    if projections.is_empty() {
+        return Ok(report);
+    }
+    let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+    let mut ahead: Option<ReadAhead> = None;
+    loop {
+        // Awaited before taking a connection for the page, so a pool of one cannot deadlock.
+        let waited = std::time::Instant::now();
+        let prefetched = match ahead.take() {
+            Some(ahead) => ahead.finish().await,
+            None => None,
+        };
+        report.read += waited.elapsed();
+        let mut tx = pool.begin().await?;
+        for &i in &order {
+            lock(&mut tx, projections[i].name()).await?;
+        }
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT name, last_tx_id::text::bigint, last_position FROM projection_checkpoints WHERE name = ANY($1)",
+        )
+        .bind(&names)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut checkpoints = Vec::with_capacity(projections.len());
+        for p in projections {
+            let (_, tx_id, position) = rows.iter().find(|r| r.0 == p.name()).ok_or_else(|| {
+                // `recreate` wrote it; only a concurrent DROP of the row could remove it.
+                sqlx::Error::RowNotFound
+            })?;
+            checkpoints.push(Checkpoint {
+                tx_id: *tx_id,
+                position: *position,
+            });
+        }
+        let from = checkpoints.iter().copied().min().unwrap_or_default();
+        let started = std::time::Instant::now();
+        let events = match prefetched {
+            Some((at, events)) if at == from && events.len() == BATCH as usize => events,
+            _ => feed::read_after(&mut *tx, from, BATCH).await?,
+        };
+        report.read += started.elapsed();
+        let Some(last) = events.last().map(StoredEvent::checkpoint) else {
+            return Ok(report);
+        };
+        if events.len() == BATCH as usize {
+            ahead = Some(ReadAhead::start(pool, last));
+        }
+        let mut moved = Vec::new();
+        for (i, p) in projections.iter().enumerate() {
+            // Events in commit order: this projection's are those after its checkpoint.
+            let start = events.partition_point(|e| e.checkpoint() <= checkpoints[i]);
+            let mine = &events[start..];
+            if mine.is_empty() {
+                continue;
+            }
+            let started = std::time::Instant::now();
+            p.apply_batch(&mut tx, mine).await?;
+            report.projections[i].1 += mine.len();
+            report.projections[i].2 += started.elapsed();
+            moved.push(p.name());
+        }
+        sqlx::query(
+            "UPDATE projection_checkpoints SET last_tx_id = $2::text::xid8, last_position = $3, updated_at = now()
+             WHERE name = ANY($1)",
+        )
+        .bind(&moved)
+        .bind(last.tx_id.to_string())
+        .bind(last.position)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        report.events += events.len();
+        progress(report.events);
+        if events.len() < BATCH as usize {
+            return Ok(report);
+        }
+    }
+}
+
+/// The next page of the feed, being read on a connection of its own.
+struct ReadAhead {
+    from: Checkpoint,
+    task: JoinHandle<Result<Vec<StoredEvent>, sqlx::Error>>,
+}
+
+impl ReadAhead {
+    fn start(pool: &PgPool, from: Checkpoint) -> ReadAhead {
+        let pool = pool.clone();
+        let task = tokio::spawn(async move { feed::read_after(&pool, from, BATCH).await });
+        ReadAhead { from, task }
+    }
+
+    /// The page and where it starts; None when the read failed (the page is then read
+    /// inside the transaction, which reports the error if it persists).
+    async fn finish(mut self) -> Option<(Checkpoint, Vec<StoredEvent>)> {
+        match (&mut self.task).await {
+            Ok(Ok(events)) => Some((self.from, events)),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        // A rebuild that fails stops reading too.
+        self.task.abort();
+    }
+}
+
 /// The running projections of a `serve` process.
 pub struct Runner {
     tasks: Vec<JoinHandle<()>>,

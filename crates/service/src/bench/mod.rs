@@ -352,10 +352,17 @@ mod rebuild {
             .spawn()
             .context("starting koordynator projections rebuild")?;
         let mut per_projection = Vec::new();
+        // One line per read model ("name: …"); the one-pass summary line is only echoed.
+        let names: Vec<String> = projections::all()
+            .iter()
+            .map(|p| format!("{}:", p.name()))
+            .collect();
         if let Some(stderr) = child.stderr.take() {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("[rebuild] {line}");
-                per_projection.push(line);
+                if names.iter().any(|n| line.starts_with(n.as_str())) {
+                    per_projection.push(line);
+                }
             }
         }
         let status = child.wait()?;
