@@ -5,11 +5,10 @@
 
 use async_trait::async_trait;
 use domain::study_visit::{DecisionBasis, StudyVisitEvent};
-use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::events::{aggregate_uuid, api_str, organizer, study_visit_event};
+use crate::events::{aggregate_uuid, api_str, organizer, DecodedEvent};
 use crate::runner::{Projection, ProjectionError};
 
 /// Applications and the decisions about them.
@@ -67,12 +66,12 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
     async fn apply_batch(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        events: &[StoredEvent],
+        events: &[DecodedEvent],
     ) -> Result<(), ProjectionError> {
         let mut inserts = InsertRun::default();
         let mut updates = UpdateRun::default();
         for event in events {
-            let Some(e) = study_visit_event(event)? else {
+            let Some(e) = event.study_visit()? else {
                 continue;
             };
             let visit_id = aggregate_uuid(event)?;
@@ -86,17 +85,17 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
                     submitted_at,
                 } => {
                     updates.flush(tx).await?;
-                    inserts.ids.push(application_id);
+                    inserts.ids.push(*application_id);
                     inserts.visits.push(visit_id);
-                    inserts.terms.push(term_id);
+                    inserts.terms.push(*term_id);
                     inserts.organizers.push(organizer(event));
-                    inserts.subjects.push(subject_id);
+                    inserts.subjects.push(*subject_id);
                     inserts
                         .institutions
-                        .push(serde_json::to_value(&institution).unwrap_or_default());
+                        .push(serde_json::to_value(institution).unwrap_or_default());
                     inserts.nips.push(institution.nip.as_str().to_owned());
                     inserts.orders.push(event.sequence);
-                    inserts.submitted_at.push(submitted_at);
+                    inserts.submitted_at.push(*submitted_at);
                     inserts
                         .clauses
                         .push(consent.information_clause.as_str().to_owned());
@@ -125,9 +124,9 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
     async fn apply(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        event: &StoredEvent,
+        event: &DecodedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(e) = study_visit_event(event)? else {
+        let Some(e) = event.study_visit()? else {
             return Ok(());
         };
         let visit_id = aggregate_uuid(event)?;
@@ -151,7 +150,7 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
                 .bind(term_id)
                 .bind(organizer(event))
                 .bind(subject_id)
-                .bind(serde_json::to_value(&institution).unwrap_or_default())
+                .bind(serde_json::to_value(institution).unwrap_or_default())
                 .bind(institution.nip.as_str())
                 // The stream sequence is the submission order DOMAIN.md defines.
                 .bind(event.sequence)
@@ -167,7 +166,7 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
                 application_id, by, ..
             } => {
                 let by = api_str(&by);
-                set_status(db, application_id, "withdrawn", event.position).await?;
+                set_status(db, *application_id, "withdrawn", event.position).await?;
                 sqlx::query(
                     "UPDATE rm_applications SET withdrawn_by = $2 WHERE application_id = $1",
                 )
@@ -183,9 +182,9 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
             } => {
                 decide(
                     db,
-                    application_id,
+                    *application_id,
                     "allocated",
-                    &basis,
+                    basis,
                     None,
                     event.position,
                 )
@@ -198,9 +197,9 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
             } => {
                 decide(
                     db,
-                    application_id,
+                    *application_id,
                     "waitlisted",
-                    &basis,
+                    basis,
                     None,
                     event.position,
                 )
@@ -214,10 +213,10 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
             } => {
                 decide(
                     db,
-                    application_id,
+                    *application_id,
                     "passed_over",
-                    &basis,
-                    Some(&reason),
+                    basis,
+                    Some(reason),
                     event.position,
                 )
                 .await?;
@@ -375,7 +374,7 @@ struct Change {
 
 impl Change {
     /// The change `e` makes to `rm_applications`, None when it makes none.
-    fn of(e: StudyVisitEvent, position: i64) -> Option<Change> {
+    fn of(e: &StudyVisitEvent, position: i64) -> Option<Change> {
         let decide = |status, basis: &DecisionBasis, reason| ChangeKind::Decide {
             status,
             rank: basis.rank as i32,
@@ -394,21 +393,24 @@ impl Change {
                 application_id,
                 basis,
                 ..
-            } => (application_id, decide("allocated", &basis, None)),
+            } => (application_id, decide("allocated", basis, None)),
             StudyVisitEvent::ApplicantWaitlisted {
                 application_id,
                 basis,
                 ..
-            } => (application_id, decide("waitlisted", &basis, None)),
+            } => (application_id, decide("waitlisted", basis, None)),
             StudyVisitEvent::ApplicationPassedOver {
                 application_id,
                 basis,
                 reason,
                 ..
-            } => (application_id, decide("passed_over", &basis, Some(reason))),
+            } => (
+                application_id,
+                decide("passed_over", basis, Some(reason.clone())),
+            ),
             StudyVisitEvent::ApplicationWithdrawn {
                 application_id, by, ..
-            } => (application_id, ChangeKind::Withdraw { by: api_str(&by) }),
+            } => (application_id, ChangeKind::Withdraw { by: api_str(by) }),
             StudyVisitEvent::SeatReleased { application_id, .. } => {
                 (application_id, ChangeKind::Release)
             }
@@ -416,10 +418,19 @@ impl Change {
                 application_id,
                 attended,
                 ..
-            } => (application_id, ChangeKind::Attend { attended }),
+            } => (
+                application_id,
+                ChangeKind::Attend {
+                    attended: *attended,
+                },
+            ),
             _ => return None,
         };
-        Some(Change { id, position, kind })
+        Some(Change {
+            id: *id,
+            position,
+            kind,
+        })
     }
 }
 

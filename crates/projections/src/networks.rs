@@ -7,26 +7,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::network::NetworkEvent;
-use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 
-use crate::events::{aggregate_uuid, api_str, decode, organizer};
+use crate::events::{aggregate_uuid, api_str, organizer, DecodedEvent};
 use crate::runner::{Projection, ProjectionError};
 
 /// The aggregate type under which network events are stored.
-pub const NETWORK: &str = "Network";
+pub use crate::events::NETWORK;
 
 /// The projections of this module.
 pub fn projections() -> Vec<Arc<dyn Projection>> {
     vec![Arc::new(Networks)]
-}
-
-/// The network event in `event`, or None for events of other aggregates.
-pub fn network_event(event: &StoredEvent) -> Result<Option<NetworkEvent>, ProjectionError> {
-    if event.aggregate_type != NETWORK {
-        return Ok(None);
-    }
-    decode(event).map(Some)
 }
 
 /// Networks, their members, officers, regulations and meetings.
@@ -115,9 +106,9 @@ CREATE INDEX IF NOT EXISTS rm_network_meetings_by_network ON rm_network_meetings
     async fn apply(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        event: &StoredEvent,
+        event: &DecodedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(e) = network_event(event)? else {
+        let Some(e) = event.network()? else {
             return Ok(());
         };
         let network_id = aggregate_uuid(event)?;
@@ -181,7 +172,7 @@ CREATE INDEX IF NOT EXISTS rm_network_meetings_by_network ON rm_network_meetings
                 .bind(member_id)
                 .bind(network_id)
                 .bind(event.position)
-                .bind(serde_json::to_value(&institution).unwrap_or_default())
+                .bind(serde_json::to_value(institution).unwrap_or_default())
                 .bind(institution.kind.as_str())
                 .bind(institution.nip.as_str())
                 .bind(declaration.signed_on)
@@ -265,7 +256,7 @@ CREATE INDEX IF NOT EXISTS rm_network_meetings_by_network ON rm_network_meetings
                 .bind(when.first_day())
                 .bind(when.last_day())
                 .bind(location.as_ref().map(|l| l.as_str()))
-                .bind(i32::try_from(participants_total).unwrap_or(i32::MAX))
+                .bind(i32::try_from(*participants_total).unwrap_or(i32::MAX))
                 .bind(&topics)
                 .execute(&mut *db)
                 .await?;

@@ -7,29 +7,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::cooperation_program::CooperationProgramEvent;
-use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::events::{aggregate_uuid, decode, organizer};
+use crate::events::{aggregate_uuid, organizer, DecodedEvent};
 use crate::runner::{Projection, ProjectionError};
 
 /// The aggregate type under which programme events are stored.
-pub const COOPERATION_PROGRAM: &str = "CooperationProgram";
+pub use crate::events::COOPERATION_PROGRAM;
 
 /// The projections of this module.
 pub fn projections() -> Vec<Arc<dyn Projection>> {
     vec![Arc::new(Programs)]
-}
-
-/// The programme event in `event`, or None for events of other aggregates.
-pub fn program_event(
-    event: &StoredEvent,
-) -> Result<Option<CooperationProgramEvent>, ProjectionError> {
-    if event.aggregate_type != COOPERATION_PROGRAM {
-        return Ok(None);
-    }
-    decode(event).map(Some)
 }
 
 fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
@@ -145,9 +134,9 @@ CREATE INDEX IF NOT EXISTS rm_program_comments_by_consultation ON rm_program_com
     async fn apply(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        event: &StoredEvent,
+        event: &DecodedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(e) = program_event(event)? else {
+        let Some(e) = event.program()? else {
             return Ok(());
         };
         let program_id = aggregate_uuid(event)?;
@@ -272,7 +261,7 @@ CREATE INDEX IF NOT EXISTS rm_program_comments_by_consultation ON rm_program_com
                 .bind(activity_id)
                 .bind(starts_on)
                 .bind(ends_on)
-                .bind(i32::try_from(participants_total).unwrap_or(i32::MAX))
+                .bind(i32::try_from(*participants_total).unwrap_or(i32::MAX))
                 .bind(json(&institutions))
                 .bind(notes)
                 .execute(&mut *db)
@@ -310,7 +299,7 @@ CREATE INDEX IF NOT EXISTS rm_program_comments_by_consultation ON rm_program_com
                 .bind(received_on)
                 .bind(text.as_str())
                 .bind(rating.map(i16::from))
-                .bind(institution.map(|i| json(&i)))
+                .bind(institution.as_ref().map(json))
                 .execute(&mut *db)
                 .await?;
             }

@@ -10,12 +10,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use infra::feed::{self, Checkpoint, StoredEvent};
+use infra::feed::{self, Checkpoint};
 use infra::locks::Leases;
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+
+use crate::events::DecodedEvent;
 
 /// Why a projection could not apply an event.
 #[derive(Debug, thiserror::Error)]
@@ -41,11 +43,12 @@ pub trait Projection: Send + Sync {
     fn create_sql(&self) -> &'static str;
     /// DDL dropping the projection's tables.
     fn drop_sql(&self) -> &'static str;
-    /// Applies one event inside the batch's transaction.
+    /// Applies one event inside the batch's transaction. The event's domain event is
+    /// decoded once and shared with every other projection given the same event.
     async fn apply(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        event: &StoredEvent,
+        event: &DecodedEvent,
     ) -> Result<(), ProjectionError>;
 
     /// Applies a batch of events, in order, inside the batch's transaction. One by one by
@@ -54,7 +57,7 @@ pub trait Projection: Send + Sync {
     async fn apply_batch(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        events: &[StoredEvent],
+        events: &[DecodedEvent],
     ) -> Result<(), ProjectionError> {
         for event in events {
             self.apply(tx, event).await?;
@@ -136,7 +139,8 @@ pub async fn run_batch(
     .fetch_one(&mut *tx)
     .await?;
     let events = feed::read_after(&mut *tx, Checkpoint { tx_id, position }, limit).await?;
-    let Some(last) = events.last().map(StoredEvent::checkpoint) else {
+    let events = DecodedEvent::all(events);
+    let Some(last) = events.last().map(|e| e.checkpoint()) else {
         return Ok(0);
     };
     p.apply_batch(&mut tx, &events).await?;
@@ -216,12 +220,13 @@ pub struct RebuildAll {
 /// read in that transaction, so even a projection a live service moved between two pages
 /// applies every event exactly once.
 ///
-/// While a page is applied, the next one is read ahead on another connection (reading is a
-/// third of the work). Below the feed's horizon the commit order never changes, so that read
-/// returns exactly what the next transaction would read, and it is used only when it starts
-/// at the checkpoint found under the locks and is a full page (a short one may only mean the
-/// horizon was held back, by this very transaction among others: the page is then read again
-/// inside the transaction, as `run_batch` does).
+/// Each event is decoded once for all the projections (`DecodedEvent`). While a page is
+/// applied, the next one is read ahead on another connection and decoded on another task
+/// (reading and decoding are a large part of the work). Below the feed's horizon the commit
+/// order never changes, so that read returns exactly what the next transaction would read,
+/// and it is used only when it starts at the checkpoint found under the locks and is a full
+/// page (a short one may only mean the horizon was held back, by this very transaction among
+/// others: the page is then read again inside the transaction, as `run_batch` does).
 pub async fn rebuild_all(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
@@ -280,10 +285,10 @@ pub async fn rebuild_all(
         let started = std::time::Instant::now();
         let events = match prefetched {
             Some((at, events)) if at == from && events.len() == BATCH as usize => events,
-            _ => feed::read_after(&mut *tx, from, BATCH).await?,
+            _ => DecodedEvent::all(feed::read_after(&mut *tx, from, BATCH).await?),
         };
         report.read += started.elapsed();
-        let Some(last) = events.last().map(StoredEvent::checkpoint) else {
+        let Some(last) = events.last().map(|e| e.checkpoint()) else {
             return Ok(report);
         };
         if events.len() == BATCH as usize {
@@ -321,22 +326,30 @@ pub async fn rebuild_all(
     }
 }
 
-/// The next page of the feed, being read on a connection of its own.
+/// The next page of the feed, being read (and decoded) on a connection and task of its own.
 struct ReadAhead {
     from: Checkpoint,
-    task: JoinHandle<Result<Vec<StoredEvent>, sqlx::Error>>,
+    task: JoinHandle<Result<Vec<DecodedEvent>, sqlx::Error>>,
 }
 
 impl ReadAhead {
     fn start(pool: &PgPool, from: Checkpoint) -> ReadAhead {
         let pool = pool.clone();
-        let task = tokio::spawn(async move { feed::read_after(&pool, from, BATCH).await });
+        let task = tokio::spawn(async move {
+            let events = DecodedEvent::all(feed::read_after(&pool, from, BATCH).await?);
+            // Every projection is given the page, so each event's domain event is needed:
+            // decoding it here overlaps the applying of the current page.
+            for e in &events {
+                e.decode_now();
+            }
+            Ok(events)
+        });
         ReadAhead { from, task }
     }
 
     /// The page and where it starts; None when the read failed (the page is then read
     /// inside the transaction, which reports the error if it persists).
-    async fn finish(mut self) -> Option<(Checkpoint, Vec<StoredEvent>)> {
+    async fn finish(mut self) -> Option<(Checkpoint, Vec<DecodedEvent>)> {
         match (&mut self.task).await {
             Ok(Ok(events)) => Some((self.from, events)),
             _ => None,

@@ -16,7 +16,7 @@ use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::events::{aggregate_uuid, decode, organizer, study_visit_event};
+use crate::events::{aggregate_uuid, decode, organizer, DecodedEvent};
 use crate::runner::{Projection, ProjectionError};
 
 /// The shared calendar.
@@ -63,7 +63,7 @@ CREATE INDEX IF NOT EXISTS rm_schedule_by_month ON rm_schedule (month, first_day
     async fn apply(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        event: &StoredEvent,
+        event: &DecodedEvent,
     ) -> Result<(), ProjectionError> {
         match event.aggregate_type.as_str() {
             "StudyVisit" => apply_visit(tx, event).await,
@@ -170,9 +170,9 @@ fn span(from: chrono::NaiveDate, to: chrono::NaiveDate) -> PlannedDate {
 
 async fn apply_visit(
     tx: &mut Transaction<'_, Postgres>,
-    event: &StoredEvent,
+    event: &DecodedEvent,
 ) -> Result<(), ProjectionError> {
-    let Some(e) = study_visit_event(event)? else {
+    let Some(e) = event.study_visit()? else {
         return Ok(());
     };
     let visit_id = aggregate_uuid(event)?;
@@ -205,7 +205,7 @@ async fn apply_visit(
             let title = format!("{} — {}", title.unwrap_or_default(), label.as_str());
             upsert(
                 tx,
-                term_id,
+                *term_id,
                 visit_id,
                 &title,
                 "study_visit",
@@ -215,13 +215,13 @@ async fn apply_visit(
             .await?;
         }
         StudyVisitEvent::TermDatesFixed { term_id, dates } => {
-            set_when(tx, term_id, &span(dates.starts_on, dates.ends_on)).await?;
+            set_when(tx, *term_id, &span(dates.starts_on, dates.ends_on)).await?;
         }
         StudyVisitEvent::TermCancelled { term_id, .. } => {
-            set_status(tx, term_id, "cancelled").await?
+            set_status(tx, *term_id, "cancelled").await?
         }
         StudyVisitEvent::AttendanceRecorded { term_id, .. } => {
-            set_status(tx, term_id, "held").await?
+            set_status(tx, *term_id, "held").await?
         }
         _ => {}
     }

@@ -3,10 +3,9 @@
 
 use async_trait::async_trait;
 use domain::study_visit::{StudyVisitEvent, TermSchedule};
-use infra::StoredEvent;
 use sqlx::{Postgres, Transaction};
 
-use crate::events::{aggregate_uuid, api_str, organizer, study_visit_event};
+use crate::events::{aggregate_uuid, api_str, organizer, DecodedEvent};
 use crate::runner::{Projection, ProjectionError};
 
 /// Visits, terms and preference lists.
@@ -79,14 +78,14 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
     async fn apply_batch(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        events: &[StoredEvent],
+        events: &[DecodedEvent],
     ) -> Result<(), ProjectionError> {
         let mut run = CounterRun::default();
         for event in events {
-            let Some(e) = study_visit_event(event)? else {
+            let Some(e) = event.study_visit()? else {
                 continue;
             };
-            match counter_delta(&e) {
+            match counter_delta(e) {
                 Some(delta) => run.add(aggregate_uuid(event)?, event.position, delta),
                 None => {
                     run.flush(tx).await?;
@@ -101,9 +100,9 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
     async fn apply(
         &self,
         tx: &mut Transaction<'_, Postgres>,
-        event: &StoredEvent,
+        event: &DecodedEvent,
     ) -> Result<(), ProjectionError> {
-        let Some(e) = study_visit_event(event)? else {
+        let Some(e) = event.study_visit()? else {
             return Ok(());
         };
         let visit_id = aggregate_uuid(event)?;
@@ -133,11 +132,15 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
                 .bind(org.as_str())
                 .bind(title.as_str())
                 .bind(destination.as_str())
-                .bind(&description)
+                .bind(description)
                 .bind(&types)
                 .bind(max_per_institution.map(|m| m as i32))
-                .bind(serde_json::to_value(&preferences).unwrap_or_default())
-                .bind(funding.map(|f| serde_json::to_value(f).unwrap_or_default()))
+                .bind(serde_json::to_value(preferences).unwrap_or_default())
+                .bind(
+                    funding
+                        .as_ref()
+                        .map(|f| serde_json::to_value(f).unwrap_or_default()),
+                )
                 .bind(event.recorded_at)
                 .bind(event.position)
                 .execute(db)
@@ -193,7 +196,7 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
                 .bind(visit_id)
                 .bind(organizer(event))
                 .bind(label.as_str())
-                .bind(seats as i32)
+                .bind(*seats as i32)
                 .bind(planned)
                 .bind(starts_on)
                 .bind(ends_on)
@@ -223,14 +226,14 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
                     .await?;
             }
             StudyVisitEvent::ApplicationSubmitted { term_id, .. } => {
-                adjust(db, term_id, 1, 0).await?;
+                adjust(db, *term_id, 1, 0).await?;
             }
             StudyVisitEvent::ApplicationWithdrawn {
                 term_id, had_seat, ..
             } => {
                 // A withdrawn seat is counted down by the SeatReleased that follows it.
                 let _ = had_seat;
-                adjust(db, term_id, -1, 0).await?;
+                adjust(db, *term_id, -1, 0).await?;
             }
             StudyVisitEvent::RecruitmentClosed {
                 term_id,
@@ -247,11 +250,11 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
                 .execute(&mut *db)
                 .await?;
             }
-            StudyVisitEvent::SeatAllocated { term_id, .. } => adjust(db, term_id, 0, 1).await?,
+            StudyVisitEvent::SeatAllocated { term_id, .. } => adjust(db, *term_id, 0, 1).await?,
             StudyVisitEvent::SeatReleased { term_id, cause, .. } => {
                 // A released (not withdrawn) applicant stays a candidate of record but holds no seat.
                 let _ = cause;
-                adjust(db, term_id, 0, -1).await?;
+                adjust(db, *term_id, 0, -1).await?;
             }
             StudyVisitEvent::TermCancelled { term_id, reason } => {
                 sqlx::query("UPDATE rm_study_visit_terms SET status = 'cancelled', cancel_reason = $2 WHERE term_id = $1")

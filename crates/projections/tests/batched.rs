@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use infra::store::{self, Head, NewEvent};
 use infra::StoredEvent;
 use projections::applications::Applications;
+use projections::events::DecodedEvent;
 use projections::Projection;
 use serde_json::{json, Value};
 use sqlx::migrate::MigrateDatabase;
@@ -286,7 +287,7 @@ async fn recreate(pool: &PgPool, p: &dyn Projection) {
 
 #[tokio::test]
 async fn applications_in_batches_equal_applications_one_by_one() {
-    let events = stored(&scenario());
+    let events = DecodedEvent::all(stored(&scenario()));
     let (one_by_one, batched) = (Database::fresh(false).await, Database::fresh(false).await);
     let p = Applications;
 
@@ -441,5 +442,99 @@ async fn rebuilding_all_in_one_pass_equals_rebuilding_each() {
     assert!(each.iter().any(
         |(t, rows)| t == "rm_applications" && rows.as_array().unwrap().len() == VISITS * 9 + 8
     ));
+    db.drop_now().await;
+}
+
+/// An event that does not decode stops every projection reading its aggregate at that
+/// event, reported with its position and type, whether fed batch by batch (the live path)
+/// or rebuilt in one pass, although its decoding is shared; a projection not reading that
+/// aggregate goes past it.
+#[tokio::test]
+async fn an_event_that_does_not_decode_stops_the_projections_reading_it() {
+    let db = Database::fresh(true).await;
+    let visit = Uuid::new_v4().to_string();
+    let term = Uuid::new_v4();
+    let event = |event_type: &str, payload: Value| NewEvent {
+        event_type: event_type.into(),
+        event_version: "1".into(),
+        payload,
+        metadata: json!({"organizer": ORGANIZER}),
+    };
+    let scheduled = event(
+        "TermScheduled",
+        json!({"TermScheduled": {"term_id": term, "label": "I termin", "seats": 4,
+            "schedule": {"dated": {"starts_on": "2026-06-01", "ends_on": "2026-06-02",
+                                   "recruitment_deadline": "2026-05-01T09:00:00Z"}}}}),
+    );
+    let broken = event(
+        "SeatAllocated",
+        json!({"SeatAllocated": {"application_id": "not a uuid", "term_id": term}}),
+    );
+    let head = store::append(
+        &db.pool,
+        "StudyVisit",
+        &visit,
+        Head::EMPTY,
+        &[scheduled],
+        at(0),
+    )
+    .await
+    .unwrap();
+    store::append(&db.pool, "StudyVisit", &visit, head, &[broken], at(1))
+        .await
+        .unwrap();
+    let bad: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !infra::feed::is_settled(&db.pool, bad).await.unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the events never settled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let stopped_at_bad = |result: Result<_, projections::ProjectionError>| match result {
+        Err(projections::ProjectionError::Deserialize {
+            position,
+            event_type,
+            ..
+        }) => position == bad && event_type == "SeatAllocated",
+        _ => false,
+    };
+    let checkpoint = |name: &'static str| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT last_position FROM projection_checkpoints WHERE name = $1",
+            )
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+
+    let all: Vec<Arc<dyn Projection>> = projections::all();
+    projections::runner::setup(&db.pool, &all).await.unwrap();
+    let readers = ["applications", "schedule", "study_visits"];
+    for p in &all {
+        let result =
+            projections::runner::run_batch(&db.pool, p.as_ref(), projections::runner::BATCH).await;
+        if readers.contains(&p.name()) {
+            assert!(stopped_at_bad(result.map(|_| ())), "{}", p.name());
+            assert!(checkpoint(p.name()).await < bad, "{}", p.name());
+        } else {
+            assert_eq!(result.unwrap(), 2, "{}", p.name());
+            assert_eq!(checkpoint(p.name()).await, bad, "{}", p.name());
+        }
+    }
+
+    let result = projections::runner::rebuild_all(&db.pool, &all, |_| {}).await;
+    assert!(stopped_at_bad(result.map(|_| ())));
+    for name in readers {
+        assert!(checkpoint(name).await < bad, "{name}");
+    }
     db.drop_now().await;
 }
