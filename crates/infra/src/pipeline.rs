@@ -32,7 +32,12 @@ const LOAD_PAGE: i64 = 1000;
 
 /// Events the state cache of one aggregate type may stand for (see `StateCache`): a
 /// study visit's state is a few hundred bytes per application, so some tens of MB at most.
-const CACHED_EVENTS: i64 = 40_000;
+const CACHED_EVENTS: i64 = 100_000;
+
+/// Longest stream the state cache keeps: a recruitment has tens to hundreds of
+/// applications; a far longer stream would take the room of many ordinary ones, and is read
+/// page by page instead.
+const LONGEST_CACHED: i64 = 5_000;
 
 /// How the pipeline learns which organizer (tenant) owns an aggregate, to keep organizers
 /// apart and to stamp `organizer` on every event. A function rather than a trait so that
@@ -207,8 +212,7 @@ impl<A: Clone> StateCache<A> {
     }
 
     fn put(&self, id: &str, head: Head, aggregate: A) {
-        if head.sequence > self.max_events / 4 {
-            // One stream this long would crowd out the rest; it is read page by page instead.
+        if head.sequence > LONGEST_CACHED.min(self.max_events) {
             return;
         }
         let mut entries = lock(&self.entries);
@@ -524,9 +528,11 @@ where
                 break;
             }
         }
-        // `handle` applies the events it writes to the aggregate; keep the state before the
-        // group for when its append fails or loses the race.
-        let before = aggregate.clone();
+        // `handle` applies the events it writes to the aggregate, so should the group fail
+        // (a lost race, the database) the state is no longer the stream's: the cache entry,
+        // taken above, then stays out and the next attempt reads the whole stream. Cheaper
+        // than cloning the state for every group (a visit's state holds every application),
+        // as failures are rare.
         let mut decisions: Vec<Decision<A>> = Vec::with_capacity(group.len());
         let mut new_events = Vec::new();
         let mut sides = Vec::new();
@@ -553,7 +559,6 @@ where
                 Err(e) => {
                     // Our aggregates decide before they write, so a refusal never follows
                     // written events; should one, the state is no longer the stream's.
-                    self.cache.put(id, head, before);
                     return Err(AttemptError::Failed(PipelineError::Internal(format!(
                         "the command was refused after deciding events: {e}"
                     ))));
@@ -566,14 +571,7 @@ where
                     AttemptError::Failed(PipelineError::Internal(format!(
                         "event does not serialize: {err}"
                     )))
-                });
-                let payload = match payload {
-                    Ok(p) => p,
-                    Err(err) => {
-                        self.cache.put(id, head, before);
-                        return Err(err);
-                    }
-                };
+                })?;
                 new_events.push(NewEvent {
                     event_type: e.event_type(),
                     event_version: e.event_version(),
@@ -612,8 +610,7 @@ where
             match appended {
                 Ok(appended) => appended,
                 Err(e) => {
-                    // Lost the race or failed: the stored stream decides; keep what we knew.
-                    self.cache.put(id, head, before);
+                    // Lost the race or failed: the stored stream decides (read in full).
                     return Err(match e {
                         AppendError::Conflict => AttemptError::Conflict,
                         AppendError::Database(e) => AttemptError::Failed(sqlx_error(e)),

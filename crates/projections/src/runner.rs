@@ -74,11 +74,20 @@ pub const BATCH: i64 = 500;
 /// a few milliseconds of lag for several times fewer transactions under load.
 pub const GATHER: Duration = Duration::from_millis(10);
 
+/// Takes the projection's transaction lock, and lets the transaction commit without waiting
+/// for its WAL flush (`synchronous_commit = off` for this transaction only). A read model is
+/// derived: a crash may lose its last few commits, but each takes its checkpoint with it
+/// (same transaction, and WAL is replayed in order), so the projection resumes from the
+/// last durable checkpoint and applies those events again, exactly once. The events
+/// themselves are always committed synchronously.
 async fn lock(tx: &mut Transaction<'_, Postgres>, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('koordynator.projection.' || $1))")
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "SELECT set_config('synchronous_commit', 'off', true),
+                pg_advisory_xact_lock(hashtext('koordynator.projection.' || $1))",
+    )
+    .bind(name)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
