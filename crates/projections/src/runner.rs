@@ -69,6 +69,11 @@ pub trait Projection: Send + Sync {
 /// Events per batch transaction.
 pub const BATCH: i64 = 500;
 
+/// Events per page of a rebuild of every read model ([`rebuild_all`]): larger than a live
+/// batch, as nobody waits for a page's commit and each page costs its transaction, every
+/// projection's lock and checkpoint.
+pub const REBUILD_PAGE: i64 = 2_000;
+
 /// How long a live projection that just applied events waits after the next wake-up before
 /// reading again, so that batches gather the commits of that moment (see `Runner::start`):
 /// a few milliseconds of lag for several times fewer transactions under load.
@@ -293,14 +298,14 @@ pub async fn rebuild_all(
         let from = checkpoints.iter().copied().min().unwrap_or_default();
         let started = std::time::Instant::now();
         let events = match prefetched {
-            Some((at, events)) if at == from && events.len() == BATCH as usize => events,
-            _ => DecodedEvent::all(feed::read_after(&mut *tx, from, BATCH).await?),
+            Some((at, events)) if at == from && events.len() == REBUILD_PAGE as usize => events,
+            _ => DecodedEvent::all(feed::read_after(&mut *tx, from, REBUILD_PAGE).await?),
         };
         report.read += started.elapsed();
         let Some(last) = events.last().map(|e| e.checkpoint()) else {
             return Ok(report);
         };
-        if events.len() == BATCH as usize {
+        if events.len() == REBUILD_PAGE as usize {
             ahead = Some(ReadAhead::start(pool, last));
         }
         let mut moved = Vec::new();
@@ -329,7 +334,7 @@ pub async fn rebuild_all(
         tx.commit().await?;
         report.events += events.len();
         progress(report.events);
-        if events.len() < BATCH as usize {
+        if events.len() < REBUILD_PAGE as usize {
             return Ok(report);
         }
     }
@@ -345,7 +350,7 @@ impl ReadAhead {
     fn start(pool: &PgPool, from: Checkpoint) -> ReadAhead {
         let pool = pool.clone();
         let task = tokio::spawn(async move {
-            let events = DecodedEvent::all(feed::read_after(&pool, from, BATCH).await?);
+            let events = DecodedEvent::all(feed::read_after(&pool, from, REBUILD_PAGE).await?);
             // Every projection is given the page, so each event's domain event is needed:
             // decoding it here overlaps the applying of the current page.
             for e in &events {

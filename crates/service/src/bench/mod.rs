@@ -335,7 +335,7 @@ mod rebuild {
         let started = Instant::now();
         let (mut at, mut events) = (Checkpoint::default(), 0u64);
         loop {
-            let page = feed::read_after(pool, at, projections::runner::BATCH).await?;
+            let page = feed::read_after(pool, at, projections::runner::REBUILD_PAGE).await?;
             let Some(last) = page.last() else { break };
             at = last.checkpoint();
             events += page.len() as u64;
