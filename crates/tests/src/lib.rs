@@ -375,6 +375,33 @@ pub fn nip(seed: u32) -> String {
         .unwrap_or_default()
 }
 
+/// A public submission as a command, for tests that drive a `CommandBus` directly (as
+/// another instance would): a PES with NIP `nip(seed)`, consent to the 2026-01 clause.
+pub fn submission(
+    application_id: uuid::Uuid,
+    term_id: uuid::Uuid,
+    seed: u32,
+) -> domain::study_visit::StudyVisitCommand {
+    use domain::study_visit::{ConsentRecord, LegalBasis, StudyVisitCommand};
+    use domain::values::{Institution, InstitutionType, Nip, NonEmptyText};
+    let text = |s: &str| NonEmptyText::parse(s).expect("a non-empty literal");
+    StudyVisitCommand::SubmitApplication {
+        application_id,
+        term_id,
+        subject_id: uuid::Uuid::now_v7(),
+        institution: Institution {
+            name: text("Spółdzielnia socjalna"),
+            kind: InstitutionType::PES,
+            nip: Nip::parse(&nip(seed)).expect("nip() makes valid NIPs"),
+            regon: None,
+        },
+        consent: Some(ConsentRecord {
+            information_clause: text("2026-01"),
+            legal_basis: LegalBasis::Consent,
+        }),
+    }
+}
+
 /// Polls `f` until it returns Some or `timeout` passes.
 pub async fn eventually<T, F, Fut>(timeout: Duration, mut f: F) -> Option<T>
 where

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::services::StudyVisitServices;
-use domain::study_visit::{ConsentRecord, LegalBasis, StudyVisit, StudyVisitCommand};
-use domain::values::{Institution, InstitutionType, Nip, NonEmptyText};
+use domain::study_visit::StudyVisit;
 use infra::{CommandBus, CommandContext};
 use service::state::SystemClock;
 use uuid::Uuid;
@@ -58,21 +57,7 @@ async fn read_models_catch_up_exactly_once_after_the_projections_were_stopped() 
         idempotency_key: None,
     };
     for i in 5..30u32 {
-        let cmd = StudyVisitCommand::SubmitApplication {
-            application_id: Uuid::now_v7(),
-            term_id,
-            subject_id: Uuid::now_v7(),
-            institution: Institution {
-                name: NonEmptyText::parse("Spółdzielnia socjalna").unwrap(),
-                kind: InstitutionType::PES,
-                nip: Nip::parse(&tests::nip(i)).unwrap(),
-                regon: None,
-            },
-            consent: Some(ConsentRecord {
-                information_clause: NonEmptyText::parse("2026-01").unwrap(),
-                legal_basis: LegalBasis::Consent,
-            }),
-        };
+        let cmd = tests::submission(Uuid::now_v7(), term_id, i);
         bus.execute(&visit, cmd, &ctx).await.unwrap();
     }
 

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use domain::services::StudyVisitServices;
-use domain::study_visit::{ConsentRecord, LegalBasis, StudyVisit, StudyVisitCommand};
-use domain::values::{Institution, InstitutionType, Nip, NonEmptyText};
+use domain::study_visit::{StudyVisit, StudyVisitCommand};
 use domain::ErrorKind;
 use futures::future::join_all;
 use infra::pipeline::{side_write, SideFuture};
@@ -36,24 +35,6 @@ async fn open_term() -> (tests::TestApp, CommandBus<StudyVisit>, String, Uuid) {
         .await
         .unwrap();
     (app, bus, visit, Uuid::parse_str(&term).unwrap())
-}
-
-fn submit(application_id: Uuid, term_id: Uuid, n: u32) -> StudyVisitCommand {
-    StudyVisitCommand::SubmitApplication {
-        application_id,
-        term_id,
-        subject_id: Uuid::now_v7(),
-        institution: Institution {
-            name: NonEmptyText::parse("Spółdzielnia socjalna").unwrap(),
-            kind: InstitutionType::PES,
-            nip: Nip::parse(&tests::nip(n)).unwrap(),
-            regon: None,
-        },
-        consent: Some(ConsentRecord {
-            information_clause: NonEmptyText::parse("2026-01").unwrap(),
-            legal_basis: LegalBasis::Consent,
-        }),
-    }
 }
 
 fn context(n: u32, scope: Option<&str>) -> CommandContext {
@@ -108,7 +89,7 @@ async fn a_group_commits_once_and_answers_each_command_with_its_own_position_and
         async move {
             bus.execute_with(
                 visit,
-                submit(*id, term, n as u32),
+                tests::submission(*id, term, n as u32),
                 &ctx,
                 Some(side(*id, false)),
             )
@@ -153,7 +134,12 @@ async fn a_refusal_or_a_failing_side_write_in_a_group_touches_only_its_own_comma
         .map(|n| {
             let id = if n == 2 { ids[1] } else { ids[n as usize] };
             let scope = (n == 4).then_some("some-other-organizer");
-            (id, submit(id, term, n), context(n, scope), n == 6)
+            (
+                id,
+                tests::submission(id, term, n),
+                context(n, scope),
+                n == 6,
+            )
         })
         .collect();
     let answers = join_all(commands.iter().map(|(id, cmd, ctx, fail)| {
