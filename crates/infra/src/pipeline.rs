@@ -200,33 +200,57 @@ type Answer<A> = (
 /// does the rest. Saves decoding a whole stream on every command (a term's crowd re-read
 /// its visit's growing stream once per submission).
 struct StateCache<A> {
-    entries: Mutex<HashMap<String, (Head, A)>>,
+    entries: Mutex<Cached<A>>,
     /// Most events the cached states may stand for together (their sequences summed): the
     /// bound on the cache's memory, which follows the streams' lengths, not their number.
     max_events: i64,
 }
 
+/// The cached states and the events they stand for, kept as a sum (not recounted on every
+/// command: the cache may hold thousands of short streams).
+struct Cached<A> {
+    states: HashMap<String, (Head, A)>,
+    events: i64,
+}
+
 impl<A: Clone> StateCache<A> {
+    fn new(max_events: i64) -> Self {
+        StateCache {
+            entries: Mutex::new(Cached {
+                states: HashMap::new(),
+                events: 0,
+            }),
+            max_events,
+        }
+    }
+
     fn take(&self, id: &str) -> Option<(Head, A)> {
-        lock(&self.entries).remove(id)
+        let mut cached = lock(&self.entries);
+        let taken = cached.states.remove(id);
+        if let Some((head, _)) = &taken {
+            cached.events -= head.sequence;
+        }
+        taken
     }
 
     fn put(&self, id: &str, head: Head, aggregate: A) {
         if head.sequence > LONGEST_CACHED.min(self.max_events) {
             return;
         }
-        let mut entries = lock(&self.entries);
-        let mut held: i64 = entries.values().map(|(h, _)| h.sequence).sum();
-        while held + head.sequence > self.max_events {
+        let mut cached = lock(&self.entries);
+        while cached.events + head.sequence > self.max_events {
             // Any entry will do: a miss only means one full read.
-            let Some(victim) = entries.keys().next().cloned() else {
+            let Some(victim) = cached.states.keys().next().cloned() else {
                 break;
             };
-            if let Some((h, _)) = entries.remove(&victim) {
-                held -= h.sequence;
+            if let Some((h, _)) = cached.states.remove(&victim) {
+                cached.events -= h.sequence;
             }
         }
-        entries.insert(id.to_owned(), (head, aggregate));
+        if let Some((replaced, _)) = cached.states.insert(id.to_owned(), (head, aggregate)) {
+            cached.events -= replaced.sequence;
+        }
+        cached.events += head.sequence;
     }
 }
 
@@ -257,10 +281,7 @@ where
                 services,
                 max_attempts: 8,
                 unavailable_at: Mutex::new(None),
-                cache: StateCache {
-                    entries: Mutex::new(HashMap::new()),
-                    max_events: CACHED_EVENTS,
-                },
+                cache: StateCache::new(CACHED_EVENTS),
                 queues: Mutex::new(HashMap::new()),
             }),
         }
@@ -723,5 +744,47 @@ fn sqlx_error<E: std::error::Error>(err: sqlx::Error) -> PipelineError<E> {
         PipelineError::Unavailable(err.to_string())
     } else {
         PipelineError::Internal(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(sequence: i64) -> Head {
+        Head {
+            sequence,
+            position: sequence,
+            hash: crate::chain::GENESIS,
+        }
+    }
+
+    fn held(cache: &StateCache<u8>) -> (i64, i64, usize) {
+        let cached = lock(&cache.entries);
+        let counted = cached.states.values().map(|(h, _)| h.sequence).sum();
+        (cached.events, counted, cached.states.len())
+    }
+
+    #[test]
+    fn the_state_cache_stays_within_its_events_and_counts_what_it_holds() {
+        let cache = StateCache::new(100);
+        for i in 0..10 {
+            cache.put(&format!("visit-{i}"), head(30), 0);
+        }
+        assert_eq!(held(&cache), (90, 90, 3), "three streams of 30 fit in 100");
+        cache.put("visit-3", head(40), 0);
+        let (events, counted, _) = held(&cache);
+        assert!(events <= 100 && events == counted, "{events} {counted}");
+        assert!(cache.take("visit-3").is_some());
+        let (events, counted, _) = held(&cache);
+        assert_eq!(events, counted, "a taken state no longer counts");
+        assert!(cache.take("visit-3").is_none());
+
+        let roomy = StateCache::new(1_000_000);
+        roomy.put("long", head(LONGEST_CACHED + 1), 0);
+        assert!(
+            roomy.take("long").is_none(),
+            "a stream that long is read instead"
+        );
     }
 }

@@ -375,6 +375,16 @@ pub fn nip(seed: u32) -> String {
         .unwrap_or_default()
 }
 
+/// A study-visit command bus of its own on `pool`, as another instance of the service has.
+pub fn study_visit_bus(pool: PgPool) -> infra::CommandBus<domain::study_visit::StudyVisit> {
+    infra::CommandBus::new(
+        pool,
+        domain::services::StudyVisitServices::new(Arc::new(SystemClock)),
+        vec![],
+        |v: &domain::study_visit::StudyVisit| v.organizer().map(|o| o.as_str().to_owned()),
+    )
+}
+
 /// A public submission as a command, for tests that drive a `CommandBus` directly (as
 /// another instance would): a PES with NIP `nip(seed)`, consent to the 2026-01 clause.
 pub fn submission(

@@ -2,13 +2,9 @@
 //! reach the read models exactly once after a restart.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use domain::services::StudyVisitServices;
-use domain::study_visit::StudyVisit;
-use infra::{CommandBus, CommandContext};
-use service::state::SystemClock;
+use infra::CommandContext;
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,12 +37,7 @@ async fn read_models_catch_up_exactly_once_after_the_projections_were_stopped() 
 
     // Meanwhile commands keep committing (another instance, or commits whose projection never ran).
     let pool = infra::connect(&database_url, 5).await.unwrap();
-    let bus: CommandBus<StudyVisit> = CommandBus::new(
-        pool.clone(),
-        StudyVisitServices::new(Arc::new(SystemClock)),
-        vec![],
-        |v: &StudyVisit| v.organizer().map(|o| o.as_str().to_owned()),
-    );
+    let bus = tests::study_visit_bus(pool.clone());
     let term_id = Uuid::parse_str(&term).unwrap();
     let ctx = CommandContext {
         actor: "test".into(),

@@ -2,15 +2,11 @@
 //! transaction, yet each keeps its own answer, position, refusal and side rows.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
-use domain::services::StudyVisitServices;
 use domain::study_visit::{StudyVisit, StudyVisitCommand};
 use domain::ErrorKind;
 use futures::future::join_all;
 use infra::pipeline::{side_write, SideFuture};
 use infra::{CommandBus, CommandContext, PipelineError};
-use service::state::SystemClock;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -24,12 +20,7 @@ async fn open_term() -> (tests::TestApp, CommandBus<StudyVisit>, String, Uuid) {
         .schedule_term(&visit, "I termin", 10, "2030-06-27", &deadline)
         .await;
     app.open(&visit, &term).await;
-    let bus = CommandBus::new(
-        app.pool.clone(),
-        StudyVisitServices::new(Arc::new(SystemClock)),
-        vec![],
-        |v: &StudyVisit| v.organizer().map(|o| o.as_str().to_owned()),
-    );
+    let bus = tests::study_visit_bus(app.pool.clone());
     sqlx::query("CREATE TABLE side_rows (application_id uuid PRIMARY KEY)")
         .execute(&app.pool)
         .await
