@@ -276,6 +276,22 @@ impl TestApp {
         a
     }
 
+    /// A new visit with one term of `seats` whose recruitment is open until an hour from now
+    /// (on the real clock): (visit id, term id).
+    pub async fn open_recruitment(
+        &self,
+        max_per_institution: Option<u32>,
+        seats: u32,
+    ) -> (String, String) {
+        let visit = self.announce_visit(max_per_institution).await;
+        let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+        let term = self
+            .schedule_term(&visit, "I termin", seats, "2030-06-27", &deadline)
+            .await;
+        self.open(&visit, &term).await;
+        (visit, term)
+    }
+
     /// Submits an application from `email` at the institution with `nip`.
     pub async fn apply(
         &self,

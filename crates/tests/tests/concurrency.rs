@@ -9,12 +9,7 @@ use futures::future::join_all;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_submissions_to_one_term() {
     let app = tests::spawn().await;
-    let visit = app.announce_visit(Some(2)).await;
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let term = app
-        .schedule_term(&visit, "I termin", 25, "2030-06-27", &deadline)
-        .await;
-    app.open(&visit, &term).await;
+    let (visit, term) = app.open_recruitment(Some(2), 25).await;
 
     const N: u32 = 200;
     let started = Instant::now();
@@ -99,15 +94,9 @@ async fn two_hundred_concurrent_submissions_to_one_term() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_address_applying_everywhere_at_once_has_one_subject() {
     let app = tests::spawn().await;
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let mut targets = Vec::new();
     for _ in 0..6 {
-        let visit = app.announce_visit(Some(2)).await;
-        let term = app
-            .schedule_term(&visit, "I termin", 5, "2030-06-27", &deadline)
-            .await;
-        app.open(&visit, &term).await;
-        targets.push((visit, term));
+        targets.push(app.open_recruitment(Some(2), 5).await);
     }
     let answers = join_all((0..12u32).map(|i| {
         let (app, (visit, term)) = (&app, &targets[i as usize % 6]);

@@ -10,12 +10,7 @@ use uuid::Uuid;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_models_catch_up_exactly_once_after_the_projections_were_stopped() {
     let app = tests::spawn().await;
-    let visit = app.announce_visit(Some(2)).await;
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let term = app
-        .schedule_term(&visit, "I termin", 10, "2030-06-27", &deadline)
-        .await;
-    app.open(&visit, &term).await;
+    let (visit, term) = app.open_recruitment(Some(2), 10).await;
     for i in 0..5 {
         assert_eq!(
             app.apply(

@@ -14,12 +14,7 @@ use uuid::Uuid;
 /// (as another instance would have).
 async fn open_term() -> (tests::TestApp, CommandBus<StudyVisit>, String, Uuid) {
     let app = tests::spawn().await;
-    let visit = app.announce_visit(Some(2)).await;
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let term = app
-        .schedule_term(&visit, "I termin", 10, "2030-06-27", &deadline)
-        .await;
-    app.open(&visit, &term).await;
+    let (visit, term) = app.open_recruitment(Some(2), 10).await;
     let bus = tests::study_visit_bus(app.pool.clone());
     sqlx::query("CREATE TABLE side_rows (application_id uuid PRIMARY KEY)")
         .execute(&app.pool)

@@ -4,12 +4,7 @@
 #[tokio::test]
 async fn rebuilding_every_read_model_gives_the_same_rosters() {
     let app = tests::spawn().await;
-    let visit = app.announce_visit(Some(1)).await;
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let term = app
-        .schedule_term(&visit, "I termin", 3, "2030-06-27", &deadline)
-        .await;
-    app.open(&visit, &term).await;
+    let (visit, term) = app.open_recruitment(Some(1), 3).await;
     let mut last = 0;
     for i in 0..6u32 {
         last = app
