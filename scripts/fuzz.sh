@@ -7,28 +7,29 @@
 #   scripts/fuzz.sh [MAX_EXAMPLES_PER_OPERATION]   (default 30)
 #
 # Needs PostgreSQL (KOORDYNATOR_FUZZ_DATABASE_SERVER, default postgres://postgres@127.0.0.1:5432)
-# and Python 3 with pip; Schemathesis is installed from PyPI into target/fuzz-venv once.
+# and Python 3 with pip; Schemathesis is installed from PyPI into the target directory (fuzz-venv) once.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
+TARGET="$(target_dir)"
 MAX_EXAMPLES="${1:-30}"
 SERVER="${KOORDYNATOR_FUZZ_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}"
 DB="kdn_fuzz_$(date +%s)_$$"
 export DATABASE_URL="$SERVER/$DB"
 
-VENV=target/fuzz-venv
+VENV="$TARGET"/fuzz-venv
 if [ ! -x "$VENV/bin/schemathesis" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet schemathesis
 fi
 
-cargo build --quiet --bin koordynator
-BIN=target/debug/koordynator
+BIN="$(koordynator_binary)"
 
 # A free port: the kernel picks one, Python tells which.
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
-LOG="target/fuzz-$DB.log"
+LOG="$TARGET/fuzz-$DB.log"
 "$BIN" serve --bind "127.0.0.1:$PORT" --submission-rate-limit 0 >"$LOG" 2>&1 &
 SERVER_PID=$!
 cleanup() {
@@ -52,11 +53,11 @@ set +e
     --checks not_a_server_error \
     --max-examples "$MAX_EXAMPLES" \
     --workers 2 \
-    --report junit --report-dir "target/fuzz-report"
+    --report junit --report-dir "$TARGET/fuzz-report"
 STATUS=$?
 set -e
 
-echo "fuzz: schemathesis exit $STATUS; service log $LOG; report target/fuzz-report/"
+echo "fuzz: schemathesis exit $STATUS; service log $LOG; report $TARGET/fuzz-report/"
 if grep -q "panicked" "$LOG"; then
     echo "fuzz: the service panicked:"
     grep -n "panicked" "$LOG" | head -20

@@ -9,7 +9,7 @@
 # Needs PostgreSQL (KOORDYNATOR_SCREENSHOTS_DATABASE_SERVER, default
 # postgres://postgres@127.0.0.1:5432), Debian's `chromium` and `chromium-driver` (installed
 # with apt-get when missing: network once) and Python 3; Selenium is installed from PyPI
-# (pinned in scripts/screenshots-requirements.txt) into target/screenshots-venv once.
+# (pinned in scripts/screenshots-requirements.txt) into the target directory (screenshots-venv) once.
 #
 # Why Selenium + Debian's chromium-driver: the driver comes from the same Debian source
 # package as the browser, so their versions always match (no driver download at run time),
@@ -17,6 +17,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
+TARGET="$(target_dir)"
 SERVER="${KOORDYNATOR_SCREENSHOTS_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}"
 DB="kdn_screenshots_$(date +%s)_$$"
 export DATABASE_URL="$SERVER/$DB"
@@ -29,17 +31,16 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver
 fi
 
-VENV=target/screenshots-venv
+VENV="$TARGET"/screenshots-venv
 if ! "$VENV/bin/python" -c "import selenium" 2>/dev/null; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet -r scripts/screenshots-requirements.txt
 fi
 
-cargo build --quiet -p service --bin koordynator
-BIN=target/debug/koordynator
+BIN="$(koordynator_binary)"
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-LOG="target/screenshots-$DB.log"
+LOG="$TARGET/screenshots-$DB.log"
 SERVER_PID=""
 cleanup() {
     if [ -n "$SERVER_PID" ]; then

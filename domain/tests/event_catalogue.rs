@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use domain::upcasting::{catalogue, upcasters};
 
-const EVENTS_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/events.md");
+const EVENTS_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events.md");
 
 /// What the document says.
 #[derive(Debug, Default)]

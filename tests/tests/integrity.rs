@@ -565,7 +565,7 @@ fn forge_decision(export: &str) -> String {
 fn python_check(export: &str) -> Option<bool> {
     let file = std::env::temp_dir().join(format!("kdn-{}.jsonl", uuid::Uuid::new_v4().simple()));
     std::fs::write(&file, export).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_export.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/check_export.py");
     let status = std::process::Command::new("python3")
         .arg(script)
         .arg(&file)
