@@ -15,5 +15,30 @@ pub mod upcasting;
 pub mod values;
 
 pub use error::{DomainError, ErrorKind};
+
+/// A command that knows its own name, for the metadata of the events it writes and for
+/// metrics, so the command path can be written once for every aggregate.
+pub trait NamedCommand {
+    /// The command's name, e.g. `SubmitApplication`.
+    fn name(&self) -> &'static str;
+}
+
+impl NamedCommand for StudyVisitCommand {
+    fn name(&self) -> &'static str {
+        StudyVisitCommand::name(self)
+    }
+}
+
+impl NamedCommand for cooperation_program::CooperationProgramCommand {
+    fn name(&self) -> &'static str {
+        cooperation_program::CooperationProgramCommand::name(self)
+    }
+}
+
+impl NamedCommand for network::NetworkCommand {
+    fn name(&self) -> &'static str {
+        network::NetworkCommand::name(self)
+    }
+}
 pub use services::{Clock, FixedClock, StudyVisitServices};
 pub use study_visit::{StudyVisit, StudyVisitCommand, StudyVisitEvent};

@@ -104,7 +104,7 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
 }
 
 /// `ApplicationSubmitted` 1 → 2: `consent: true` becomes the structured record of the
-/// information clause and legal basis (issue 6, RODO).
+/// information clause and legal basis (RODO).
 ///
 /// Version 1 could only ever hold `consent: true` (the aggregate refused anything else), and
 /// the form then asked for consent, so the legal basis is art. 6(1)(a), `consent`. Which

@@ -4,6 +4,7 @@
 
 pub mod access_log;
 pub mod chain;
+pub mod checkpoints;
 pub mod db;
 pub mod erasure;
 pub mod export;

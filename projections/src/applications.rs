@@ -53,8 +53,8 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
 "#
     }
 
-    fn drop_sql(&self) -> &'static str {
-        "DROP TABLE IF EXISTS rm_applications CASCADE;"
+    fn tables(&self) -> &'static [&'static str] {
+        &["rm_applications"]
     }
 
     /// A rebuild is mostly submissions and decisions: consecutive submissions are written

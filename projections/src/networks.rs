@@ -99,8 +99,14 @@ CREATE INDEX IF NOT EXISTS rm_network_meetings_by_network ON rm_network_meetings
 "#
     }
 
-    fn drop_sql(&self) -> &'static str {
-        "DROP TABLE IF EXISTS rm_networks, rm_network_members, rm_network_officers, rm_network_regulations, rm_network_meetings CASCADE;"
+    fn tables(&self) -> &'static [&'static str] {
+        &[
+            "rm_networks",
+            "rm_network_members",
+            "rm_network_officers",
+            "rm_network_regulations",
+            "rm_network_meetings",
+        ]
     }
 
     async fn apply(

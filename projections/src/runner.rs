@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use infra::checkpoints;
 use infra::feed::{self, Checkpoint};
 use infra::locks::Leases;
 use sqlx::postgres::PgListener;
@@ -41,8 +42,9 @@ pub trait Projection: Send + Sync {
     fn schema_version(&self) -> i32;
     /// Idempotent DDL creating the projection's tables.
     fn create_sql(&self) -> &'static str;
-    /// DDL dropping the projection's tables.
-    fn drop_sql(&self) -> &'static str;
+    /// The tables `create_sql` creates: dropped by a rebuild, shadowed by a replay
+    /// (`crate::replay`).
+    fn tables(&self) -> &'static [&'static str];
     /// Applies one event inside the batch's transaction. The event's domain event is
     /// decoded once and shared with every other projection given the same event.
     async fn apply(
@@ -100,17 +102,14 @@ async fn recreate(
     tx: &mut Transaction<'_, Postgres>,
     p: &dyn Projection,
 ) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(p.drop_sql()).execute(&mut **tx).await?;
+    sqlx::raw_sql(&drop_sql(p)).execute(&mut **tx).await?;
     sqlx::raw_sql(p.create_sql()).execute(&mut **tx).await?;
-    sqlx::query(
-        "INSERT INTO projection_checkpoints (name, schema_version) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET schema_version = $2, last_tx_id = '0', last_position = 0, updated_at = now()",
-    )
-    .bind(p.name())
-    .bind(p.schema_version())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    checkpoints::reset(tx, p.name(), p.schema_version()).await
+}
+
+/// DDL dropping the projection's tables.
+fn drop_sql(p: &dyn Projection) -> String {
+    format!("DROP TABLE IF EXISTS {} CASCADE", p.tables().join(", "))
 }
 
 /// Creates each projection's tables, rebuilding from zero those whose schema version changed.
@@ -118,11 +117,7 @@ pub async fn setup(pool: &PgPool, projections: &[Arc<dyn Projection>]) -> Result
     for p in projections {
         let mut tx = pool.begin().await?;
         lock(&mut tx, p.name()).await?;
-        let version: Option<i32> =
-            sqlx::query_scalar("SELECT schema_version FROM projection_checkpoints WHERE name = $1")
-                .bind(p.name())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let version = checkpoints::schema_version(&mut tx, p.name()).await?;
         if version != Some(p.schema_version()) {
             tracing::info!(
                 projection = p.name(),
@@ -146,27 +141,14 @@ pub async fn run_batch(
 ) -> Result<usize, ProjectionError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, p.name()).await?;
-    let (tx_id, position): (i64, i64) = sqlx::query_as(
-        "SELECT last_tx_id::text::bigint, last_position FROM projection_checkpoints WHERE name = $1",
-    )
-    .bind(p.name())
-    .fetch_one(&mut *tx)
-    .await?;
-    let events = feed::read_after(&mut *tx, Checkpoint { tx_id, position }, limit).await?;
+    let from = checkpoints::of(&mut tx, p.name()).await?;
+    let events = feed::read_after(&mut *tx, from, limit).await?;
     let events = DecodedEvent::all(events);
     let Some(last) = events.last().map(|e| e.checkpoint()) else {
         return Ok(0);
     };
     p.apply_batch(&mut tx, &events).await?;
-    sqlx::query(
-        "UPDATE projection_checkpoints SET last_tx_id = $2::text::xid8, last_position = $3, updated_at = now()
-         WHERE name = $1",
-    )
-    .bind(p.name())
-    .bind(last.tx_id.to_string())
-    .bind(last.position)
-    .execute(&mut *tx)
-    .await?;
+    checkpoints::advance(&mut tx, &[p.name()], last).await?;
     tx.commit().await?;
     Ok(events.len())
 }
@@ -278,24 +260,16 @@ pub async fn rebuild_all(
         for &i in &order {
             lock(&mut tx, projections[i].name()).await?;
         }
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT name, last_tx_id::text::bigint, last_position FROM projection_checkpoints WHERE name = ANY($1)",
-        )
-        .bind(&names)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut checkpoints = Vec::with_capacity(projections.len());
+        let rows = checkpoints::of_many(&mut tx, &names).await?;
+        let mut at = Vec::with_capacity(projections.len());
         for p in projections {
-            let (_, tx_id, position) = rows.iter().find(|r| r.0 == p.name()).ok_or_else(|| {
+            let (_, checkpoint) = rows.iter().find(|r| r.0 == p.name()).ok_or_else(|| {
                 // `recreate` wrote it; only a concurrent DROP of the row could remove it.
                 sqlx::Error::RowNotFound
             })?;
-            checkpoints.push(Checkpoint {
-                tx_id: *tx_id,
-                position: *position,
-            });
+            at.push(*checkpoint);
         }
-        let from = checkpoints.iter().copied().min().unwrap_or_default();
+        let from = at.iter().copied().min().unwrap_or_default();
         let started = std::time::Instant::now();
         let events = match prefetched {
             Some((at, events)) if at == from && events.len() == REBUILD_PAGE as usize => events,
@@ -311,7 +285,7 @@ pub async fn rebuild_all(
         let mut moved = Vec::new();
         for (i, p) in projections.iter().enumerate() {
             // Events in commit order: this projection's are those after its checkpoint.
-            let start = events.partition_point(|e| e.checkpoint() <= checkpoints[i]);
+            let start = events.partition_point(|e| e.checkpoint() <= at[i]);
             let mine = &events[start..];
             if mine.is_empty() {
                 continue;
@@ -322,15 +296,7 @@ pub async fn rebuild_all(
             report.projections[i].2 += started.elapsed();
             moved.push(p.name());
         }
-        sqlx::query(
-            "UPDATE projection_checkpoints SET last_tx_id = $2::text::xid8, last_position = $3, updated_at = now()
-             WHERE name = ANY($1)",
-        )
-        .bind(&moved)
-        .bind(last.tx_id.to_string())
-        .bind(last.position)
-        .execute(&mut *tx)
-        .await?;
+        checkpoints::advance(&mut tx, &moved, last).await?;
         tx.commit().await?;
         report.events += events.len();
         progress(report.events);
@@ -538,16 +504,7 @@ pub async fn wait_for_position(
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if let Some(target) = feed::checkpoint_of(pool, position).await? {
-            let reached: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM projection_checkpoints
-                  WHERE name = ANY($1) AND (last_tx_id, last_position) >= ($2::text::xid8, $3)",
-            )
-            .bind(names)
-            .bind(target.tx_id.to_string())
-            .bind(target.position)
-            .fetch_one(pool)
-            .await?;
-            if reached == names.len() as i64 {
+            if checkpoints::reached(pool, names, target).await? {
                 return Ok(true);
             }
         }

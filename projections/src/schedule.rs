@@ -56,8 +56,8 @@ CREATE INDEX IF NOT EXISTS rm_schedule_by_month ON rm_schedule (month, first_day
 "#
     }
 
-    fn drop_sql(&self) -> &'static str {
-        "DROP TABLE IF EXISTS rm_schedule, rm_schedule_sources CASCADE;"
+    fn tables(&self) -> &'static [&'static str] {
+        &["rm_schedule", "rm_schedule_sources"]
     }
 
     async fn apply(

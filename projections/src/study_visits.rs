@@ -67,8 +67,12 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
 "#
     }
 
-    fn drop_sql(&self) -> &'static str {
-        "DROP TABLE IF EXISTS rm_study_visits, rm_study_visit_terms, rm_preference_lists CASCADE;"
+    fn tables(&self) -> &'static [&'static str] {
+        &[
+            "rm_study_visits",
+            "rm_study_visit_terms",
+            "rm_preference_lists",
+        ]
     }
 
     /// A crowd's submissions, allocations and releases only move counters: they are summed

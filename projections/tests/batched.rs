@@ -281,7 +281,8 @@ async fn read_models(pool: &PgPool) -> Vec<(String, Value)> {
 }
 
 async fn recreate(pool: &PgPool, p: &dyn Projection) {
-    sqlx::raw_sql(p.drop_sql()).execute(pool).await.unwrap();
+    let drop = format!("DROP TABLE IF EXISTS {} CASCADE", p.tables().join(", "));
+    sqlx::raw_sql(&drop).execute(pool).await.unwrap();
     sqlx::raw_sql(p.create_sql()).execute(pool).await.unwrap();
 }
 

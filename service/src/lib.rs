@@ -1,26 +1,28 @@
-//! Koordynator's HTTP service and command line: routes, authentication, the error boundary,
-//! idempotency, the deadline watcher and start-up.
+//! Koordynator's one binary, `koordynator`: the HTTP service (API and pages), the command
+//! line and the background jobs, over the `domain`, `infra` and `projections` crates.
+//!
+//! # Layout
+//!
+//! - [`http`]: everything that answers a request. The router and OpenAPI document
+//!   (`http/mod.rs`), what every resource shares (state, auth, extractors, the problem+json
+//!   boundary, idempotency, limits, telemetry), and one folder per resource with its
+//!   request types, commands and reads. A resource folder never imports another: what two
+//!   of them need lives in a shared module of `http` (consistency waits, history and replay,
+//!   institution input, the command path) or below, in `infra` and `projections`. The HTTP
+//!   layer writes no SQL: reads go through `projections::<read model>::read`, the rest
+//!   through `infra`.
+//! - [`cli`]: the command line (`serve`, `migrate`, `token`, `audit`, `projections`,
+//!   `personal-data`, `demo`, `bench`).
+//! - [`jobs`]: what `serve` runs beside the HTTP server (the deadline watcher, the sealer).
+//! - [`startup`]: builds the application from its settings and runs it: migrations,
+//!   projections, jobs, the server, graceful shutdown. The command line and the tests start
+//!   the service through it.
+//!
+//! Dependencies point down this list's reverse: `startup` uses `http` and `jobs`; `cli`
+//! uses `startup`; `jobs` uses only `http::state`; nothing in `http` uses `cli`, `jobs` or
+//! `startup`.
 
-pub mod audit_cli;
-pub mod audit_log;
-pub mod auth;
-pub mod bench;
 pub mod cli;
-pub mod dashboard;
-pub mod demo;
-pub mod extract;
-pub mod idempotency;
-pub mod limits;
-pub mod personal_data_cli;
-pub mod problem;
-pub mod progress;
-pub mod request;
-pub mod routes;
-pub mod sealer;
-pub mod server;
-pub mod spreadsheet;
+pub mod http;
+pub mod jobs;
 pub mod startup;
-pub mod state;
-pub mod telemetry;
-pub mod validate;
-pub mod watcher;

@@ -18,11 +18,12 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::limits::{ClientAddress, SubmissionLimiter};
-use crate::request::{CORRELATION_ID, REQUEST_ID};
-use crate::state::AppState;
-use crate::telemetry::{self, Operations, Ops};
-use crate::{audit_log, idempotency, problem, request, routes, sealer};
+use crate::http::limits::{ClientAddress, SubmissionLimiter};
+use crate::http::request::{CORRELATION_ID, REQUEST_ID};
+use crate::http::state::AppState;
+use crate::http::telemetry::{self, Operations, Ops};
+use crate::http::{self, audit_log, idempotency, problem, request};
+use crate::jobs::sealer;
 
 /// Settings of a running service.
 #[derive(Debug, Clone)]
@@ -102,10 +103,6 @@ impl Settings {
     }
 }
 
-/// Largest request body accepted (413 above it). The largest legitimate body is a
-/// programme's schedule CSV, a few KiB.
-pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
-
 /// The full HTTP application for `state` with the default [`Settings`] limits.
 pub fn router(state: AppState) -> Router {
     router_with(state, &Settings::new("", ""))
@@ -128,7 +125,7 @@ pub fn router_with_ops(state: AppState, settings: &Settings, ops: Ops) -> Router
     let metrics = Router::new()
         .route("/metrics", axum::routing::get(telemetry::render))
         .with_state(state.clone());
-    let mut app = routes::router(state.clone()).merge(metrics);
+    let mut app = http::router(state.clone()).merge(metrics);
     if let Some(limiter) = limiter {
         app = app.layer(axum::Extension(limiter));
     }
@@ -156,7 +153,9 @@ pub fn router_with_ops(state: AppState, settings: &Settings, ops: Ops) -> Router
             // One line per answer (status, latency) inside the span: the access log.
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     )
-    .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+    .layer(axum::extract::DefaultBodyLimit::max(
+        crate::http::limits::BODY_LIMIT_BYTES,
+    ))
     .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout))
     .layer(TimeoutLayer::with_status_code(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -288,7 +287,10 @@ pub async fn start_with_pool(
     let mut state = AppState::new(pool.clone(), clock).await?;
     state.read_wait = settings.read_wait;
     let runner = projections::Runner::start(pool, all, settings.projection_poll);
-    let watcher = tokio::spawn(crate::watcher::run(state.clone(), settings.deadline_poll));
+    let watcher = tokio::spawn(crate::jobs::deadlines::run(
+        state.clone(),
+        settings.deadline_poll,
+    ));
     let sealer = tokio::spawn(sealer::run(state.pool.clone(), settings.seal_interval));
     let upkeep = tokio::spawn(telemetry::upkeep());
     let listener = TcpListener::bind(&settings.bind).await?;
@@ -296,7 +298,7 @@ pub async fn start_with_pool(
     let ops: Ops = Arc::new(settings.operations());
     let app = router_with_ops(state.clone(), settings, ops.clone());
     let (stop_accepting, stopping) = watch::channel(false);
-    let server = tokio::spawn(crate::server::serve(
+    let server = tokio::spawn(crate::http::server::serve(
         listener,
         app,
         settings.header_read_timeout,

@@ -1,4 +1,4 @@
-//! The benchmark (`koordynator bench`, issue 7) at tiny sizes, as CI runs it: every section
+//! The benchmark (`koordynator bench`) at tiny sizes, as CI runs it: every section
 //! of the report is measured and no acknowledged submission is lost or doubled.
 #![allow(clippy::unwrap_used)]
 

@@ -1,4 +1,4 @@
-//! Two `serve` processes on one database share the work (issue 7, item 4): commands through
+//! Two `serve` processes on one database share the work: commands through
 //! either stay consistent, each projection, the deadline watcher and the sealer run in one
 //! instance at a time, and when the instance holding them is killed (SIGKILL) the other
 //! takes them over: a deadline passing after the kill closes its term exactly once, the read

@@ -7,8 +7,8 @@ use std::time::Duration;
 use domain::services::{Clock, FixedClock};
 use infra::tokens::{self, Role};
 use serde_json::{json, Value};
+use service::http::state::SystemClock;
 use service::startup::{self, Running, Settings};
-use service::state::SystemClock;
 use sqlx::PgPool;
 
 /// The server the tests create their databases on.

@@ -47,11 +47,11 @@ async fn demo_loads_the_documents_once_and_refuses_other_data() {
     let url = fresh_database_url();
     let pool = infra::connect_and_migrate(&url, 4).await.unwrap();
     let now = chrono::Utc::now();
-    let first = service::demo::run(&pool, now).await.unwrap();
+    let first = service::cli::demo::run(&pool, now).await.unwrap();
     assert!(first.loaded);
     assert_eq!(
         u64::try_from(first.events).unwrap(),
-        service::demo::EXPECTED_EVENTS,
+        service::cli::demo::EXPECTED_EVENTS,
         "EXPECTED_EVENTS (the progress line's total) matches what the demo writes"
     );
     // Every event is an ordinary one: hash-chained and with the command's metadata.
@@ -64,7 +64,7 @@ async fn demo_loads_the_documents_once_and_refuses_other_data() {
     assert_eq!(unsigned, 0);
 
     // Run again: nothing written, a new token.
-    let again = service::demo::run(&pool, now).await.unwrap();
+    let again = service::cli::demo::run(&pool, now).await.unwrap();
     assert!(!again.loaded);
     assert_eq!(again.events, first.events);
     assert_ne!(again.sign_in_token, first.sign_in_token);
@@ -160,7 +160,7 @@ async fn demo_loads_the_documents_once_and_refuses_other_data() {
         .fetch_one(&other.pool)
         .await
         .unwrap();
-    let err = service::demo::run(&other.pool, now).await.unwrap_err();
+    let err = service::cli::demo::run(&other.pool, now).await.unwrap_err();
     assert!(err.to_string().contains("empty database"), "{err}");
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(&other.pool)

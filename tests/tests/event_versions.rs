@@ -338,7 +338,7 @@ async fn new_submissions_record_the_current_clause() {
     assert_eq!(
         submitted[0]["payload"]["ApplicationSubmitted"]["consent"],
         json!({
-            "information_clause": service::routes::applications::INFORMATION_CLAUSE_VERSION,
+            "information_clause": service::http::applications::INFORMATION_CLAUSE_VERSION,
             "legal_basis": "consent"
         })
     );

@@ -362,7 +362,7 @@ async fn the_export_carries_every_event_with_hashes_and_a_trailer_that_checks_ou
     assert_eq!(trailer.streams.len(), 1);
     assert_eq!(trailer.streams[0].first_sequence, 1);
     // The evaluator's offline check re-derives the recruitment's decisions from the file alone.
-    let summary = service::audit_cli::check_export(one.as_bytes(), &mut |_| {})
+    let summary = service::cli::audit::check_export(one.as_bytes(), &mut |_| {})
         .await
         .unwrap();
     assert_eq!(summary.visits.len(), 1);
@@ -373,7 +373,7 @@ async fn the_export_carries_every_event_with_hashes_and_a_trailer_that_checks_ou
     // A decision changed in the file, with its hash re-computed so the chain alone would not
     // betray it, is caught by re-deriving the allocation.
     let forged = forge_decision(&one);
-    let summary = service::audit_cli::check_export(forged.as_bytes(), &mut |_| {})
+    let summary = service::cli::audit::check_export(forged.as_bytes(), &mut |_| {})
         .await
         .unwrap();
     assert!(

@@ -459,7 +459,7 @@ async fn purge_erases_only_applicants_of_visits_ended_before_the_retention_perio
         let pool = app.pool.clone();
         let now = instant(now);
         async move {
-            service::personal_data_cli::purge_expired(&pool, now, days, dry)
+            service::cli::personal_data::purge_expired(&pool, now, days, dry)
                 .await
                 .unwrap()
         }

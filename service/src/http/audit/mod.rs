@@ -1,0 +1,337 @@
+//! Audit for evaluators: the event history in commit order, the state of any aggregate at a
+//! past moment, the re-derivation of every allocation decision of a visit, and the check of
+//! a programme's evaluation read model against its events.
+//!
+//! Every answer here is replayed from the stored events (decoded through
+//! `domain::upcasting::decode`, so events of any version read alike), never from read-model
+//! rows; the read model is only what the programme check compares against.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use domain::cooperation_program::evaluation::{self, EvaluationDiscrepancy, EvaluationFacts};
+use domain::cooperation_program::{CooperationProgram, CooperationProgramEvent};
+use domain::network::Network;
+use domain::study_visit::{verify_with_actors, ManualDecisionCheck, StudyVisit};
+use infra::feed::{self, AuditFilter, Checkpoint, StoredEvent};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::http::auth::Auth;
+use crate::http::consistency::wait_for_history;
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::history::{not_yet, replay, visible_history, Audited, Decoded, AGGREGATE_TYPES};
+use crate::http::problem::ApiError;
+use crate::http::state::AppState;
+use crate::http::validate;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(events))
+        .routes(routes!(verify_visit))
+        .routes(routes!(verify_program))
+        .routes(routes!(state_at))
+}
+
+/// Paging and filters of the event history.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EventsParams {
+    /// Position of the last event already seen (0 = from the start).
+    pub after: Option<i64>,
+    /// At most this many events (1–1000, default 100).
+    pub limit: Option<i64>,
+    pub aggregate_type: Option<String>,
+    pub aggregate_id: Option<String>,
+    /// Answer only once the event at this position is in the commit-ordered history (waits up to 5 s).
+    pub min_position: Option<i64>,
+}
+
+/// One stored event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<StoredEvent> for AuditEvent {
+    fn from(e: StoredEvent) -> Self {
+        Self {
+            position: e.position,
+            aggregate_type: e.aggregate_type,
+            aggregate_id: e.aggregate_id,
+            sequence: e.sequence,
+            event_type: e.event_type,
+            event_version: e.event_version,
+            payload: e.payload,
+            metadata: e.metadata,
+            recorded_at: e.recorded_at,
+        }
+    }
+}
+
+/// A page of the history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsPage {
+    pub events: Vec<AuditEvent>,
+    /// Pass as `after` for the next page.
+    pub next_after: i64,
+}
+
+/// The event history in commit order (scoped to the token's organizer).
+#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", security(("bearer" = [])), params(EventsParams),
+    responses((status = 200, body = EventsPage), (status = 400), (status = 401)))]
+async fn events(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(p): ApiQuery<EventsParams>,
+) -> Result<Json<EventsPage>, ApiError> {
+    let after = p.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::bad_param("after", "must be 0 or more"));
+    }
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_param("limit", "must be between 1 and 1000"));
+    }
+    if let Some(t) = &p.aggregate_type {
+        if !AGGREGATE_TYPES.contains(&t.as_str()) {
+            return Err(ApiError::bad_param(
+                "aggregate_type",
+                "must be StudyVisit, CooperationProgram or Network",
+            ));
+        }
+    }
+    if let Some(position) = p.min_position {
+        wait_for_history(&state, position).await?;
+    }
+    let filter = AuditFilter {
+        organizer: auth.read_scope(),
+        aggregate_type: p.aggregate_type,
+        aggregate_id: p.aggregate_id,
+    };
+    let page = feed::audit_page(&state.pool, after, limit, &filter).await?;
+    let next_after = page.last().map_or(after, |e| e.position);
+    Ok(Json(EventsPage {
+        events: page.into_iter().map(AuditEvent::from).collect(),
+        next_after,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Study visits: re-deriving every decision
+// ---------------------------------------------------------------------------------------
+
+/// The re-derivation of a visit's decisions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitVerifyView {
+    pub consistent: bool,
+    /// Decisions compared: each candidate at each close, each released seat, each manual decision.
+    pub checked: u32,
+    /// `{application_id, term_id, expected, recorded, problem?}` for each difference.
+    #[schema(value_type = Vec<Object>)]
+    pub discrepancies: Vec<domain::study_visit::Discrepancy>,
+    /// Every seat given by hand: who decided (actor id), why, who recorded it, and whether it checks out.
+    #[schema(value_type = Vec<Object>)]
+    pub manual_decisions: Vec<ManualDecisionCheck>,
+    /// Position of the last event replayed.
+    pub position: i64,
+}
+
+/// Replay a visit and re-derive every allocation, promotion and manual decision.
+#[utoipa::path(get, path = "/api/v1/audit/study-visits/{id}/verify", tag = "audit", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = VisitVerifyView), (status = 401), (status = 404)))]
+async fn verify_visit(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<VisitVerifyView>, ApiError> {
+    let events = visible_history::<StudyVisit>(&state, &auth, id).await?;
+    let position = events.iter().map(|e| e.position).max().unwrap_or(0);
+    let with_actors: Vec<_> = events.into_iter().map(|e| (e.event, e.actor)).collect();
+    let report = verify_with_actors(&with_actors);
+    Ok(Json(VisitVerifyView {
+        consistent: report.consistent(),
+        checked: report.checked,
+        discrepancies: report.discrepancies,
+        manual_decisions: report.manual_decisions,
+        position,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Programmes: the evaluation read model against the events
+// ---------------------------------------------------------------------------------------
+
+/// The check of a programme's evaluation read model.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgramVerifyView {
+    pub consistent: bool,
+    /// Values compared: every indicator and every figure of the evaluation.
+    pub checked: u32,
+    /// `{indicator | figure, from_events, read_model}` for each difference.
+    #[schema(value_type = Vec<Object>)]
+    pub discrepancies: Vec<EvaluationDiscrepancy>,
+    /// Position of the last event compared (the read model had processed it).
+    pub position: i64,
+    /// Events of the programme the read model had not processed yet (left out of the check).
+    pub pending: u32,
+}
+
+/// Recompute each indicator (and each figure of the evaluation) of a programme from its
+/// events and compare it with what the programme-evaluation read model holds.
+///
+/// The read model is read in one snapshot together with its checkpoint, and only the
+/// events it had processed are replayed, so a command committed meanwhile is not mistaken
+/// for a discrepancy. The check first waits (up to the read wait) for the read model to
+/// reach the programme's latest event.
+#[utoipa::path(get, path = "/api/v1/audit/cooperation-programs/{id}/verify", tag = "audit", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = ProgramVerifyView), (status = 401), (status = 404)))]
+async fn verify_program(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<ProgramVerifyView>, ApiError> {
+    let events = visible_history::<CooperationProgram>(&state, &auth, id).await?;
+    if let Some(last) = events.iter().map(|e| e.position).max() {
+        // Best effort: a read model still behind is checked as far as it got (`pending`).
+        projections::runner::wait_for_position(&state.pool, &["programs"], last, state.read_wait)
+            .await?;
+    }
+    let (checkpoint, in_model) =
+        projections::programs::read::facts_as_processed(&state.pool, id).await?;
+    let in_model = in_model.unwrap_or_default();
+
+    let processed = |e: &&Decoded<CooperationProgramEvent>| {
+        Checkpoint {
+            tx_id: e.tx_id,
+            position: e.position,
+        } <= checkpoint
+    };
+    let replayed: Vec<&Decoded<CooperationProgramEvent>> =
+        events.iter().filter(processed).collect();
+    let from_events = EvaluationFacts::from_events(replayed.iter().map(|e| &e.event));
+    let check = evaluation::compare(
+        &evaluation::evaluate(&from_events),
+        &evaluation::evaluate(&in_model),
+    );
+    Ok(Json(ProgramVerifyView {
+        consistent: check.consistent(),
+        checked: check.checked,
+        discrepancies: check.discrepancies,
+        position: replayed.iter().map(|e| e.position).max().unwrap_or(0),
+        pending: u32::try_from(events.len() - replayed.len()).unwrap_or(u32::MAX),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Any aggregate as it stood
+// ---------------------------------------------------------------------------------------
+
+/// Which moment to replay to (both may be given: the events meeting both are replayed).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StateParams {
+    /// RFC 3339 instant: the events recorded at or before it.
+    pub at: Option<String>,
+    /// Aggregate sequence number (1 = its first event): the events up to it.
+    pub sequence: Option<i64>,
+}
+
+/// An aggregate as it stood.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StateView {
+    /// `StudyVisit`, `CooperationProgram` or `Network`.
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// Sequence of the last event replayed.
+    pub sequence: i64,
+    /// The aggregate's state after that event (the domain's own serialization).
+    #[schema(value_type = Object)]
+    pub state: serde_json::Value,
+    /// Global position of the last event replayed.
+    pub position: i64,
+    /// When the last event replayed was recorded.
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+/// The aggregate type a path segment names: the type itself or its resource's path.
+fn aggregate_type_of(segment: &str) -> Option<&'static str> {
+    match segment {
+        "StudyVisit" | "study-visits" => Some("StudyVisit"),
+        "CooperationProgram" | "cooperation-programs" | "programs" => Some("CooperationProgram"),
+        "Network" | "networks" => Some("Network"),
+        _ => None,
+    }
+}
+
+async fn state_of<A: Audited>(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+    sequence: Option<i64>,
+) -> Result<StateView, ApiError> {
+    let events = visible_history::<A>(state, auth, id).await?;
+    let replayed = replay::<A>(events.iter().filter(|e| e.within(at, sequence)));
+    if replayed.count == 0 {
+        return Err(not_yet::<A>(at, sequence));
+    }
+    Ok(StateView {
+        aggregate_type: A::TYPE.to_owned(),
+        aggregate_id: id.to_string(),
+        sequence: replayed.sequence,
+        state: serde_json::to_value(&replayed.aggregate)
+            .map_err(|e| ApiError::Internal(format!("state does not serialize: {e}")))?,
+        position: replayed.position,
+        recorded_at: replayed.recorded_at,
+    })
+}
+
+/// The state of a study visit, programme or network at an instant or sequence, replayed
+/// from its events. An unknown type or id, or another organizer's aggregate, is 404; so is
+/// a moment before the aggregate's first event (it did not exist yet).
+#[utoipa::path(get, path = "/api/v1/audit/{aggregate_type}/{id}/state", tag = "audit", security(("bearer" = [])),
+    params(("aggregate_type" = String, Path, description = "StudyVisit, CooperationProgram or Network"),
+        ("id" = String, Path), StateParams),
+    responses((status = 200, body = StateView), (status = 400), (status = 401), (status = 404)))]
+async fn state_at(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((aggregate_type, id)): ApiPath<(String, String)>,
+    ApiQuery(p): ApiQuery<StateParams>,
+) -> Result<Json<StateView>, ApiError> {
+    let Some(kind) = aggregate_type_of(&aggregate_type) else {
+        return Err(ApiError::NotFound(format!(
+            "No audit state for aggregate type {aggregate_type}; the types are StudyVisit, CooperationProgram and Network."
+        )));
+    };
+    let at =
+        p.at.as_deref()
+            .map(validate::instant)
+            .transpose()
+            .map_err(|e| ApiError::bad_param("at", e.message))?;
+    if matches!(p.sequence, Some(s) if s < 0) {
+        return Err(ApiError::bad_param("sequence", "must be 0 or more"));
+    }
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return Err(ApiError::NotFound("No such aggregate.".into()));
+    };
+    let view = match kind {
+        "StudyVisit" => state_of::<StudyVisit>(&state, &auth, id, at, p.sequence).await?,
+        "CooperationProgram" => {
+            state_of::<CooperationProgram>(&state, &auth, id, at, p.sequence).await?
+        }
+        _ => state_of::<Network>(&state, &auth, id, at, p.sequence).await?,
+    };
+    Ok(Json(view))
+}

@@ -1,0 +1,241 @@
+//! Request extractors that answer in problem+json instead of axum's plain-text rejections.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::http::problem::{ApiError, FieldError};
+
+/// A JSON body: unparsable JSON is 400; a well-formed body with a missing field or a value
+/// of the wrong type is 422 naming the field (through `serde_path_to_error`).
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(format!(
+                        "The request body is larger than the service accepts ({} KiB).",
+                        crate::http::limits::BODY_LIMIT_BYTES / 1024
+                    ))
+                } else {
+                    ApiError::BadRequest {
+                        detail: format!("Cannot read the request body: {e}"),
+                        errors: vec![],
+                    }
+                }
+            })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Deepest nesting of arrays and objects a body may have. No form of the API nests deeper
+/// than a handful of levels; a deep document only costs stack and time (serde_json itself
+/// stops at 128, with a message that does not say why).
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// The deepest nesting of arrays and objects in `bytes`, counted without parsing (a loop
+/// over the bytes, so no recursion however deep the input), stopping once it passes `limit`.
+/// Brackets inside strings do not count; malformed JSON is left for the parser to refuse.
+pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Parses a JSON document with the field-aware error mapping of [`ApiJson`]; a document
+/// nested deeper than [`MAX_JSON_DEPTH`] is 400.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if json_depth_exceeds(bytes, MAX_JSON_DEPTH) {
+        return Err(ApiError::BadRequest {
+            detail: format!(
+                "The body is nested too deeply: at most {MAX_JSON_DEPTH} levels of arrays and objects are accepted."
+            ),
+            errors: vec![],
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            let field = field_of(&path, &inner);
+            return Err(match inner.classify() {
+                serde_json::error::Category::Data => {
+                    ApiError::invalid(vec![FieldError::new(field, clean_message(&inner))])
+                }
+                _ => ApiError::BadRequest {
+                    detail: format!("The body is not valid JSON: {inner}"),
+                    errors: vec![FieldError::new(field, clean_message(&inner))],
+                },
+            });
+        }
+    };
+    de.end().map_err(|e| ApiError::BadRequest {
+        detail: format!("The body is not valid JSON: {e}"),
+        errors: vec![],
+    })?;
+    Ok(value)
+}
+
+/// The path of the field an error is about. serde reports a missing field at the object
+/// that lacks it (the root is "."), naming the field only in its message; the field itself
+/// is what a client must fix, so it is named: `destination`, `person.email`.
+fn field_of(path: &str, e: &serde_json::Error) -> String {
+    let parent = if path == "." { "" } else { path };
+    let missing = e
+        .to_string()
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next().map(str::to_owned));
+    match missing {
+        Some(name) if parent.is_empty() => name,
+        Some(name) => format!("{parent}.{name}"),
+        None => parent.to_owned(),
+    }
+}
+
+/// serde_json appends " at line L column C"; people do not need it.
+fn clean_message(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+/// Path parameters; a malformed id is 404 (there is no such resource), not a 500.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e: PathRejection| {
+                ApiError::NotFound(format!("No such resource ({}).", e.body_text()))
+            })
+    }
+}
+
+/// Query parameters; a malformed one is 400 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e: QueryRejection| ApiError::BadRequest {
+                detail: e.body_text(),
+                errors: vec![],
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_nesting_not_brackets_in_strings() {
+        assert!(!json_depth_exceeds(br#"{"a": [1, {"b": "[[[[["}]}"#, 3));
+        assert!(json_depth_exceeds(br#"{"a": [1, {"b": [[]]}]}"#, 3));
+        assert!(!json_depth_exceeds(br#"{"a": "\\\"[[[[\""}"#, 1));
+        let deep = "[".repeat(100_000);
+        assert!(json_depth_exceeds(deep.as_bytes(), MAX_JSON_DEPTH));
+    }
+
+    #[test]
+    fn a_missing_field_is_named_with_its_path() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Person {
+            email: String,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            destination: String,
+            person: Person,
+        }
+        let fields = |body: &str| match parse_json::<Body>(body.as_bytes()) {
+            Err(ApiError::Invalid { errors, .. }) => errors
+                .into_iter()
+                .map(|e| (e.field, e.message))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            fields(r#"{"person": {"email": "a@b.pl"}}"#),
+            vec![("destination".into(), "missing field `destination`".into())]
+        );
+        assert_eq!(
+            fields(r#"{"destination": "x", "person": {}}"#),
+            vec![("person.email".into(), "missing field `email`".into())]
+        );
+        // A wrong type keeps the path serde gives.
+        assert_eq!(
+            fields(r#"{"destination": 1, "person": {"email": "a"}}"#)[0].0,
+            "destination"
+        );
+    }
+
+    #[test]
+    fn too_deep_is_400_naming_the_reason() {
+        let body = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        match parse_json::<serde_json::Value>(body.as_bytes()) {
+            Err(ApiError::BadRequest { detail, .. }) => {
+                assert!(detail.contains("nested too deeply"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
+        assert!(parse_json::<serde_json::Value>(ok.as_bytes()).is_ok());
+    }
+}

@@ -1,0 +1,99 @@
+//! The HTTP routes, one module per resource, collected with their OpenAPI descriptions.
+
+// What every resource shares.
+pub mod audit_log;
+pub mod auth;
+pub mod command;
+pub mod consistency;
+pub mod extract;
+pub mod history;
+pub mod idempotency;
+pub mod institution;
+pub mod limits;
+pub mod problem;
+pub mod request;
+pub mod server;
+pub mod spreadsheet;
+pub mod state;
+pub mod telemetry;
+pub mod validate;
+
+// One folder per resource.
+pub mod access_log;
+pub mod applications;
+pub mod audit;
+pub mod dashboard;
+pub mod export;
+pub mod integrity;
+pub mod networks;
+pub mod operations;
+pub mod personal_data;
+pub mod programs;
+pub mod rosters;
+pub mod schedule;
+pub mod study_visits;
+
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::http::problem::ApiError;
+use crate::http::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Koordynator API", description = "Study visits, cooperation programmes and networks of ROPS on an append-only event store. Errors are RFC 9457 problem documents."),
+    modifiers(&BearerAuth),
+    components(schemas(crate::http::problem::Problem, crate::http::problem::FieldError))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(operations::router())
+        .merge(study_visits::router())
+        .merge(applications::router())
+        .merge(rosters::router())
+        .merge(audit::router())
+        .merge(integrity::router())
+        .merge(export::router())
+        .merge(access_log::router())
+        .merge(programs::router())
+        .merge(networks::router())
+        .merge(schedule::router())
+        .merge(personal_data::router())
+}
+
+/// Every route, plus the OpenAPI document and the `/docs` page built from it.
+pub fn router(state: AppState) -> Router {
+    let (router, api) = api_router().split_for_parts();
+    let doc = api.clone();
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || async move { axum::Json(doc) }),
+        )
+        .merge(Scalar::with_url("/docs", api))
+        .merge(crate::http::dashboard::router())
+        .fallback(|| async { ApiError::NotFound("No such route.".into()) })
+        .with_state(state)
+}

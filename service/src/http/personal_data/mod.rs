@@ -1,0 +1,390 @@
+//! Personal data (admin, API.md "Personal data"): what is held about a person, found by
+//! e-mail, and its erasure.
+//!
+//! The e-mail is looked up through its keyed hash (`personal_subjects`), never by scanning
+//! the addresses. Officers of networks are held by name only (no e-mail), so the answer lists
+//! officers whose name equals a name held for the person as *candidates*; the caller decides
+//! and names them in the erasure (`officer_ids`), since a name alone can belong to someone
+//! else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use domain::values::Email;
+use infra::access_log::{self, Access};
+use infra::erasure;
+use infra::tokens::Role;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::http::auth::Auth;
+use crate::http::consistency::{self, wait_for};
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::problem::ApiError;
+use crate::http::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(held))
+        .routes(routes!(erase))
+}
+
+fn admin_only(auth: &Auth) -> Result<(), ApiError> {
+    match auth.0.role {
+        Role::Admin => Ok(()),
+        Role::Coordinator | Role::Evaluator => Err(ApiError::Forbidden(
+            "Requests about personal data are answered by an admin.".into(),
+        )),
+    }
+}
+
+/// The keyed hash an address is filed under (as the public form normalises it).
+fn email_hash(state: &AppState, email: &Email) -> Vec<u8> {
+    state.hasher.hash(&email.as_str().trim().to_lowercase())
+}
+
+/// Parameters of the look-up.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HeldParams {
+    /// The person's e-mail address (required).
+    pub email: Option<String>,
+    /// Answer only once the applications read model has processed this position.
+    pub min_position: Option<i64>,
+}
+
+/// The personal fields an application form holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonalFields {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub job_title: Option<String>,
+}
+
+/// One application of the person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldApplication {
+    pub application_id: Uuid,
+    pub visit_id: Option<Uuid>,
+    /// Absent while the read model has not yet seen the submission.
+    pub term_id: Option<Uuid>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// submitted | allocated | waitlisted | passed_over | withdrawn | released
+    pub status: Option<String>,
+    /// Version of the information clause (RODO art. 13) the applicant accepted.
+    pub information_clause: Option<String>,
+    /// Legal basis recorded with the submission, e.g. `consent` (art. 6(1)(a)).
+    pub legal_basis: Option<String>,
+    /// What is held; null once erased.
+    pub personal_data: Option<PersonalFields>,
+    pub erased: bool,
+    pub erased_at: Option<DateTime<Utc>>,
+    /// `request` or `retention`.
+    pub erasure_reason: Option<String>,
+}
+
+/// One subject (one e-mail address, through its keyed hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldSubject {
+    pub subject_id: Uuid,
+    pub first_seen_at: DateTime<Utc>,
+    pub applications: Vec<HeldApplication>,
+}
+
+/// An officer of a network whose name equals a name held for the person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficerCandidate {
+    pub officer_id: Uuid,
+    pub network_id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    /// Always `name`: officers are held without an e-mail, so this may be a namesake.
+    pub matched_by: String,
+}
+
+/// What the service holds about the person with this e-mail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldView {
+    pub email: String,
+    /// Whether anything personal is held under this address. After an erasure nothing links
+    /// the address to the person any more, so an erased address answers `false` with no
+    /// subjects (the service cannot tell it from one never seen).
+    pub held: bool,
+    pub subjects: Vec<HeldSubject>,
+    /// Officers to consider naming in the erasure's `officer_ids`.
+    pub officer_candidates: Vec<OfficerCandidate>,
+    /// Where the applications read model stood.
+    pub position: i64,
+}
+
+type PersonalRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<Uuid>,
+);
+
+#[derive(sqlx::FromRow)]
+struct ApplicationRow {
+    application_id: Uuid,
+    subject_id: Uuid,
+    visit_id: Uuid,
+    term_id: Uuid,
+    submitted_at: DateTime<Utc>,
+    status: String,
+    information_clause: String,
+    legal_basis: String,
+}
+
+/// What is held about a person, by e-mail (admin only).
+#[utoipa::path(get, path = "/api/v1/personal-data", tag = "personal-data", security(("bearer" = [])),
+    params(HeldParams),
+    responses((status = 200, body = HeldView,
+        description = "The subject(s) filed under the address, each application with the information clause and legal basis recorded at submission and the personal fields still held (null once erased), and officers with the same name as candidates"),
+        (status = 400, body = crate::http::problem::Problem, description = "missing or invalid `email`"),
+        (status = 401), (status = 403), (status = 503)))]
+async fn held(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(params): ApiQuery<HeldParams>,
+) -> Result<Json<HeldView>, ApiError> {
+    admin_only(&auth)?;
+    let raw = params
+        .email
+        .ok_or_else(|| ApiError::bad_param("email", "is required"))?;
+    let email = Email::parse(&raw).map_err(|e| ApiError::bad_param("email", e.message))?;
+    wait_for(&state, &["applications"], params.min_position).await?;
+    let subjects: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT subject_id, created_at FROM personal_subjects WHERE email_hash = $1 ORDER BY created_at",
+    )
+    .bind(email_hash(&state, &email))
+    .fetch_all(&state.pool)
+    .await?;
+    let ids: Vec<Uuid> = subjects.iter().map(|(id, _)| *id).collect();
+    let personal: Vec<PersonalRow> = sqlx::query_as(
+        "SELECT p.application_id, p.subject_id, p.first_name, p.last_name, p.email, p.phone, p.job_title, k.visit_id
+           FROM personal_data p LEFT JOIN applicant_keys k USING (application_id)
+          WHERE p.subject_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&state.pool)
+    .await?;
+    let recorded: Vec<ApplicationRow> = sqlx::query_as(
+        "SELECT application_id, subject_id, visit_id, term_id, submitted_at, status, information_clause, legal_basis
+           FROM rm_applications WHERE subject_id = ANY($1) ORDER BY submitted_at",
+    )
+    .bind(&ids)
+    .fetch_all(&state.pool)
+    .await?;
+    let erasures: Vec<(Uuid, DateTime<Utc>, String)> = sqlx::query_as(
+        "SELECT application_id, erased_at, reason FROM personal_data_erasures WHERE subject_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&state.pool)
+    .await?;
+    let erased: BTreeMap<Uuid, (DateTime<Utc>, String)> = erasures
+        .into_iter()
+        .map(|(id, at, why)| (id, (at, why)))
+        .collect();
+
+    // One entry per application, whichever of the two sources knows it (the read model may
+    // lag a fresh submission; retention may have taken the personal row of an old one).
+    let mut by_subject: BTreeMap<Uuid, BTreeMap<Uuid, HeldApplication>> = BTreeMap::new();
+    let blank = |application_id: Uuid| HeldApplication {
+        application_id,
+        visit_id: None,
+        term_id: None,
+        submitted_at: None,
+        status: None,
+        information_clause: None,
+        legal_basis: None,
+        personal_data: None,
+        erased: false,
+        erased_at: None,
+        erasure_reason: None,
+    };
+    for r in recorded {
+        let a = by_subject
+            .entry(r.subject_id)
+            .or_default()
+            .entry(r.application_id)
+            .or_insert_with(|| blank(r.application_id));
+        a.visit_id = Some(r.visit_id);
+        a.term_id = Some(r.term_id);
+        a.submitted_at = Some(r.submitted_at);
+        a.status = Some(r.status);
+        a.information_clause = Some(r.information_clause);
+        a.legal_basis = Some(r.legal_basis);
+    }
+    let mut names = BTreeSet::new();
+    for (application_id, subject_id, first_name, last_name, email, phone, job_title, visit) in
+        personal
+    {
+        names.insert((first_name.to_lowercase(), last_name.to_lowercase()));
+        let a = by_subject
+            .entry(subject_id)
+            .or_default()
+            .entry(application_id)
+            .or_insert_with(|| blank(application_id));
+        a.visit_id = a.visit_id.or(visit);
+        a.personal_data = Some(PersonalFields {
+            first_name,
+            last_name,
+            email,
+            phone,
+            job_title,
+        });
+    }
+    for apps in by_subject.values_mut() {
+        for a in apps.values_mut() {
+            if let Some((at, why)) = erased.get(&a.application_id) {
+                a.erased = a.personal_data.is_none();
+                a.erased_at = Some(*at);
+                a.erasure_reason = Some(why.clone());
+            }
+        }
+    }
+    let held = !subjects.is_empty();
+    let subjects = subjects
+        .into_iter()
+        .map(|(subject_id, first_seen_at)| {
+            let mut applications: Vec<HeldApplication> = by_subject
+                .remove(&subject_id)
+                .map(|m| m.into_values().collect())
+                .unwrap_or_default();
+            applications.sort_by_key(|a| (a.submitted_at, a.application_id));
+            HeldSubject {
+                subject_id,
+                first_seen_at,
+                applications,
+            }
+        })
+        .collect::<Vec<_>>();
+
+    let (firsts, lasts): (Vec<String>, Vec<String>) = names.into_iter().unzip();
+    let officers: Vec<(Uuid, Uuid, String, String)> = sqlx::query_as(
+        "SELECT o.officer_id, o.network_id, o.first_name, o.last_name
+           FROM officer_personal_data o
+           JOIN unnest($1::text[], $2::text[]) AS n(first_name, last_name)
+             ON lower(o.first_name) = n.first_name AND lower(o.last_name) = n.last_name
+          ORDER BY o.created_at",
+    )
+    .bind(&firsts)
+    .bind(&lasts)
+    .fetch_all(&state.pool)
+    .await?;
+    let officer_candidates = officers
+        .into_iter()
+        .map(
+            |(officer_id, network_id, first_name, last_name)| OfficerCandidate {
+                officer_id,
+                network_id,
+                first_name,
+                last_name,
+                matched_by: "name".into(),
+            },
+        )
+        .collect();
+
+    // Who looked a person up is worth keeping; the address itself is not written down.
+    let actor = auth.actor();
+    let logged = access_log::record(
+        &state.pool,
+        &Access {
+            actor: &actor,
+            role: auth.0.role.as_str(),
+            organizer: auth.0.organizer.as_deref(),
+            action: "GET /api/v1/personal-data",
+            target: "/api/v1/personal-data",
+            parameters: json!({"subjects": subjects.len(), "status": 200}),
+        },
+    )
+    .await;
+    if let Err(e) = logged {
+        tracing::error!(error = %e, %actor, "personal data look-up not recorded");
+    }
+
+    Ok(Json(HeldView {
+        email: email.as_str().to_owned(),
+        held,
+        subjects,
+        officer_candidates,
+        position: consistency::position(&state, "applications").await?,
+    }))
+}
+
+/// Body of an erasure.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ErasureRequest {
+    /// The person's e-mail address (required; optional here only so that its absence is
+    /// answered naming the field).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Officers to erase too (see `officer_candidates` of the look-up): officers are held
+    /// by name only, so the caller confirms which are this person.
+    #[serde(default)]
+    pub officer_ids: Vec<Uuid>,
+}
+
+/// What an erasure removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureResponse {
+    /// Subjects (e-mail addresses) erased; 0 when nothing was held (a repeat).
+    pub erased_subjects: u64,
+    /// Applications whose personal data was deleted.
+    pub erased_applications: u64,
+    /// Officers whose name was deleted.
+    pub erased_officers: u64,
+    /// Global position of the newest event at the erasure; no event is written or changed.
+    pub position: i64,
+}
+
+/// Erase everything that names or contacts a person (admin only).
+#[utoipa::path(post, path = "/api/v1/personal-data/erasure", tag = "personal-data", security(("bearer" = [])),
+    request_body = ErasureRequest,
+    responses((status = 200, body = ErasureResponse,
+        description = "Personal rows, the e-mail hash, applicant keys and stored answers deleted in one transaction; events, counts and decisions stay; rosters show `{\"erased\": true}`"),
+        (status = 400, body = crate::http::problem::Problem), (status = 401), (status = 403),
+        (status = 422, body = crate::http::problem::Problem, description = "missing or invalid `email`")))]
+async fn erase(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<ErasureRequest>,
+) -> Result<Json<ErasureResponse>, ApiError> {
+    admin_only(&auth)?;
+    let raw = body
+        .email
+        .ok_or_else(|| ApiError::invalid_field("email", "is required"))?;
+    let email = Email::parse(&raw).map_err(|e| ApiError::invalid_field("email", e.message))?;
+    let actor = auth.actor();
+    let mut tx = state.pool.begin().await?;
+    let mut erased = erasure::erase_subject(&mut tx, &email_hash(&state, &email), &actor).await?;
+    erased.officers = erasure::erase_officers(&mut tx, &body.officer_ids, &actor).await?;
+    // A stored answer to an earlier erasure keeps an unkeyed digest of a body holding the
+    // address; an erasure is safe to repeat, so these records are not worth that link.
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE scope LIKE 'POST /api/v1/personal-data/erasure %'",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let position = erasure::current_position(&mut tx).await?;
+    tx.commit().await?;
+    tracing::info!(%actor, subjects = erased.subjects, applications = erased.applications,
+        officers = erased.officers, "personal data erased");
+    Ok(Json(ErasureResponse {
+        erased_subjects: erased.subjects,
+        erased_applications: erased.applications,
+        erased_officers: erased.officers,
+        position,
+    }))
+}

@@ -1,0 +1,88 @@
+//! The deadline watcher: closes each open term when its recruitment deadline passes.
+//!
+//! It keeps no state of its own: open terms and their deadlines come from the `study_visits`
+//! read model, so it picks up where it was after a restart. Exactly once is the aggregate's
+//! job: closing a term that is no longer open is refused, so a second close (another
+//! instance, a restart mid-way, a manual close) writes nothing.
+
+use std::time::Duration;
+
+use domain::study_visit::{CloseTrigger, StudyVisitCommand};
+use infra::{CommandContext, PipelineError};
+use uuid::Uuid;
+
+use crate::http::state::AppState;
+
+/// Runs forever, in one instance at a time (a lease; another instance takes over within a
+/// second or so of this one dying), checking at most every `poll` and waking at the next
+/// known deadline.
+pub async fn run(state: AppState, poll: Duration) {
+    let leases = infra::locks::Leases::start(&state.pool, projections::runner::LEASE_RETRY);
+    leases
+        .lease("deadline-watcher")
+        .run(|| watch(state.clone(), poll))
+        .await;
+}
+
+async fn watch(state: AppState, poll: Duration) {
+    loop {
+        let next = match close_due(&state).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::warn!(error = %e, "deadline watcher could not read open terms");
+                None
+            }
+        };
+        let now = state.clock.now();
+        let wait = next
+            .and_then(|at| (at - now).to_std().ok())
+            .map_or(poll, |until| until.min(poll))
+            .max(Duration::from_millis(20));
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Closes every open term whose deadline has passed; returns the next deadline ahead.
+pub async fn close_due(
+    state: &AppState,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+    let now = state.clock.now();
+    let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT visit_id, term_id FROM rm_study_visit_terms
+          WHERE status = 'open' AND recruitment_deadline <= $1 ORDER BY recruitment_deadline",
+    )
+    .bind(now)
+    .fetch_all(&state.pool)
+    .await?;
+    for (visit_id, term_id) in due {
+        let ctx = CommandContext {
+            actor: "system:deadline-watcher".into(),
+            organizer_scope: None,
+            correlation_id: format!("deadline:{term_id}"),
+            causation_id: format!("deadline:{term_id}"),
+            command: "CloseRecruitment".into(),
+            idempotency_key: None,
+        };
+        let cmd = StudyVisitCommand::CloseRecruitment {
+            term_id,
+            trigger: CloseTrigger::Deadline,
+        };
+        match state.visits.execute(&visit_id.to_string(), cmd, &ctx).await {
+            Ok(done) => {
+                tracing::info!(%visit_id, %term_id, position = done.position, "term closed at its deadline")
+            }
+            // Already closed (by hand, by another instance, before a restart): nothing to do.
+            Err(PipelineError::Domain(e)) => {
+                tracing::debug!(%term_id, reason = %e, "term not closed by the watcher")
+            }
+            Err(e) => {
+                tracing::warn!(%term_id, error = %e, "closing at the deadline failed; will retry")
+            }
+        }
+    }
+    sqlx::query_scalar(
+        "SELECT min(recruitment_deadline) FROM rm_study_visit_terms WHERE status = 'open'",
+    )
+    .fetch_one(&state.pool)
+    .await
+}
