@@ -65,3 +65,9 @@ pub async fn connect_and_migrate(url: &str, max_connections: u32) -> Result<PgPo
     migrate(&pool).await?;
     Ok(pool)
 }
+
+/// Whether the database answers a trivial query within `within` (`/health`).
+pub async fn answers(pool: &PgPool, within: Duration) -> bool {
+    let ping = tokio::time::timeout(within, sqlx::query("SELECT 1").execute(pool)).await;
+    matches!(ping, Ok(Ok(_)))
+}

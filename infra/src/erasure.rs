@@ -8,7 +8,7 @@
 //!
 //! Every function takes the caller's transaction: an erasure is all or nothing.
 
-use sqlx::{Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// Why personal data was erased (`personal_data_erasures.reason`).
@@ -158,6 +158,44 @@ pub async fn erase_officers(
     .execute(&mut **tx)
     .await?;
     Ok(removed.len() as u64)
+}
+
+/// Erases a person on request (RODO art. 17), all or nothing: everything held under the
+/// e-mail whose keyed hash is `email_hash`, the officers the caller names as this person,
+/// and the stored answers of earlier requests to the route `erasure_route` (e.g.
+/// `POST /api/v1/personal-data/erasure`): such an answer keeps an unkeyed digest of a body
+/// that held the address, and an erasure is safe to repeat, so they are not worth that link.
+/// Answers what was erased and the position of the newest event at the erasure.
+pub async fn erase_person(
+    pool: &PgPool,
+    email_hash: &[u8],
+    officer_ids: &[Uuid],
+    erasure_route: &str,
+    actor: &str,
+) -> Result<(Erased, i64), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut erased = erase_subject(&mut tx, email_hash, actor).await?;
+    erased.officers = erase_officers(&mut tx, officer_ids, actor).await?;
+    crate::idempotency::forget_route(&mut tx, erasure_route).await?;
+    let position = current_position(&mut tx).await?;
+    tx.commit().await?;
+    Ok((erased, position))
+}
+
+/// The applications of a visit whose personal data is still held, in id order. The
+/// applicant keys carry the visit of every application with personal data, so this does
+/// not depend on any read model having caught up.
+pub async fn held_applications_of_visit(
+    conn: &mut PgConnection,
+    visit_id: Uuid,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT p.application_id FROM personal_data p JOIN applicant_keys k USING (application_id)
+          WHERE k.visit_id = $1 ORDER BY p.application_id",
+    )
+    .bind(visit_id)
+    .fetch_all(conn)
+    .await
 }
 
 /// The global position of the newest event: where the record stood at the erasure (which

@@ -186,3 +186,28 @@ pub async fn is_settled(pool: &sqlx::PgPool, position: i64) -> Result<bool, sqlx
     .await?;
     Ok(settled.unwrap_or(false))
 }
+
+/// The number of events stored (for progress lines of long commands).
+pub async fn count(pool: &sqlx::PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(pool)
+        .await
+}
+
+/// The organizer an aggregate's first event names (None for an unknown stream): whose
+/// stream it is, for scoping what an evaluator of one organizer may see.
+pub async fn organizer_of(
+    pool: &sqlx::PgPool,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT metadata ->> 'organizer' FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence LIMIT 1",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .fetch_optional(pool)
+    .await
+    .map(Option::flatten)
+}

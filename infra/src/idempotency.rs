@@ -188,6 +188,16 @@ pub async fn release(
     tx.commit().await
 }
 
+/// Forgets every stored answer of the route `route` (`METHOD /path`), whoever sent it:
+/// scopes are `METHOD /path …`.
+pub async fn forget_route(conn: &mut sqlx::PgConnection, route: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE scope LIKE $1 || ' %'")
+        .bind(route.replace('%', "\\%").replace('_', "\\_"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// When events carry `key` (every command records its key in its metadata), stores the
 /// "carried out, answer lost" answer for the reservation and returns the last position.
 async fn settle_if_applied(

@@ -18,6 +18,7 @@ pub mod personal_data;
 pub mod pipeline;
 pub mod seal;
 pub mod store;
+pub mod subject_access;
 pub mod tokens;
 
 pub use db::{connect, connect_and_migrate, migrate, DbError};

@@ -140,9 +140,7 @@ pub async fn run(command: AuditCommand, database_url: &str) -> anyhow::Result<()
 }
 
 async fn verify_store(pool: &PgPool) -> anyhow::Result<()> {
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(pool)
-        .await?;
+    let total: i64 = infra::feed::count(pool).await?;
     let mut progress = Progress::new("verify", Some(total as u64));
     let report = infra::integrity::verify(pool, &mut |n| progress.update(n)).await?;
     progress.finish();

@@ -70,9 +70,7 @@ pub enum Found {
 
 /// Looks at what the database holds.
 pub async fn inspect(pool: &PgPool) -> anyhow::Result<Found> {
-    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(pool)
-        .await?;
+    let events: i64 = infra::feed::count(pool).await?;
     let loaders: Vec<_> = tokens::list(pool)
         .await?
         .into_iter()
@@ -102,9 +100,7 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
             "the database already holds {n} events that are not the demo's; the demo loads only into an empty database (use another DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/koordynator_demo)"
         ),
     };
-    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(pool)
-        .await?;
+    let events: i64 = infra::feed::count(pool).await?;
     let (_, sign_in_token) = tokens::issue(pool, Role::Evaluator, None, SIGN_IN_TOKEN_NAME).await?;
     Ok(Outcome {
         loaded,

@@ -307,9 +307,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             projections::runner::setup(&pool, &all).await?;
             match command {
                 ProjectionsCommand::Rebuild { name } => {
-                    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-                        .fetch_one(&pool)
-                        .await?;
+                    let total: i64 = infra::feed::count(&pool).await?;
                     let total = u64::try_from(total).ok();
                     let Some(n) = name else {
                         // Every read model in one pass over the events: each page is read
@@ -347,21 +345,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     eprintln!("{}: {n} events in {:.1?}", p.name(), progress.elapsed());
                 }
                 ProjectionsCommand::Status => {
-                    let rows: Vec<(String, i32, i64, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-                        "SELECT name, schema_version, last_position, updated_at FROM projection_checkpoints ORDER BY name",
-                    )
-                    .fetch_all(&pool)
-                    .await?;
-                    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+                    let rows = infra::checkpoints::status(&pool).await?;
+                    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
                     let lags = infra::checkpoints::lags(&pool, &names).await?;
-                    for (name, version, position, at) in &rows {
+                    for r in &rows {
                         let behind = lags
                             .iter()
-                            .find(|l| &l.name == name)
+                            .find(|l| l.name == r.name)
                             .map_or(0, |l| l.events);
                         println!(
-                            "{name}\tv{version}\tposition {position}\t{behind} events behind\t{}",
-                            at.to_rfc3339()
+                            "{}\tv{}\tposition {}\t{behind} events behind\t{}",
+                            r.name,
+                            r.schema_version,
+                            r.position,
+                            r.updated_at.to_rfc3339()
                         );
                     }
                 }

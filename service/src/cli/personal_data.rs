@@ -76,15 +76,7 @@ pub async fn purge_expired(
         ..PurgeReport::default()
     };
     for (visit_id, ended_on) in ended {
-        // The applicant keys carry the visit of every application with personal data, so
-        // this does not depend on the applications read model having caught up.
-        let applications: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT p.application_id FROM personal_data p JOIN applicant_keys k USING (application_id)
-              WHERE k.visit_id = $1 ORDER BY p.application_id",
-        )
-        .bind(visit_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let applications = erasure::held_applications_of_visit(&mut tx, visit_id).await?;
         if !applications.is_empty() {
             report.visits.push(ExpiredVisit {
                 visit_id,

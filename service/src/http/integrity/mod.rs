@@ -31,7 +31,11 @@ async fn check(State(state): State<AppState>, auth: Auth) -> Result<Json<Report>
         let mut redact = Vec::new();
         for p in report.problems.iter().chain(report.first_broken.iter()) {
             if let (Some(t), Some(id)) = (&p.aggregate_type, &p.aggregate_id) {
-                if stream_organizer(&state, t, id).await?.as_deref() != Some(scope.as_str()) {
+                if infra::feed::organizer_of(&state.pool, t, id)
+                    .await?
+                    .as_deref()
+                    != Some(scope.as_str())
+                {
                     redact.push((t.clone(), id.clone()));
                 }
             }
@@ -53,22 +57,6 @@ async fn check(State(state): State<AppState>, auth: Auth) -> Result<Json<Report>
         }
     }
     Ok(Json(report))
-}
-
-async fn stream_organizer(
-    state: &AppState,
-    aggregate_type: &str,
-    aggregate_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT metadata ->> 'organizer' FROM events
-          WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence LIMIT 1",
-    )
-    .bind(aggregate_type)
-    .bind(aggregate_id)
-    .fetch_optional(&state.pool)
-    .await
-    .map(Option::flatten)
 }
 
 /// The newest seal.

@@ -25,12 +25,7 @@ pub struct Health {
 }
 
 async fn database_answers(state: &AppState) -> bool {
-    let ping = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        sqlx::query("SELECT 1").execute(&state.pool),
-    )
-    .await;
-    matches!(ping, Ok(Ok(_)))
+    infra::db::answers(&state.pool, std::time::Duration::from_secs(2)).await
 }
 
 /// 200 when the database answers, else 503.

@@ -14,7 +14,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::values::Email;
 use infra::access_log::{self, Access};
-use infra::erasure;
+use infra::{erasure, subject_access};
 use infra::tokens::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -123,17 +123,6 @@ pub struct HeldView {
     pub position: i64,
 }
 
-type PersonalRow = (
-    Uuid,
-    Uuid,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<Uuid>,
-);
-
 #[derive(sqlx::FromRow)]
 struct ApplicationRow {
     application_id: Uuid,
@@ -164,21 +153,8 @@ async fn held(
         .ok_or_else(|| ApiError::bad_param("email", "is required"))?;
     let email = Email::parse(&raw).map_err(|e| ApiError::bad_param("email", e.message))?;
     wait_for(&state, &["applications"], params.min_position).await?;
-    let subjects: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT subject_id, created_at FROM personal_subjects WHERE email_hash = $1 ORDER BY created_at",
-    )
-    .bind(email_hash(&state, &email))
-    .fetch_all(&state.pool)
-    .await?;
-    let ids: Vec<Uuid> = subjects.iter().map(|(id, _)| *id).collect();
-    let personal: Vec<PersonalRow> = sqlx::query_as(
-        "SELECT p.application_id, p.subject_id, p.first_name, p.last_name, p.email, p.phone, p.job_title, k.visit_id
-           FROM personal_data p LEFT JOIN applicant_keys k USING (application_id)
-          WHERE p.subject_id = ANY($1)",
-    )
-    .bind(&ids)
-    .fetch_all(&state.pool)
-    .await?;
+    let held = subject_access::held(&state.pool, &email_hash(&state, &email)).await?;
+    let ids: Vec<Uuid> = held.subjects.iter().map(|s| s.subject_id).collect();
     let recorded: Vec<ApplicationRow> = sqlx::query_as(
         "SELECT application_id, subject_id, visit_id, term_id, submitted_at, status, information_clause, legal_basis
            FROM rm_applications WHERE subject_id = ANY($1) ORDER BY submitted_at",
@@ -186,15 +162,10 @@ async fn held(
     .bind(&ids)
     .fetch_all(&state.pool)
     .await?;
-    let erasures: Vec<(Uuid, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT application_id, erased_at, reason FROM personal_data_erasures WHERE subject_id = ANY($1)",
-    )
-    .bind(&ids)
-    .fetch_all(&state.pool)
-    .await?;
-    let erased: BTreeMap<Uuid, (DateTime<Utc>, String)> = erasures
+    let erased: BTreeMap<Uuid, (DateTime<Utc>, String)> = held
+        .erasures
         .into_iter()
-        .map(|(id, at, why)| (id, (at, why)))
+        .map(|e| (e.application_id, (e.erased_at, e.reason)))
         .collect();
 
     // One entry per application, whichever of the two sources knows it (the read model may
@@ -227,22 +198,20 @@ async fn held(
         a.legal_basis = Some(r.legal_basis);
     }
     let mut names = BTreeSet::new();
-    for (application_id, subject_id, first_name, last_name, email, phone, job_title, visit) in
-        personal
-    {
-        names.insert((first_name.to_lowercase(), last_name.to_lowercase()));
+    for p in held.personal {
+        names.insert((p.first_name.to_lowercase(), p.last_name.to_lowercase()));
         let a = by_subject
-            .entry(subject_id)
+            .entry(p.subject_id)
             .or_default()
-            .entry(application_id)
-            .or_insert_with(|| blank(application_id));
-        a.visit_id = a.visit_id.or(visit);
+            .entry(p.application_id)
+            .or_insert_with(|| blank(p.application_id));
+        a.visit_id = a.visit_id.or(p.visit_id);
         a.personal_data = Some(PersonalFields {
-            first_name,
-            last_name,
-            email,
-            phone,
-            job_title,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            email: p.email,
+            phone: p.phone,
+            job_title: p.job_title,
         });
     }
     for apps in by_subject.values_mut() {
@@ -254,10 +223,11 @@ async fn held(
             }
         }
     }
-    let held = !subjects.is_empty();
-    let subjects = subjects
+    let subjects = held
+        .subjects
         .into_iter()
-        .map(|(subject_id, first_seen_at)| {
+        .map(|subject| {
+            let subject_id = subject.subject_id;
             let mut applications: Vec<HeldApplication> = by_subject
                 .remove(&subject_id)
                 .map(|m| m.into_values().collect())
@@ -265,35 +235,23 @@ async fn held(
             applications.sort_by_key(|a| (a.submitted_at, a.application_id));
             HeldSubject {
                 subject_id,
-                first_seen_at,
+                first_seen_at: subject.first_seen_at,
                 applications,
             }
         })
         .collect::<Vec<_>>();
 
-    let (firsts, lasts): (Vec<String>, Vec<String>) = names.into_iter().unzip();
-    let officers: Vec<(Uuid, Uuid, String, String)> = sqlx::query_as(
-        "SELECT o.officer_id, o.network_id, o.first_name, o.last_name
-           FROM officer_personal_data o
-           JOIN unnest($1::text[], $2::text[]) AS n(first_name, last_name)
-             ON lower(o.first_name) = n.first_name AND lower(o.last_name) = n.last_name
-          ORDER BY o.created_at",
-    )
-    .bind(&firsts)
-    .bind(&lasts)
-    .fetch_all(&state.pool)
-    .await?;
+    let names: Vec<(String, String)> = names.into_iter().collect();
+    let officers = subject_access::officer_namesakes(&state.pool, &names).await?;
     let officer_candidates = officers
         .into_iter()
-        .map(
-            |(officer_id, network_id, first_name, last_name)| OfficerCandidate {
-                officer_id,
-                network_id,
-                first_name,
-                last_name,
-                matched_by: "name".into(),
-            },
-        )
+        .map(|o| OfficerCandidate {
+            officer_id: o.officer_id,
+            network_id: o.network_id,
+            first_name: o.first_name,
+            last_name: o.last_name,
+            matched_by: "name".into(),
+        })
         .collect();
 
     // Who looked a person up is worth keeping; the address itself is not written down.
@@ -316,7 +274,7 @@ async fn held(
 
     Ok(Json(HeldView {
         email: email.as_str().to_owned(),
-        held,
+        held: !subjects.is_empty(),
         subjects,
         officer_candidates,
         position: consistency::position(&state, "applications").await?,
@@ -367,18 +325,14 @@ async fn erase(
         .ok_or_else(|| ApiError::invalid_field("email", "is required"))?;
     let email = Email::parse(&raw).map_err(|e| ApiError::invalid_field("email", e.message))?;
     let actor = auth.actor();
-    let mut tx = state.pool.begin().await?;
-    let mut erased = erasure::erase_subject(&mut tx, &email_hash(&state, &email), &actor).await?;
-    erased.officers = erasure::erase_officers(&mut tx, &body.officer_ids, &actor).await?;
-    // A stored answer to an earlier erasure keeps an unkeyed digest of a body holding the
-    // address; an erasure is safe to repeat, so these records are not worth that link.
-    sqlx::query(
-        "DELETE FROM idempotency_keys WHERE scope LIKE 'POST /api/v1/personal-data/erasure %'",
+    let (erased, position) = erasure::erase_person(
+        &state.pool,
+        &email_hash(&state, &email),
+        &body.officer_ids,
+        "POST /api/v1/personal-data/erasure",
+        &actor,
     )
-    .execute(&mut *tx)
     .await?;
-    let position = erasure::current_position(&mut tx).await?;
-    tx.commit().await?;
     tracing::info!(%actor, subjects = erased.subjects, applications = erased.applications,
         officers = erased.officers, "personal data erased");
     Ok(Json(ErasureResponse {

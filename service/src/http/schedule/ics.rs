@@ -35,9 +35,8 @@ fn source_label(source: &str) -> &str {
 }
 
 /// One calendar event for one schedule entry.
-fn event(e: &ScheduleEntry, stamp: chrono::DateTime<Utc>) -> Result<icalendar::Event, ApiError> {
-    let when: PlannedDate = serde_json::from_value(e.when.clone())
-        .map_err(|err| ApiError::Internal(format!("stored schedule date: {err}")))?;
+fn event(e: &ScheduleEntry, stamp: chrono::DateTime<Utc>) -> icalendar::Event {
+    let when = &e.when;
     let exact = matches!(when, PlannedDate::Day(_) | PlannedDate::Range(_));
     let first = when.first_day();
     // DTEND of an all-day event is the day after the last (RFC 5545 3.6.1).
@@ -71,7 +70,7 @@ fn event(e: &ScheduleEntry, stamp: chrono::DateTime<Utc>) -> Result<icalendar::E
     if !exact {
         ev.add_property("TRANSP", "TRANSPARENT");
     }
-    Ok(ev.done())
+    ev.done()
 }
 
 /// The schedule of a year as an iCalendar file: one all-day event per activity, term and
@@ -92,7 +91,7 @@ async fn schedule_ics(
         .append_property(Property::new("METHOD", "PUBLISH"))
         .name(&format!("Harmonogram {}", p.year));
     for e in entries(&state, &auth, &p).await? {
-        cal.push(event(&e, stamp)?);
+        cal.push(event(&e, stamp));
     }
     let mut res = cal.done().to_string().into_response();
     res.headers_mut().insert(

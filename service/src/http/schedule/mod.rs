@@ -5,6 +5,8 @@ pub mod ics;
 
 use axum::extract::State;
 use axum::Json;
+use domain::values::PlannedDate;
+use projections::schedule::read::{self, Entry};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -33,7 +35,7 @@ pub struct ScheduleParams {
 }
 
 /// One thing in the calendar.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ScheduleEntry {
     /// Stable id of the entry (an activity, a term, a meeting): the iCalendar UID.
     #[serde(skip)]
@@ -45,11 +47,26 @@ pub struct ScheduleEntry {
     pub kind: String,
     /// A PlannedDate: `{"day"}`, `{"from","to"}`, `{"month"}` or `{"month","part"}`.
     #[schema(value_type = Object)]
-    pub when: serde_json::Value,
+    pub when: PlannedDate,
     /// planned | held | cancelled
     pub status: String,
     #[serde(skip)]
     pub month: String,
+}
+
+impl From<Entry> for ScheduleEntry {
+    fn from(e: Entry) -> Self {
+        Self {
+            entry_id: e.entry_id,
+            source: e.source,
+            source_id: e.source_id,
+            title: e.title,
+            kind: e.kind,
+            when: e.when,
+            status: e.status,
+            month: e.month,
+        }
+    }
 }
 
 /// One month of the calendar.
@@ -111,13 +128,7 @@ pub async fn entries(
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    Ok(sqlx::query_as(
-        r#"SELECT entry_id, source, source_id, title, kind, "when", status, month FROM rm_schedule
-            WHERE month LIKE $1 || '-%' AND ($2::text IS NULL OR organizer = $2)
-            ORDER BY month, first_day, title"#,
-    )
-    .bind(p.year.to_string())
-    .bind(organizer)
-    .fetch_all(&state.pool)
-    .await?)
+    let mut conn = state.pool.acquire().await?;
+    let entries = read::year(&mut conn, p.year, organizer.as_deref()).await?;
+    Ok(entries.into_iter().map(ScheduleEntry::from).collect())
 }

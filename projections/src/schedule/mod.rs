@@ -8,6 +8,8 @@
 //! version whatever version was stored; today every programme and network event is still at
 //! version 1, so the upcast payload is the stored one.
 
+pub mod read;
+
 use async_trait::async_trait;
 use domain::study_visit::{StudyVisitEvent, TermSchedule};
 use domain::values::{DateRange, PlannedDate};
