@@ -26,3 +26,6 @@ pub mod cli;
 pub mod http;
 pub mod jobs;
 pub mod startup;
+
+#[cfg(test)]
+mod layout;

@@ -14,7 +14,7 @@ use domain::values::PlannedDate;
 use icalendar::{Calendar, Component, EventLike, EventStatus, Property};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{entries, ScheduleEntry, ScheduleParams};
+use super::reads::{entries, ScheduleEntry, ScheduleParams};
 use crate::http::auth::Auth;
 use crate::http::extract::ApiQuery;
 use crate::http::problem::ApiError;
