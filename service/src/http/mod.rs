@@ -1,4 +1,12 @@
-//! The HTTP routes, one module per resource, collected with their OpenAPI descriptions.
+//! Everything that answers a request: the router with the OpenAPI document built from the
+//! routes themselves, the modules every resource shares, and one folder per resource.
+//!
+//! A resource folder holds its router (`mod.rs`), its request types and their `TryFrom`
+//! into domain values (`requests.rs`), its command handlers (`commands.rs`) and its read
+//! handlers with their views (`reads.rs`); a small resource keeps them in one file. It uses
+//! the shared modules below and the crates underneath, never another resource
+//! (`crate::layout` checks): a command goes through `command`, a read through a read
+//! model's `read` queries in `projections`, anything else through `infra`. No SQL here.
 
 // What every resource shares.
 pub mod audit_log;

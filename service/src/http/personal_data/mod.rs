@@ -27,6 +27,7 @@ use crate::http::consistency::{self, wait_for};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
+use crate::http::validate::{Fields, Invalid};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -294,6 +295,33 @@ pub struct ErasureRequest {
     pub officer_ids: Vec<Uuid>,
 }
 
+/// An erasure as checked: whose, and which officers with them.
+struct Erasure {
+    email: Email,
+    officer_ids: Vec<Uuid>,
+}
+
+impl TryFrom<ErasureRequest> for Erasure {
+    type Error = Invalid;
+
+    fn try_from(r: ErasureRequest) -> Result<Self, Invalid> {
+        let mut f = Fields::default();
+        let email = match r.email.as_deref() {
+            Some(raw) => f.check("email", Email::parse(raw)),
+            None => {
+                f.fail("email", "is required");
+                None
+            }
+        };
+        f.finish_with(|| {
+            Some(Erasure {
+                email: email?,
+                officer_ids: r.officer_ids,
+            })
+        })
+    }
+}
+
 /// What an erasure removed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErasureResponse {
@@ -320,15 +348,12 @@ async fn erase(
     ApiJson(body): ApiJson<ErasureRequest>,
 ) -> Result<Json<ErasureResponse>, ApiError> {
     admin_only(&auth)?;
-    let raw = body
-        .email
-        .ok_or_else(|| ApiError::invalid_field("email", "is required"))?;
-    let email = Email::parse(&raw).map_err(|e| ApiError::invalid_field("email", e.message))?;
+    let Erasure { email, officer_ids } = body.try_into()?;
     let actor = auth.actor();
     let (erased, position) = erasure::erase_person(
         &state.pool,
         &email_hash(&state, &email),
-        &body.officer_ids,
+        &officer_ids,
         "POST /api/v1/personal-data/erasure",
         &actor,
     )
