@@ -56,12 +56,13 @@ pub async fn replay(
     let mut tx = own.begin().await?;
     for p in projections {
         for table in p.tables() {
-            // Names are the projection's own constants, not input.
-            sqlx::raw_sql(&format!(
-                "CREATE TEMP TABLE {table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP"
-            ))
-            .execute(&mut *tx)
-            .await?;
+            // Names are the projection's own constants, not input. Sent as a simple query
+            // (a `&str` without arguments) through `Executor::execute` rather than
+            // `raw_sql(..).execute(..)`: the latter's future cannot be proven `Send`
+            // (rustc's higher-ranked lifetime limitation), which an HTTP handler needs.
+            let sql =
+                format!("CREATE TEMP TABLE {table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP");
+            sqlx::Executor::execute(&mut *tx, sql.as_str()).await?;
         }
     }
     let position = events.iter().map(|e| e.position).max().unwrap_or(0);

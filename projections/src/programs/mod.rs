@@ -1,7 +1,8 @@
 //! Read model `programs`: cooperation programmes with their partners, activities (status,
 //! planned date at its precision, held dates, participants, institutions), feedback,
 //! consultations and comments, testing period and evaluation. The evaluation endpoint
-//! computes each indicator's actual value from these rows.
+//! computes each indicator's actual value from these rows. Everything that reads these
+//! tables is in [`read`], for the live tables and for their replayed copies alike.
 
 pub mod read;
 
@@ -366,16 +367,23 @@ CREATE INDEX IF NOT EXISTS rm_program_comments_by_consultation ON rm_program_com
                 recommendations,
                 evaluated_on,
             } => {
-                let evaluation = serde_json::json!({
-                    "verdict": verdict.as_str(),
-                    "summary": summary,
-                    "manual_values": manual_values,
-                    "recommendations": recommendations,
-                    "evaluated_on": evaluated_on,
-                });
+                // Written with the type `read::program` decodes it into: one JSON form.
+                let evaluation = read::RecordedEvaluation {
+                    verdict: verdict.as_str().to_owned(),
+                    summary: summary.clone(),
+                    manual_values: manual_values
+                        .iter()
+                        .map(|(code, v)| (code.as_str().to_owned(), *v))
+                        .collect(),
+                    recommendations: recommendations
+                        .iter()
+                        .map(|r| r.as_str().to_owned())
+                        .collect(),
+                    evaluated_on: *evaluated_on,
+                };
                 sqlx::query("UPDATE rm_programs SET evaluation = $2 WHERE program_id = $1")
                     .bind(program_id)
-                    .bind(evaluation)
+                    .bind(json(&evaluation))
                     .execute(&mut *db)
                     .await?;
             }

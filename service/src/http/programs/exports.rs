@@ -6,13 +6,15 @@ use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{evaluation_of, EvaluationParams, EvaluationView};
+use super::reads::{evaluation_of, EvaluationView};
+use super::requests::EvaluationParams;
 use crate::http::auth::Auth;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::problem::ApiError;
 use crate::http::spreadsheet;
 use crate::http::state::AppState;
 
+/// The export routes with their OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(evaluation_csv))
 }

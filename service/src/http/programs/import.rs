@@ -1,0 +1,280 @@
+//! The schedule import: a programme's activities planned from a CSV file, as the
+//! schedules (harmonogramy) are kept, with dates written as people write them.
+//!
+//! Why a module of its own: the CSV parser is the one piece of the programme routes with
+//! rules of its own (columns, Polish dates, lines named in errors), and is tested here
+//! without a database. The import is all or nothing: one command plans every row, or a
+//! 422 names every bad row by its line and nothing is planned.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use domain::cooperation_program::{
+    ActivityKind, CooperationProgram, CooperationProgramCommand, PlannedActivity,
+};
+use domain::values::{NonEmptyText, PlannedDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::http::auth::Auth;
+use crate::http::command;
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::problem::{ApiError, FieldError};
+use crate::http::request::RequestMeta;
+use crate::http::state::AppState;
+
+/// Query of the schedule import.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportParams {
+    /// The year for dates written without one (`Koniec września` in a schedule "na 2020 rok").
+    pub year: Option<i32>,
+}
+
+/// One refused row of an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportError {
+    /// Line of the CSV file (the header is line 1).
+    pub line: u64,
+    pub message: String,
+}
+
+/// Answer of an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    /// Activities planned.
+    pub imported: usize,
+    /// Always empty on success: a bad row refuses the whole import (422).
+    pub errors: Vec<ImportError>,
+    pub position: i64,
+}
+
+const COLUMNS: [&str; 5] = ["date", "title", "kind", "location", "co_organizer"];
+
+/// Reads the CSV schedule into activities, or every bad row with its line.
+pub fn parse_schedule(
+    text: &str,
+    year: Option<i32>,
+) -> Result<Vec<PlannedActivity>, Vec<ImportError>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(vec![ImportError {
+                line: 1,
+                message: format!("the header cannot be read: {e}"),
+            }])
+        }
+    };
+    let mut errors = Vec::new();
+    let mut column = BTreeMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let name = h.trim().to_lowercase();
+        if !COLUMNS.contains(&name.as_str()) {
+            errors.push(ImportError {
+                line: 1,
+                message: format!(
+                    "unknown column '{h}'; the header is date,title,kind,location,co_organizer"
+                ),
+            });
+        } else if column.insert(name.clone(), i).is_some() {
+            errors.push(ImportError {
+                line: 1,
+                message: format!("the column '{name}' appears twice"),
+            });
+        }
+    }
+    for required in ["date", "title"] {
+        if !column.contains_key(required) {
+            errors.push(ImportError {
+                line: 1,
+                message: format!(
+                    "the header has no '{required}' column; it is date,title,kind,location,co_organizer"
+                ),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut activities = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(n as u64 + 2, |p| p.line());
+                errors.push(ImportError {
+                    line,
+                    message: format!("the row cannot be read: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(n as u64 + 2, |p| p.line());
+        if record.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        if record.len() > headers.len() {
+            errors.push(ImportError {
+                line,
+                message: format!(
+                    "the row has {} fields but the header only {}",
+                    record.len(),
+                    headers.len()
+                ),
+            });
+            continue;
+        }
+        let get = |name: &str| {
+            column
+                .get(name)
+                .and_then(|i| record.get(*i))
+                .map(str::trim)
+                .unwrap_or("")
+        };
+        let mut row_errors = Vec::new();
+        let date = get("date");
+        let planned = match year {
+            Some(y) => PlannedDate::parse_polish_in_year(date, y),
+            None => PlannedDate::parse_polish(date),
+        }
+        .map_err(|e| row_errors.push(format!("date: {e}")))
+        .ok();
+        let title = NonEmptyText::parse(get("title"))
+            .map_err(|e| row_errors.push(format!("title: {e}")))
+            .ok();
+        let kind = match get("kind") {
+            "" => Some(ActivityKind::Other),
+            k => ActivityKind::parse(k)
+                .map_err(|e| row_errors.push(format!("kind: {e}")))
+                .ok(),
+        };
+        let optional = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+        let location = optional(get("location"));
+        let co_organizer = optional(get("co_organizer"));
+        for (name, v) in [("location", &location), ("co_organizer", &co_organizer)] {
+            if v.as_ref().is_some_and(|v| v.chars().count() > 500) {
+                row_errors.push(format!("{name}: must be at most 500 characters"));
+            }
+        }
+        match (planned, title, kind) {
+            (Some(planned), Some(title), Some(kind)) if row_errors.is_empty() => {
+                activities.push(PlannedActivity {
+                    activity_id: Uuid::now_v7(),
+                    kind,
+                    title,
+                    planned,
+                    location,
+                    co_organizer,
+                });
+            }
+            _ => errors.push(ImportError {
+                line,
+                message: row_errors.join("; "),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if activities.is_empty() {
+        return Err(vec![ImportError {
+            line: 1,
+            message: "the schedule has no rows below its header".to_owned(),
+        }]);
+    }
+    Ok(activities)
+}
+
+/// Import a schedule (harmonogram) as CSV with the header `date,title,kind,location,co_organizer`,
+/// dates written as people write them (`7.02.2020`, `7-8.05.2020`, `Luty 2020`,
+/// `Koniec września 2020`); an empty kind is `other`. All or nothing: any bad row answers 422
+/// listing every bad row as `line N`, and nothing is planned.
+#[utoipa::path(post, path = "/api/v1/programs/{id}/schedule/import", tag = "programs",
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    params(("id" = Uuid, Path), ImportParams),
+    responses((status = 200, body = ImportResult), (status = 400, body = crate::http::problem::Problem), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+pub async fn import_schedule(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(params): ApiQuery<ImportParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportResult>, ApiError> {
+    auth.command_scope()?;
+    if let Some(y) = params.year {
+        if !(1000..=9999).contains(&y) {
+            return Err(ApiError::bad_param("year", "must be a year of four digits"));
+        }
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.contains("json") {
+        return Err(ApiError::BadRequest {
+            detail: "Send the schedule as text/csv with the header date,title,kind,location,co_organizer."
+                .into(),
+            errors: vec![],
+        });
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest {
+        detail: "The schedule must be UTF-8 text.".into(),
+        errors: vec![],
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let activities = parse_schedule(text, params.year).map_err(|errors| {
+        ApiError::invalid(
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(format!("line {}", e.line), e.message))
+                .collect(),
+        )
+    })?;
+    let imported = activities.len();
+    let position = command::run::<CooperationProgram>(
+        &state,
+        &auth,
+        &meta,
+        id,
+        CooperationProgramCommand::ImportSchedule { activities },
+    )
+    .await?;
+    Ok(Json(ImportResult {
+        imported,
+        errors: vec![],
+        position,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_rows_are_read_with_their_lines() {
+        let csv = "date,title,kind,location,co_organizer\n7.02.2020,Spotkanie monitoringowe OWES,monitoring_meeting,Olsztyn,\n\nKoniec września,Wydanie Biuletynu,,,\n";
+        let rows = parse_schedule(csv, Some(2020)).expect("parsed");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].kind, ActivityKind::Other);
+        assert_eq!(rows[1].planned.to_polish(), "Koniec września 2020");
+        let bad = "date,title,kind\n7.02.2020,A,meeting\n31.02.2020,B,meeting\nLuty 2020,,party\n";
+        let errors = parse_schedule(bad, None).expect_err("bad rows");
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4]);
+        assert!(errors[1].message.contains("title"), "{errors:?}");
+        assert!(errors[1].message.contains("kind"), "{errors:?}");
+        assert!(parse_schedule("when,what\n", None).is_err());
+        assert!(parse_schedule("date,title\n", None).is_err());
+    }
+}
