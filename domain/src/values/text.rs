@@ -6,9 +6,21 @@ use serde::{Deserialize, Serialize};
 use super::{string_value, ValueError};
 
 /// Trimmed, non-empty text of bounded length, for names, titles and labels.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+///
+/// The bound is a rule of the input that makes a value (500 characters by default, more
+/// where a command allows it: feedback, comments, goals), so a stored value is read back
+/// (deserialized) with only the non-empty rule: an event holding a 10,000-character
+/// comment the API accepted must load as it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
 pub struct NonEmptyText(String);
+
+impl<'de> Deserialize<'de> for NonEmptyText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse_max(&s, usize::MAX).map_err(|e| serde::de::Error::custom(e.message))
+    }
+}
 
 impl NonEmptyText {
     /// The default maximum length in characters.
@@ -159,6 +171,11 @@ mod tests {
         );
         assert!(NonEmptyText::parse("   ").is_err());
         assert!(NonEmptyText::parse(&"ż".repeat(500)).is_ok());
+        // Longer text a command allowed is read back as it was written; empty never is.
+        let long = NonEmptyText::parse_max(&"ż".repeat(10_000), 10_000).expect("allowed");
+        let json = serde_json::to_string(&long).expect("serializes");
+        assert_eq!(serde_json::from_str::<NonEmptyText>(&json).ok(), Some(long));
+        assert!(serde_json::from_str::<NonEmptyText>("\"  \"").is_err());
         assert!(NonEmptyText::parse(&"ż".repeat(501)).is_err());
         assert!(NonEmptyText::parse_max("abcd", 3).is_err());
         assert!(serde_json::from_str::<NonEmptyText>("\"\"").is_err());
