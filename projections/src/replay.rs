@@ -16,7 +16,7 @@
 
 use infra::StoredEvent;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Executor, PgConnection, PgPool};
 
 use crate::events::DecodedEvent;
 use crate::read::ReadError;
@@ -57,11 +57,12 @@ pub async fn replay(
     for p in projections {
         for table in p.tables() {
             // Names are the projection's own constants, not input.
-            sqlx::raw_sql(&format!(
-                "CREATE TEMP TABLE {table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP"
-            ))
-            .execute(&mut *tx)
-            .await?;
+            let create =
+                format!("CREATE TEMP TABLE {table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP");
+            // `Executor::execute` (a boxed `Send` future) rather than `RawSql::execute` (an
+            // `async fn` generic over its executor): the compiler cannot prove the latter
+            // `Send` for every lifetime, so `replay` could not be awaited in a handler.
+            (&mut *tx).execute(sqlx::raw_sql(&create)).await?;
         }
     }
     let position = events.iter().map(|e| e.position).max().unwrap_or(0);
