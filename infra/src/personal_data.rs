@@ -75,7 +75,8 @@ pub async fn find_subject(pool: &PgPool, email_hash: &[u8]) -> Result<Option<Uui
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     /// Another application of the same address created its subject meanwhile, under another
-    /// id: decide the command again with this one (the domain may refuse a duplicate).
+    /// id: decide the command again with this one (the domain may refuse a duplicate), as
+    /// [`crate::applications::submit`] does.
     #[error("the subject of this address was created meanwhile")]
     SubjectRaced(Uuid),
     #[error(transparent)]
@@ -142,6 +143,15 @@ pub async fn record_application(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// A new applicant key: 24 random bytes, URL-safe base64 (32 characters). Shown to the
+/// applicant once; only its [`key_hash`] is kept.
+pub fn new_applicant_key() -> String {
+    use base64::Engine;
+    let mut secret = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut secret);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
 }
 
 /// The hash under which an applicant key is kept.

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod programs;
+mod study_visits;
 
 use std::sync::Arc;
 
@@ -38,8 +39,24 @@ impl Database {
         Database { url, pool }
     }
 
-    /// Applies every stored event to every live read model.
+    /// Applies every stored event to every live read model. Waits first until the newest
+    /// event lies below the feed's horizon: a transaction open anywhere on the server (another
+    /// test's) holds the horizon back, and `catch_up` applies only what is below it.
     pub async fn catch_up(&self) {
+        let newest: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        if let Some(position) = newest {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+            while !infra::feed::is_settled(&self.pool, position).await.unwrap() {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "position {position} did not settle"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
         for p in projections::all() {
             projections::runner::catch_up(&self.pool, p.as_ref())
                 .await

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use domain::study_visit::{CloseTrigger, StudyVisitCommand};
 use infra::{CommandContext, PipelineError};
-use uuid::Uuid;
+use projections::study_visits::read::{self, DueTerm};
+use projections::ReadError;
 
 use crate::http::state::AppState;
 
@@ -45,16 +46,11 @@ async fn watch(state: AppState, poll: Duration) {
 /// Closes every open term whose deadline has passed; returns the next deadline ahead.
 pub async fn close_due(
     state: &AppState,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ReadError> {
     let now = state.clock.now();
-    let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT visit_id, term_id FROM rm_study_visit_terms
-          WHERE status = 'open' AND recruitment_deadline <= $1 ORDER BY recruitment_deadline",
-    )
-    .bind(now)
-    .fetch_all(&state.pool)
-    .await?;
-    for (visit_id, term_id) in due {
+    // A connection only for the read: the commands below take their own.
+    let due = read::due_terms(&mut *state.pool.acquire().await?, now).await?;
+    for DueTerm { visit_id, term_id } in due {
         let ctx = CommandContext {
             actor: "system:deadline-watcher".into(),
             organizer_scope: None,
@@ -80,9 +76,5 @@ pub async fn close_due(
             }
         }
     }
-    sqlx::query_scalar(
-        "SELECT min(recruitment_deadline) FROM rm_study_visit_terms WHERE status = 'open'",
-    )
-    .fetch_one(&state.pool)
-    .await
+    read::next_deadline(&mut *state.pool.acquire().await?).await
 }

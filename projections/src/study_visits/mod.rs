@@ -1,5 +1,9 @@
 //! Read model `study_visits`: the visits list and detail, their terms (status, dates, seats,
 //! counts) and the preference lists. The deadline watcher also reads open terms from here.
+//! Its tables are `rm_study_visit*` and `rm_preference_lists`; what reads them is in
+//! [`read`], so the HTTP layer and the jobs write no SQL of their own.
+
+pub mod read;
 
 use async_trait::async_trait;
 use domain::study_visit::{StudyVisitEvent, TermSchedule};

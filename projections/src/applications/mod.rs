@@ -1,7 +1,9 @@
 //! Read model `applications`: one row per application with its institution, submission
 //! order, the information clause accepted and the legal basis of processing, and the latest
 //! decision about it (status, rank, basis). Rosters, `roster.csv` and the applicant's own
-//! status are read from here.
+//! status are read from here, through [`read`] (the HTTP layer writes no SQL of its own).
+
+pub mod read;
 
 use async_trait::async_trait;
 use domain::study_visit::{DecisionBasis, StudyVisitEvent};

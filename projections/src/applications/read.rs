@@ -1,0 +1,273 @@
+//! Queries of the `applications` read model (`rm_applications`): one application, a term's
+//! applications, and the roster of a term. The module is named after the read model (and
+//! its table prefix), not after the roster: a roster is the applications of one term,
+//! ordered and split by the decisions about them.
+//!
+//! The roster also reads the visit, its terms and its preference lists, through
+//! [`crate::study_visits::read`] (each query touches only its own model's tables); a read
+//! of it therefore waits for both models ([`ROSTER_MODELS`]). The live roster and the
+//! roster `?at=` an instant are this same function, the latter over read models replayed
+//! up to that instant (`crate::replay`).
+
+use std::collections::HashMap;
+
+use domain::study_visit::allocation::{self, Candidate, Decision};
+use domain::study_visit::{
+    ApplicationStatus, DecisionBasis, Roster, RosterEntry, TermStatus, PASSED_OVER_REASON,
+};
+use domain::values::{Institution, Nip};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::read::{from_json, ReadError};
+use crate::study_visits;
+
+/// The read model's name: its checkpoint, and what a read of it waits for.
+pub const MODEL: &str = "applications";
+
+/// The read models a roster is read from.
+pub const ROSTER_MODELS: &[&str] = &[study_visits::read::MODEL, MODEL];
+
+/// One application and the latest decision about it. No personal data: the person is
+/// `subject_id` (their data is in `infra::personal_data`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    pub application_id: Uuid,
+    pub visit_id: Uuid,
+    pub term_id: Uuid,
+    pub subject_id: Uuid,
+    pub institution: Institution,
+    /// The place of its submission in the visit's stream (its sequence): DOMAIN.md's
+    /// submission order, the tie-break of the ranking.
+    pub submission_order: i64,
+    pub status: ApplicationStatus,
+    /// Rank recorded with the latest decision (None before the close).
+    pub rank: Option<u32>,
+    /// Basis of the latest decision (None before the close).
+    pub basis: Option<DecisionBasis>,
+    /// The reason recorded when passed over.
+    pub reason: Option<String>,
+    pub attended: Option<bool>,
+}
+
+const APPLICATION_COLUMNS: &str = "application_id, visit_id, term_id, subject_id, institution, \
+    submission_order, status, rank, basis, reason, attended";
+
+/// A row of `rm_applications` as stored.
+#[derive(sqlx::FromRow)]
+struct ApplicationRow {
+    application_id: Uuid,
+    visit_id: Uuid,
+    term_id: Uuid,
+    subject_id: Uuid,
+    institution: Value,
+    submission_order: i64,
+    status: String,
+    rank: Option<i32>,
+    basis: Option<Value>,
+    reason: Option<String>,
+    attended: Option<bool>,
+}
+
+impl ApplicationRow {
+    fn typed(self) -> Result<Application, ReadError> {
+        Ok(Application {
+            application_id: self.application_id,
+            visit_id: self.visit_id,
+            term_id: self.term_id,
+            subject_id: self.subject_id,
+            institution: from_json(MODEL, "institution", self.institution)?,
+            submission_order: self.submission_order,
+            status: from_json(MODEL, "status", Value::String(self.status))?,
+            rank: self
+                .rank
+                .map(|r| u32::try_from(r).map_err(|_| ReadError::corrupt(MODEL, "rank < 0")))
+                .transpose()?,
+            basis: self
+                .basis
+                .map(|b| from_json(MODEL, "basis", b))
+                .transpose()?,
+            reason: self.reason,
+            attended: self.attended,
+        })
+    }
+}
+
+/// One application (None when the read model has not recorded it, or never will).
+pub async fn application(
+    conn: &mut PgConnection,
+    application_id: Uuid,
+) -> Result<Option<Application>, ReadError> {
+    let row: Option<ApplicationRow> = sqlx::query_as(&format!(
+        "SELECT {APPLICATION_COLUMNS} FROM rm_applications WHERE application_id = $1"
+    ))
+    .bind(application_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(ApplicationRow::typed).transpose()
+}
+
+/// Every application of a term, withdrawn ones included, in submission order.
+pub async fn of_term(
+    conn: &mut PgConnection,
+    term_id: Uuid,
+) -> Result<Vec<Application>, ReadError> {
+    let rows: Vec<ApplicationRow> = sqlx::query_as(&format!(
+        "SELECT {APPLICATION_COLUMNS} FROM rm_applications WHERE term_id = $1 ORDER BY submission_order"
+    ))
+    .bind(term_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(ApplicationRow::typed).collect()
+}
+
+/// Seats each institution (by NIP) holds in `terms` of the visit: the `held` of the
+/// allocation policy when `terms` are the visit's other closed terms. A NIP that no longer
+/// parses is left out (only a row changed behind the projection's back could hold one).
+pub async fn seats_held(
+    conn: &mut PgConnection,
+    visit_id: Uuid,
+    terms: &[Uuid],
+) -> Result<HashMap<Nip, u32>, ReadError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT nip, count(*) FROM rm_applications
+          WHERE visit_id = $1 AND term_id = ANY($2) AND status = 'allocated'
+          GROUP BY nip",
+    )
+    .bind(visit_id)
+    .bind(terms)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(nip, n)| {
+            let nip = Nip::parse(&nip).ok()?;
+            Some((nip, u32::try_from(n).unwrap_or(u32::MAX)))
+        })
+        .collect())
+}
+
+/// The roster of `term_id` of `visit_id` (None when the read models have no such visit or
+/// no such term of it): while the term is not closed, the provisional ranking (the
+/// domain's allocation over its live applications, the preference lists as they stand and
+/// the seats held in the visit's other closed terms); once it is, the recorded decisions.
+/// The same roster as the aggregate's `StudyVisit::roster` after the same events.
+pub async fn roster(
+    conn: &mut PgConnection,
+    visit_id: Uuid,
+    term_id: Uuid,
+) -> Result<Option<Roster>, ReadError> {
+    let Some(visit) = study_visits::read::visit(&mut *conn, visit_id).await? else {
+        return Ok(None);
+    };
+    let terms = study_visits::read::terms(&mut *conn, &[visit_id]).await?;
+    let Some(term) = terms.iter().find(|t| t.term_id == term_id) else {
+        return Ok(None);
+    };
+    let apps = of_term(&mut *conn, term_id).await?;
+    let withdrawn = apps
+        .iter()
+        .filter(|a| a.status == ApplicationStatus::Withdrawn)
+        .count();
+    let mut roster = Roster {
+        visit_id,
+        term_id,
+        seats: term.seats,
+        status: term.status,
+        provisional: term.status != TermStatus::Closed,
+        allocated: vec![],
+        waitlist: vec![],
+        passed_over: vec![],
+        withdrawn: u32::try_from(withdrawn).unwrap_or(u32::MAX),
+    };
+    if roster.provisional {
+        let lists = study_visits::read::preference_lists(&mut *conn, visit_id).await?;
+        let closed_others: Vec<Uuid> = terms
+            .iter()
+            .filter(|t| t.term_id != term_id && t.status == TermStatus::Closed)
+            .map(|t| t.term_id)
+            .collect();
+        let held = seats_held(&mut *conn, visit_id, &closed_others).await?;
+        let live: Vec<&Application> = apps
+            .iter()
+            .filter(|a| a.status == ApplicationStatus::Submitted)
+            .collect();
+        let mut candidates = Vec::with_capacity(live.len());
+        for a in &live {
+            candidates.push(Candidate {
+                application_id: a.application_id,
+                nip: a.institution.nip.clone(),
+                order: u64::try_from(a.submission_order)
+                    .map_err(|_| ReadError::corrupt(MODEL, "submission_order < 0"))?,
+                preferences_met: allocation::preferences_met(
+                    &a.institution.nip,
+                    &visit.preferences,
+                    &lists,
+                ),
+            });
+        }
+        let ranked = allocation::rank(candidates);
+        let outcome = allocation::allocate(&ranked, term.seats, visit.max_per_institution, &held);
+        let by_id: HashMap<Uuid, &Application> =
+            live.iter().map(|a| (a.application_id, *a)).collect();
+        let entries = |ds: &[Decision]| -> Vec<RosterEntry> {
+            ds.iter()
+                .filter_map(|d| by_id.get(&d.application_id).map(|a| entry(a, &d.basis)))
+                .collect()
+        };
+        roster.allocated = entries(&outcome.allocated);
+        roster.waitlist = entries(&outcome.waitlist);
+        roster.passed_over = entries(&outcome.passed_over);
+    } else {
+        let mut decided: Vec<(&Application, &DecisionBasis)> = apps
+            .iter()
+            .filter_map(|a| a.basis.as_ref().map(|b| (a, b)))
+            .collect();
+        decided.sort_by_key(|(a, b)| (b.rank, a.submission_order));
+        for (a, basis) in decided {
+            let mut e = entry(a, basis);
+            match a.status {
+                ApplicationStatus::Allocated => roster.allocated.push(e),
+                ApplicationStatus::Waitlisted => roster.waitlist.push(e),
+                ApplicationStatus::PassedOver => {
+                    e.reason = Some(
+                        a.reason
+                            .clone()
+                            .unwrap_or_else(|| PASSED_OVER_REASON.to_owned()),
+                    );
+                    roster.passed_over.push(e);
+                }
+                _ => {}
+            }
+        }
+    }
+    for (e, pos) in roster.waitlist.iter_mut().zip(1u32..) {
+        e.waitlist_position = Some(pos);
+    }
+    for e in &mut roster.passed_over {
+        if e.reason.is_none() {
+            e.reason = Some(PASSED_OVER_REASON.to_owned());
+        }
+    }
+    Ok(Some(roster))
+}
+
+/// A roster line of `a`, decided on `basis` (the recorded one, or the provisional one).
+fn entry(a: &Application, basis: &DecisionBasis) -> RosterEntry {
+    RosterEntry {
+        application_id: a.application_id,
+        subject_id: a.subject_id,
+        rank: basis.rank,
+        institution: a.institution.clone(),
+        preferences_met: basis.preferences_met.clone(),
+        basis: basis.describe(),
+        rule: basis.rule,
+        // Only a manual decision carries a reason; the passed over get theirs above.
+        reason: basis.reason.clone(),
+        decided_by: basis.decided_by.clone(),
+        waitlist_position: None,
+        attended: a.attended,
+        status: a.status,
+    }
+}

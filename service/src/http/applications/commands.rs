@@ -1,0 +1,211 @@
+//! Commands on applications: the public submission (through the infra use case that records
+//! the applicant's data with the events), the applicant's own withdrawal (by key), and the
+//! coordinator's withdrawal, release, seat given by hand and attendance (through the shared
+//! command path).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use domain::study_visit::{StudyVisit, StudyVisitCommand, Withdrawer};
+use domain::values::NonEmptyText;
+use domain::DomainError;
+use infra::applications::{NewApplication, SubmitError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::applicant_visit;
+use super::requests::{
+    accepted_clause, AllocateRequest, Applicant, ApplicationRequest, AttendanceRequest,
+    ReleaseRequest,
+};
+use crate::http::auth::Auth;
+use crate::http::command::{self, PositionResponse};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::limits::SubmissionQuota;
+use crate::http::problem::ApiError;
+use crate::http::request::RequestMeta;
+use crate::http::state::AppState;
+
+/// Answer to a submitted application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationCreated {
+    pub application_id: Uuid,
+    pub position: i64,
+    /// The applicant's secret to follow or withdraw the application (shown once).
+    pub applicant_key: String,
+}
+
+/// What a submission that was not recorded answers.
+fn not_submitted(e: SubmitError<DomainError>) -> ApiError {
+    match e {
+        SubmitError::Command(e) => e.into(),
+        SubmitError::SubjectContended { .. } => ApiError::Unavailable {
+            detail: "Too many simultaneous applications from this address; retry shortly.".into(),
+            retry_after_secs: 1,
+        },
+        SubmitError::Database(e) => e.into(),
+    }
+}
+
+/// Submit an application (public: no token).
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/applications", tag = "applications",
+    request_body = ApplicationRequest, params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
+    responses((status = 201, body = ApplicationCreated), (status = 400, body = crate::http::problem::Problem),
+        (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 413, body = crate::http::problem::Problem),
+        (status = 422, body = crate::http::problem::Problem), (status = 429, body = crate::http::problem::Problem)))]
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    // Before the body: a client over its allowance is refused without reading it.
+    _quota: SubmissionQuota,
+    ApiPath((id, term_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<ApplicationRequest>,
+) -> Result<(StatusCode, Json<ApplicationCreated>), ApiError> {
+    let Applicant {
+        person,
+        institution,
+    } = body.try_into()?;
+    let consent = accepted_clause()?;
+    let application = NewApplication {
+        visit_id: id,
+        application_id: Uuid::now_v7(),
+        person,
+    };
+    let application_id = application.application_id;
+    // The public has no token: the actor is `public`, and nothing scopes the command.
+    let ctx = meta.context("public".into(), None, "SubmitApplication");
+    let submitted = infra::applications::submit(
+        &state.visits,
+        &state.pool,
+        &state.hasher,
+        &application,
+        &ctx,
+        |subject_id| StudyVisitCommand::SubmitApplication {
+            application_id,
+            term_id,
+            subject_id,
+            institution: institution.clone(),
+            consent: Some(consent.clone()),
+        },
+    )
+    .await
+    .map_err(not_submitted)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ApplicationCreated {
+            application_id,
+            position: submitted.position,
+            applicant_key: submitted.applicant_key,
+        }),
+    ))
+}
+
+/// Withdraw one's own application (header `X-Applicant-Key`).
+#[utoipa::path(post, path = "/api/v1/applications/{application_id}/withdraw", tag = "applications",
+    params(("application_id" = Uuid, Path), ("X-Applicant-Key" = String, Header)),
+    responses((status = 200, body = PositionResponse), (status = 404), (status = 409)))]
+pub(super) async fn withdraw_own(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    meta: RequestMeta,
+    ApiPath(application_id): ApiPath<Uuid>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let visit_id = applicant_visit(&state, &headers, application_id).await?;
+    let cmd = StudyVisitCommand::WithdrawApplication {
+        application_id,
+        by: Withdrawer::Applicant,
+    };
+    // The key proved the application theirs: no token, no organizer scope; the actor names
+    // the application, never the person.
+    let ctx = meta.context(format!("applicant:{application_id}"), None, cmd.name());
+    let done = state
+        .visits
+        .execute(&visit_id.to_string(), cmd, &ctx)
+        .await?;
+    Ok(Json(PositionResponse {
+        position: done.position,
+    }))
+}
+
+/// Withdraw an application (coordinator).
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/withdraw", tag = "applications",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409)))]
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let cmd = StudyVisitCommand::WithdrawApplication {
+        application_id,
+        by: Withdrawer::Coordinator,
+    };
+    command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
+}
+
+/// Release an allocated seat; the first eligible person waiting is promoted.
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/release-seat", tag = "applications",
+    request_body = ReleaseRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(super) async fn release_seat(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<ReleaseRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let reason: NonEmptyText = body.try_into()?;
+    let cmd = StudyVisitCommand::ReleaseSeat {
+        application_id,
+        reason,
+        by: auth.actor(),
+    };
+    command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
+}
+
+/// Give a seat by hand, after the close, to an application on the waiting list or passed
+/// over (a coordinator's decision outside the policy's order). It may take the term above
+/// its seat count; while it is above, a seat given back promotes nobody. The decision event
+/// names the rule `manual`, the reason and who decided (the token's actor id).
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/allocate", tag = "applications",
+    request_body = AllocateRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 400), (status = 401), (status = 403), (status = 404),
+        (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+pub(super) async fn allocate_by_hand(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<AllocateRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    // The role first: an evaluator is refused whatever it sent.
+    auth.command_scope()?;
+    let reason: NonEmptyText = body.try_into()?;
+    let cmd = StudyVisitCommand::AllocateSeatManually {
+        application_id,
+        reason,
+        // The same actor id the pipeline stamps on the event's metadata.
+        by: auth.actor(),
+    };
+    command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
+}
+
+/// Record whether an allocated participant attended.
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/attendance", tag = "applications",
+    request_body = AttendanceRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(super) async fn attendance(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<AttendanceRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let cmd = StudyVisitCommand::RecordAttendance {
+        application_id,
+        attended: body.attended,
+    };
+    command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
+}

@@ -1,0 +1,84 @@
+//! The applicant's view of their own application, opened with their key: its status and
+//! rank as recorded, and while the term is open (or they wait after the close) where the
+//! term's roster places them now.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use domain::study_visit::ApplicationStatus;
+use projections::applications::read::{self, ROSTER_MODELS};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::applicant_visit;
+use crate::http::consistency::{wait_for, Consistency};
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::problem::ApiError;
+use crate::http::state::AppState;
+
+/// The applicant's view of their application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationStatusView {
+    pub application_id: Uuid,
+    /// submitted | allocated | waitlisted | passed_over | withdrawn | released
+    pub status: String,
+    pub visit_id: Uuid,
+    pub term_id: Uuid,
+    /// Rank (provisional while the term is open).
+    pub rank: Option<u32>,
+    pub waitlist_position: Option<u32>,
+}
+
+/// Follow one's own application (header `X-Applicant-Key`; a wrong key is 404).
+#[utoipa::path(get, path = "/api/v1/applications/{application_id}", tag = "applications",
+    params(("application_id" = Uuid, Path), ("X-Applicant-Key" = String, Header), Consistency),
+    responses((status = 200, body = ApplicationStatusView), (status = 404), (status = 503)))]
+pub(super) async fn own_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(application_id): ApiPath<Uuid>,
+    ApiQuery(c): ApiQuery<Consistency>,
+) -> Result<Json<ApplicationStatusView>, ApiError> {
+    let visit_id = applicant_visit(&state, &headers, application_id).await?;
+    wait_for(&state, ROSTER_MODELS, c.min_position).await?;
+    let mut conn = state.pool.acquire().await?;
+    // The key exists once the submission committed; the read model may not have it yet.
+    let application = read::application(&mut conn, application_id)
+        .await?
+        .ok_or_else(|| ApiError::Unavailable {
+            detail: "The application is being recorded; retry shortly.".into(),
+            retry_after_secs: 1,
+        })?;
+    let mut view = ApplicationStatusView {
+        application_id,
+        status: serde_json::to_value(application.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        visit_id,
+        term_id: application.term_id,
+        rank: application.rank,
+        waitlist_position: None,
+    };
+    // Still moving: the provisional ranking while the term is open, the place on the
+    // waiting list after the close.
+    if matches!(
+        application.status,
+        ApplicationStatus::Submitted | ApplicationStatus::Waitlisted
+    ) {
+        let roster = read::roster(&mut conn, visit_id, application.term_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("No such term.".into()))?;
+        let all = roster
+            .allocated
+            .iter()
+            .chain(&roster.waitlist)
+            .chain(&roster.passed_over);
+        if let Some(e) = all.into_iter().find(|e| e.application_id == application_id) {
+            view.rank = Some(e.rank);
+            view.waitlist_position = e.waitlist_position;
+        }
+    }
+    Ok(Json(view))
+}
