@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use domain::study_visit::allocation::{self, Candidate, Decision};
 use domain::study_visit::{
     ApplicationStatus, DecisionBasis, Roster, RosterEntry, TermStatus, PASSED_OVER_REASON,
@@ -106,6 +108,37 @@ pub async fn application(
     .fetch_optional(&mut *conn)
     .await?;
     row.map(ApplicationRow::typed).transpose()
+}
+
+/// An application as recorded for its applicant: what a request about a person's data
+/// (RODO art. 15) lists beside the personal fields.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Recorded {
+    pub application_id: Uuid,
+    pub subject_id: Uuid,
+    pub visit_id: Uuid,
+    pub term_id: Uuid,
+    pub submitted_at: DateTime<Utc>,
+    /// `submitted`, `allocated`, `waitlisted`, `passed_over`, `withdrawn` or `released`.
+    pub status: String,
+    /// Version of the information clause the applicant accepted.
+    pub information_clause: String,
+    /// Legal basis recorded with the submission, e.g. `consent`.
+    pub legal_basis: String,
+}
+
+/// Every application of the subjects `subject_ids`, by submission time.
+pub async fn of_subjects(
+    conn: &mut PgConnection,
+    subject_ids: &[Uuid],
+) -> Result<Vec<Recorded>, ReadError> {
+    Ok(sqlx::query_as(
+        "SELECT application_id, subject_id, visit_id, term_id, submitted_at, status, information_clause, legal_basis
+           FROM rm_applications WHERE subject_id = ANY($1) ORDER BY submitted_at",
+    )
+    .bind(subject_ids)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Every application of a term, withdrawn ones included, in submission order.

@@ -242,3 +242,33 @@ pub async fn next_deadline(conn: &mut PgConnection) -> Result<Option<DateTime<Ut
     .fetch_one(&mut *conn)
     .await?)
 }
+
+/// A visit whose every term is closed or cancelled, with the last day of its last term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndedVisit {
+    pub visit_id: Uuid,
+    pub ended_on: NaiveDate,
+}
+
+/// The visits that ended before `cutoff` (every term closed or cancelled, the last day of
+/// the last dated term before it), the earliest first: what the retention period applies to.
+pub async fn ended_before(
+    conn: &mut PgConnection,
+    cutoff: NaiveDate,
+) -> Result<Vec<EndedVisit>, ReadError> {
+    let ended: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
+        "SELECT visit_id, max(ends_on) FROM rm_study_visit_terms
+          GROUP BY visit_id
+         HAVING bool_and(status IN ('closed', 'cancelled'))
+            AND max(ends_on) IS NOT NULL
+            AND max(ends_on) < $1
+          ORDER BY 2, 1",
+    )
+    .bind(cutoff)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ended
+        .into_iter()
+        .map(|(visit_id, ended_on)| EndedVisit { visit_id, ended_on })
+        .collect())
+}

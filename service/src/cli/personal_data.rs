@@ -9,6 +9,8 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::Subcommand;
 use infra::erasure::{self, Reason};
+use projections::study_visits::read::EndedVisit;
+use projections::ReadError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -57,25 +59,15 @@ pub async fn purge_expired(
     now: DateTime<Utc>,
     retention_days: u32,
     dry_run: bool,
-) -> Result<PurgeReport, sqlx::Error> {
+) -> Result<PurgeReport, ReadError> {
     let cutoff = now.date_naive() - Duration::days(i64::from(retention_days));
     let mut tx = pool.begin().await?;
-    let ended: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
-        "SELECT visit_id, max(ends_on) FROM rm_study_visit_terms
-          GROUP BY visit_id
-         HAVING bool_and(status IN ('closed', 'cancelled'))
-            AND max(ends_on) IS NOT NULL
-            AND max(ends_on) < $1
-          ORDER BY 2, 1",
-    )
-    .bind(cutoff)
-    .fetch_all(&mut *tx)
-    .await?;
+    let ended = projections::study_visits::read::ended_before(&mut tx, cutoff).await?;
     let mut report = PurgeReport {
         cutoff: Some(cutoff),
         ..PurgeReport::default()
     };
-    for (visit_id, ended_on) in ended {
+    for EndedVisit { visit_id, ended_on } in ended {
         let applications = erasure::held_applications_of_visit(&mut tx, visit_id).await?;
         if !applications.is_empty() {
             report.visits.push(ExpiredVisit {

@@ -124,18 +124,6 @@ pub struct HeldView {
     pub position: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct ApplicationRow {
-    application_id: Uuid,
-    subject_id: Uuid,
-    visit_id: Uuid,
-    term_id: Uuid,
-    submitted_at: DateTime<Utc>,
-    status: String,
-    information_clause: String,
-    legal_basis: String,
-}
-
 /// What is held about a person, by e-mail (admin only).
 #[utoipa::path(get, path = "/api/v1/personal-data", tag = "personal-data", security(("bearer" = [])),
     params(HeldParams),
@@ -156,13 +144,10 @@ async fn held(
     wait_for(&state, &["applications"], params.min_position).await?;
     let held = subject_access::held(&state.pool, &email_hash(&state, &email)).await?;
     let ids: Vec<Uuid> = held.subjects.iter().map(|s| s.subject_id).collect();
-    let recorded: Vec<ApplicationRow> = sqlx::query_as(
-        "SELECT application_id, subject_id, visit_id, term_id, submitted_at, status, information_clause, legal_basis
-           FROM rm_applications WHERE subject_id = ANY($1) ORDER BY submitted_at",
-    )
-    .bind(&ids)
-    .fetch_all(&state.pool)
-    .await?;
+    let recorded = {
+        let mut conn = state.pool.acquire().await?;
+        projections::applications::read::of_subjects(&mut conn, &ids).await?
+    };
     let erased: BTreeMap<Uuid, (DateTime<Utc>, String)> = held
         .erasures
         .into_iter()
