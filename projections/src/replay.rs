@@ -16,7 +16,7 @@
 
 use infra::StoredEvent;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Executor, PgConnection, PgPool};
 
 use crate::events::DecodedEvent;
 use crate::read::ReadError;
@@ -56,12 +56,13 @@ pub async fn replay(
     let mut tx = own.begin().await?;
     for p in projections {
         for table in p.tables() {
-            // Names are the projection's own constants, not input.
-            sqlx::raw_sql(&format!(
-                "CREATE TEMP TABLE {table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP"
-            ))
-            .execute(&mut *tx)
-            .await?;
+            // Names are the projection's own constants, not input. Sent through
+            // `Executor::execute`, whose boxed future is `Send`: `RawSql::execute`'s is not
+            // provably so inside an async caller (rustc cannot show it for every lifetime),
+            // which kept an axum handler awaiting `replay` from being a handler.
+            let sql =
+                format!("CREATE TEMP TABLE {table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP");
+            (&mut *tx).execute(sqlx::raw_sql(&sql)).await?;
         }
     }
     let position = events.iter().map(|e| e.position).max().unwrap_or(0);
