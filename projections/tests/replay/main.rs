@@ -5,6 +5,8 @@
 //! live answer of each `read` query with the answer over the aggregate's replayed events.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod networks;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
