@@ -1,15 +1,18 @@
 //! Names of networks' officers, kept out of the events.
 //!
 //! An `OfficerElected` event references an `officer_id`; the person's first and last name
-//! live in `officer_personal_data` under that id. The row is written before the election
-//! command runs (so no event ever points at a person we do not hold) and removed again when
-//! the command is refused; erasing it later leaves the office and its history intact.
+//! live in `officer_personal_data` under that id. The row is written in the transaction that
+//! appends the election ([`with_election`]), so no event ever points at a person we do not
+//! hold and a refused election leaves no name behind; erasing it later leaves the office and
+//! its history intact.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use crate::pipeline::{side_write, SideFuture, SideWrite};
 
 /// An officer's name as typed by the coordinator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,6 +41,17 @@ pub async fn record(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The side row of an election (`CommandBus::execute_with`): [`record`]s `name` under
+/// `officer_id` in the transaction that appends the `OfficerElected` event, so that the name
+/// is stored exactly when the election is (both or neither, whatever crashes when). Written
+/// again on each attempt the bus makes, as a conflict rolls the previous one back.
+pub fn with_election(officer_id: Uuid, network_id: Uuid, name: OfficerName) -> SideWrite {
+    side_write(move |conn| {
+        let name = name.clone();
+        Box::pin(async move { record(conn, officer_id, network_id, &name).await }) as SideFuture<'_>
+    })
 }
 
 /// Erases an officer's name (the office and its history stay); true when a row was removed.

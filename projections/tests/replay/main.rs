@@ -5,6 +5,7 @@
 //! live answer of each `read` query with the answer over the aggregate's replayed events.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod networks;
 mod programs;
 mod study_visits;
 

@@ -10,6 +10,7 @@ use domain::cooperation_program::CooperationProgram;
 use domain::network::Network;
 use domain::study_visit::StudyVisit;
 use domain::{DomainError, NamedCommand};
+use infra::pipeline::SideWrite;
 use infra::CommandBus;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -80,6 +81,27 @@ where
     let ctx = meta.context(auth.actor(), auth.command_scope()?, cmd.name());
     Ok(A::bus(state)
         .execute(&id.to_string(), cmd, &ctx)
+        .await?
+        .position)
+}
+
+/// [`run`] with rows written beside the events in the same transaction (personal data kept
+/// out of the events: both are stored or neither).
+pub async fn run_with<A>(
+    state: &AppState,
+    auth: &Auth,
+    meta: &RequestMeta,
+    id: Uuid,
+    cmd: A::Command,
+    side: SideWrite,
+) -> Result<i64, ApiError>
+where
+    A: Commanded,
+    A::Command: NamedCommand + Clone + Send + Sync,
+{
+    let ctx = meta.context(auth.actor(), auth.command_scope()?, cmd.name());
+    Ok(A::bus(state)
+        .execute_with(&id.to_string(), cmd, &ctx, Some(side))
         .await?
         .position)
 }

@@ -1,7 +1,9 @@
 //! Read model `networks`: each network with its admitted types, members (active and left),
 //! officers' terms (current and ended), regulations versions and meetings. The networks
-//! list and the registry are read from here; officers' names are not (they are personal
-//! data, joined at read time from `officer_personal_data`).
+//! list and the registry are read from here, through [`read`]; officers' names are not
+//! (they are personal data, joined at read time from `officer_personal_data`).
+
+pub mod read;
 
 use std::sync::Arc;
 
