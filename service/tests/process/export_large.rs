@@ -5,6 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::common;
 use infra::store::{self, Head, NewEvent};
 use serde_json::json;
 
@@ -89,6 +90,7 @@ async fn fingerprint(db: &str) -> (i64, Option<String>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_log_exports_in_bounded_memory_and_reimports_to_the_same_hashes() {
+    let _alone = common::alone().await;
     let source = database_url();
     let pool = infra::connect_and_migrate(&source, 4).await.unwrap();
     fill(&pool).await;

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-mod common;
-
-use common::{coordinator_token, free_port, post, wait_healthy};
+use crate::common::{self, coordinator_token, free_port, post, wait_healthy};
 
 /// A `serve` with a small pool: two of them share one database.
 fn serve(db: &str, port: u16) -> std::process::Child {
@@ -61,6 +59,7 @@ async fn eventually_leases(pool: &sqlx::PgPool, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_share_the_work_and_one_takes_over_when_the_other_is_killed() {
+    let _alone = common::alone().await;
     let db = common::database_url("kdn_instances");
     let token = coordinator_token(&db);
     let pool = sqlx::PgPool::connect(&db).await.unwrap();

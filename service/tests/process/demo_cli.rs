@@ -4,6 +4,7 @@
 //! reads the API.
 #![allow(clippy::unwrap_used)]
 
+use crate::common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -27,6 +28,7 @@ fn run(db: &str, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn demo_prints_only_the_token_on_stdout_and_refuses_other_data() {
+    let _alone = common::alone_blocking();
     let db = database_url("democli");
     let first = run(&db, &["demo"]);
     assert!(first.status.success(), "{first:?}");
@@ -101,6 +103,7 @@ fn demo_prints_only_the_token_on_stdout_and_refuses_other_data() {
 
 #[test]
 fn serve_demo_loads_an_empty_database_and_prints_a_working_token() {
+    let _alone = common::alone_blocking();
     let db = database_url("servedemo");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -9,8 +9,6 @@
 //! so stopping it disturbs no other test.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -18,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{application, coordinator_token, nip, open_term, serve, BIN};
+use crate::common::{self, application, coordinator_token, nip, open_term, serve, BIN};
 
 const CLIENTS: u32 = 8;
 const OUTAGE: Duration = Duration::from_secs(8);
@@ -154,6 +152,7 @@ struct Seen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn database_outage_answers_503_and_recovers_losing_nothing() {
+    let _alone = common::alone().await;
     let cluster = Cluster::create();
     cluster.start();
     let db = cluster.url();

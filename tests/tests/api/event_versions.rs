@@ -21,8 +21,8 @@ use domain::upcasting::decode;
 use serde_json::{json, Value};
 use tests::{instant, spawn_at, TestApp};
 
-const V1_HISTORY: &str = include_str!("../fixtures/study_visit_v1.jsonl");
-const EXPECTED: &str = include_str!("../fixtures/study_visit_v1_expected.json");
+const V1_HISTORY: &str = include_str!("../../fixtures/study_visit_v1.jsonl");
+const EXPECTED: &str = include_str!("../../fixtures/study_visit_v1_expected.json");
 
 /// One row of the `events` table as the fixture holds it.
 #[derive(Debug, Clone, serde::Deserialize)]

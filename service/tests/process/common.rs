@@ -10,6 +10,24 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// One test of this binary at a time: hold the guard for the whole test. Each of these tests
+/// was a test binary of its own, so none ran beside another; their timings assume the
+/// machine is theirs (a deadline seconds after a kill, an outage that must not look like a
+/// hang, a child's peak memory, a benchmark), which two of them at once on a small runner
+/// would falsify. A tokio mutex: it is held across awaits, and has no poisoning to trip over
+/// after a failed test.
+static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// [`ALONE`] from an async test.
+pub async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
+    ALONE.lock().await
+}
+
+/// [`ALONE`] from a plain `#[test]`, before it starts any runtime of its own.
+pub fn alone_blocking() -> tokio::sync::MutexGuard<'static, ()> {
+    ALONE.blocking_lock()
+}
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_koordynator");
 

@@ -3,17 +3,16 @@
 //! converge on the events, and the deadline watcher closes each term exactly once.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{coordinator_token, database_url, open_term, serve};
+use crate::common::{self, coordinator_token, database_url, open_term, serve};
 
 const TERMS: usize = 3;
 const CLIENTS: u32 = 16;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_during_submissions_loses_nothing_acknowledged() {
+    let _alone = common::alone().await;
     let db = database_url("kdn_kill");
     let token = coordinator_token(&db);
     let port = common::free_port();
