@@ -306,17 +306,9 @@ async fn stored_v1_events_project_take_new_commands_and_verify() {
 #[tokio::test]
 async fn new_submissions_record_the_current_clause() {
     let (app, _clock) = tests::spawn_at_seed_000().await;
-    let visit = app.announce_visit(Some(2)).await;
-    let term = app
-        .schedule_term(
-            &visit,
-            "I termin",
-            25,
-            "2022-06-27",
-            "2022-06-23T11:00:00+02:00",
-        )
+    let (visit, term) = app
+        .open_term(Some(2), 25, "2022-06-27", "2022-06-23T11:00:00+02:00")
         .await;
-    app.open(&visit, &term).await;
     let a = app
         .apply(
             &visit,
