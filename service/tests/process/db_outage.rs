@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{self, application, coordinator_token, nip, open_term, serve, BIN};
+use crate::common::{self, coordinator_token, open_term, serve, BIN};
+use tests::{application_body, nip};
 
 const CLIENTS: u32 = 8;
 const OUTAGE: Duration = Duration::from_secs(8);
@@ -183,7 +184,8 @@ async fn database_outage_answers_503_and_recovers_losing_nothing() {
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
                 let key = format!("c{c}-{i}");
-                let body = application(&format!("{key}@example.org"), &nip(c * 7 + i % 7));
+                let body =
+                    application_body(&format!("{key}@example.org"), &nip(c * 7 + i % 7), "JST");
                 loop {
                     let started = Instant::now();
                     let res = http

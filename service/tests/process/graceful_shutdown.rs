@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::common::{self, coordinator_token, database_url, free_port, BIN};
+use tests::database_url;
+
+use crate::common::{self, coordinator_token, free_port, BIN};
 
 fn visit_body(n: usize) -> String {
     json!({
