@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use tests::{nip, spawn, Answer, TestApp};
+use tests::{expect, nip, spawn, Answer, TestApp};
 
 /// Routes any caller may use, with the reason. A route missing here that answers without a
 /// token fails the test.
@@ -91,11 +91,6 @@ fn listed(list: &[(&str, &str, &str)], method: &str, path: &str) -> bool {
     list.iter().any(|(m, p, _)| *m == method && *p == path)
 }
 
-fn expect(a: Answer, status: u16) -> Answer {
-    assert_eq!(a.status, status, "{a:?}");
-    a
-}
-
 /// Real resources of `rops-torun`, by path parameter name (per resource family).
 struct Fixture {
     visit: String,
@@ -108,17 +103,9 @@ struct Fixture {
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
-    let visit = app.announce_visit(None).await;
-    let term = app
-        .schedule_term(
-            &visit,
-            "I termin",
-            25,
-            "2099-06-27",
-            "2099-06-23T11:00:00+02:00",
-        )
+    let (visit, term) = app
+        .open_term(None, 25, "2099-06-27", "2099-06-23T11:00:00+02:00")
         .await;
-    app.open(&visit, &term).await;
     let applied = expect(
         app.apply(&visit, &term, "jan.nowak@example.org", &nip(1), "JST")
             .await,
@@ -275,23 +262,15 @@ async fn send(app: &TestApp, method: &str, path: &str, url: &str, token: Option<
         return app.call(method, url, token, None).await;
     }
     if path.ends_with("/schedule/import") {
-        let mut req = app
-            .http
-            .post(format!("{}{}", app.base, url))
-            .header("content-type", "text/csv")
-            .body("date,title,kind,location,co_organizer\n7.02.2020,Forum,forum,Toruń,\n");
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let body = serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null);
-        return Answer {
-            status,
-            body,
-            headers,
-        };
+        return app
+            .call_raw(
+                "POST",
+                url,
+                token,
+                "text/csv",
+                "date,title,kind,location,co_organizer\n7.02.2020,Forum,forum,Toruń,\n",
+            )
+            .await;
     }
     app.call(method, url, token, Some(body_for(method, path)))
         .await

@@ -6,25 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{json, Value};
-use tests::{nip, spawn, TestApp};
-
-/// GET with a token, returning status, content type and raw bytes.
-async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
-    let res = app
-        .http
-        .get(format!("{}{}", app.base, path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, ct, res.bytes().await.unwrap().to_vec())
-}
+use tests::{nip, spawn};
 
 /// Parses a spreadsheet CSV (after checking its BOM) into records.
 fn records(bytes: &[u8]) -> Vec<Vec<String>> {
@@ -57,11 +39,9 @@ fn column(header: &[String], name: &str) -> usize {
 #[tokio::test]
 async fn roster_csv_keeps_polish_letters_and_awkward_values_in_their_cells() {
     let app = spawn().await;
-    let visit = app.announce_visit(Some(2)).await;
-    let term = app
-        .schedule_term(&visit, "I termin", 5, "2031-06-27", "2031-06-20T12:00:00Z")
+    let (visit, term) = app
+        .open_term(Some(2), 5, "2031-06-27", "2031-06-20T12:00:00Z")
         .await;
-    app.open(&visit, &term).await;
     // A comma, a semicolon (the separator), quotes and a line break in one name; a name a
     // spreadsheet would run as a formula; Polish letters everywhere.
     let awkward = "Fundacja \"Łąka\", Żywiec;\nul. Źródlana 3";
@@ -93,12 +73,12 @@ async fn roster_csv_keeps_polish_letters_and_awkward_values_in_their_cells() {
         last = a.position();
     }
     app.roster(&visit, &term, last).await;
-    let (status, ct, bytes) = download(
-        &app,
-        &format!("/api/v1/study-visits/{visit}/terms/{term}/roster.csv?min_position={last}"),
-        &app.coordinator,
-    )
-    .await;
+    let (status, ct, bytes) = app
+        .download(
+            &format!("/api/v1/study-visits/{visit}/terms/{term}/roster.csv?min_position={last}"),
+            &app.coordinator,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(ct, "text/csv; charset=utf-8");
     // Polish letters as UTF-8 bytes, not transliterated or re-encoded.
@@ -199,23 +179,20 @@ async fn schedule_ics_is_rfc_5545_with_stable_uids_and_all_day_dates() {
     assert_eq!(p.status, 201, "{p:?}");
     let program = p.str("id");
     let res = app
-        .http
-        .post(format!(
-            "{}/api/v1/programs/{program}/schedule/import?year=2020",
-            app.base
-        ))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(SCHEDULE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let imported: Value = res.json().await.unwrap();
+        .call_raw(
+            "POST",
+            &format!("/api/v1/programs/{program}/schedule/import?year=2020"),
+            Some(&token),
+            "text/csv",
+            SCHEDULE,
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let imported: Value = res.body;
     let position = imported["position"].as_i64().unwrap();
 
     let path = format!("/api/v1/schedule.ics?year=2020&min_position={position}");
-    let (status, ct, bytes) = download(&app, &path, &token).await;
+    let (status, ct, bytes) = app.download(&path, &token).await;
     assert_eq!(status, 200);
     assert_eq!(ct, "text/calendar; charset=utf-8");
     let text = String::from_utf8(bytes).expect("UTF-8");
@@ -285,7 +262,7 @@ async fn schedule_ics_is_rfc_5545_with_stable_uids_and_all_day_dates() {
     );
 
     // The same UIDs on the next download: calendars update entries instead of duplicating.
-    let (_, _, again) = download(&app, &path, &token).await;
+    let (_, _, again) = app.download(&path, &token).await;
     let uids = |evs: &[BTreeMap<String, (Vec<String>, String)>]| -> HashSet<String> {
         evs.iter().map(|e| e["UID"].1.clone()).collect()
     };
@@ -294,10 +271,10 @@ async fn schedule_ics_is_rfc_5545_with_stable_uids_and_all_day_dates() {
     assert_eq!(uids(&ics_events(&String::from_utf8(again).unwrap())), first);
 
     // Same scope as the JSON schedule: another organizer's coordinator sees none of it.
-    let (status, _, other) = download(&app, &path, &app.coordinator).await;
+    let (status, _, other) = app.download(&path, &app.coordinator).await;
     assert_eq!(status, 200);
     assert!(ics_events(&String::from_utf8(other).unwrap()).is_empty());
-    let (status, _, _) = download(&app, "/api/v1/schedule.ics?year=20", &token).await;
+    let (status, _, _) = app.download("/api/v1/schedule.ics?year=20", &token).await;
     assert_eq!(status, 400);
 }
 
@@ -353,12 +330,12 @@ async fn programme_evaluation_csv_has_the_figures_of_the_json_answer() {
         )
         .await;
     assert_eq!(json.status, 200, "{json:?}");
-    let (status, ct, bytes) = download(
-        &app,
-        &format!("/api/v1/programs/{program}/evaluation.csv?min_position={pos}"),
-        &token,
-    )
-    .await;
+    let (status, ct, bytes) = app
+        .download(
+            &format!("/api/v1/programs/{program}/evaluation.csv?min_position={pos}"),
+            &token,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(ct, "text/csv; charset=utf-8");
     let rows = records(&bytes);
@@ -398,12 +375,12 @@ async fn programme_evaluation_csv_has_the_figures_of_the_json_answer() {
 
     // `?at=` before the activity was held: the evaluation as it stood then.
     let at = before_held.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let (status, _, bytes) = download(
-        &app,
-        &format!("/api/v1/programs/{program}/evaluation.csv?at={at}"),
-        &token,
-    )
-    .await;
+    let (status, _, bytes) = app
+        .download(
+            &format!("/api/v1/programs/{program}/evaluation.csv?at={at}"),
+            &token,
+        )
+        .await;
     assert_eq!(status, 200);
     let then = records(&bytes);
     let total = then
@@ -416,18 +393,18 @@ async fn programme_evaluation_csv_has_the_figures_of_the_json_answer() {
         "{then:?}"
     );
     assert!(then.iter().any(|r| r[col("code")] == "at"), "{then:?}");
-    let (status, _, _) = download(
-        &app,
-        &format!("/api/v1/programs/{program}/evaluation.csv?at=yesterday"),
-        &token,
-    )
-    .await;
+    let (status, _, _) = app
+        .download(
+            &format!("/api/v1/programs/{program}/evaluation.csv?at=yesterday"),
+            &token,
+        )
+        .await;
     assert_eq!(status, 400);
-    let (status, _, _) = download(
-        &app,
-        &format!("/api/v1/programs/{program}/evaluation.csv"),
-        &app.other_coordinator,
-    )
-    .await;
+    let (status, _, _) = app
+        .download(
+            &format!("/api/v1/programs/{program}/evaluation.csv"),
+            &app.other_coordinator,
+        )
+        .await;
     assert_eq!(status, 404, "another organizer's programme is not there");
 }

@@ -3,17 +3,18 @@
 //! converge on the events, and the deadline watcher closes each term exactly once.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{coordinator_token, database_url, open_term, serve};
+use tests::{database_url, eventually};
+
+use crate::common::{self, coordinator_token, open_term, serve};
 
 const TERMS: usize = 3;
 const CLIENTS: u32 = 16;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_during_submissions_loses_nothing_acknowledged() {
+    let _alone = common::alone().await;
     let db = database_url("kdn_kill");
     let token = coordinator_token(&db);
     let port = common::free_port();
@@ -64,8 +65,7 @@ async fn sigkill_during_submissions_loses_nothing_acknowledged() {
 
     // The deadlines pass after the restarts: each term closes exactly once, and the read
     // models converge on the events (one row per submission, counters applied once).
-    let mut converged = false;
-    for _ in 0..300 {
+    let converged = eventually(Duration::from_secs(30), || async {
         let (rows, candidates, closed): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM rm_applications), sum(candidates)::bigint, \
                     count(*) FILTER (WHERE status = 'closed') FROM rm_study_visit_terms",
@@ -73,12 +73,10 @@ async fn sigkill_during_submissions_loses_nothing_acknowledged() {
         .fetch_one(&pool)
         .await
         .unwrap();
-        if rows == stored.len() as i64 && candidates == rows && closed == TERMS as i64 {
-            converged = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (rows == stored.len() as i64 && candidates == rows && closed == TERMS as i64).then_some(())
+    })
+    .await
+    .is_some();
     assert!(converged, "read models converge and every term closes");
     tokio::time::sleep(Duration::from_secs(2)).await; // a few more watcher cycles
     let closes: Vec<(String, i64)> = sqlx::query_as(

@@ -6,12 +6,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_koordynator");
+use crate::common::{self, BIN};
 
 #[test]
 fn a_tiny_benchmark_reports_every_section_and_loses_nothing() {
-    let server = std::env::var("KOORDYNATOR_TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let _alone = common::alone_blocking();
+    let server = tests::server_url();
     let output =
         std::env::temp_dir().join(format!("kdn-bench-{}.json", uuid::Uuid::new_v4().simple()));
     let status = Command::new(BIN)

@@ -1,5 +1,7 @@
-//! What the tests of the real binary share: its path, a free port, a fresh database, starting
-//! `serve`, waiting for it, issuing a token and valid NIPs.
+//! What only the tests of the real binary share: its path, one test at a time, a free port,
+//! starting `serve` and waiting for it, issuing a token through the command line, a load of
+//! submitting clients and the checks after it. Fixtures shared with the end-to-end tests
+//! (NIPs, application bodies, database names, polling) come from the `tests` crate.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::collections::HashSet;
@@ -9,16 +11,28 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
+use tests::{application_body, eventually, nip};
+
+/// One test of this binary at a time: hold the guard for the whole test. Each of these tests
+/// was a test binary of its own, so none ran beside another; their timings assume the
+/// machine is theirs (a deadline seconds after a kill, an outage that must not look like a
+/// hang, a child's peak memory, a benchmark), which two of them at once on a small runner
+/// would falsify. A tokio mutex: it is held across awaits, and has no poisoning to trip over
+/// after a failed test.
+static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// [`ALONE`] from an async test.
+pub async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
+    ALONE.lock().await
+}
+
+/// [`ALONE`] from a plain `#[test]`, before it starts any runtime of its own.
+pub fn alone_blocking() -> tokio::sync::MutexGuard<'static, ()> {
+    ALONE.blocking_lock()
+}
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_koordynator");
-
-/// A fresh database on the shared test server.
-pub fn database_url(prefix: &str) -> String {
-    let server = std::env::var("KOORDYNATOR_TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    format!("{server}/{prefix}_{}", uuid::Uuid::new_v4().simple())
-}
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
@@ -58,15 +72,12 @@ pub fn serve_with(db: &str, port: u16, flags: &[&str]) -> Child {
 
 /// Waits until `/health` answers 200 (15 s at most).
 pub async fn wait_healthy(http: &reqwest::Client, base: &str) {
-    for _ in 0..300 {
-        if let Ok(r) = http.get(format!("{base}/health")).send().await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("service did not become healthy");
+    eventually(Duration::from_secs(15), || async {
+        let r = http.get(format!("{base}/health")).send().await.ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await
+    .expect("service did not become healthy");
 }
 
 /// Issues a coordinator token of `rops-torun` through the binary (which migrates `db`).
@@ -86,14 +97,6 @@ pub fn coordinator_token(db: &str) -> String {
         .unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-/// A valid NIP: nine digits from `seed` plus the computed check digit.
-pub fn nip(seed: u32) -> String {
-    (seed..)
-        .find_map(|n| domain::values::Nip::completing(200_000_000 + n % 700_000_000))
-        .map(|n| n.to_string())
-        .unwrap_or_default()
 }
 
 /// POSTs JSON, with a token and extra headers; the status and the JSON answer (or null).
@@ -131,6 +134,20 @@ pub async fn open_term(
     })).await.unwrap();
     assert_eq!(s, 201, "{visit}");
     let visit = visit["id"].as_str().unwrap().to_owned();
+    let term = open_term_of(http, base, token, &visit, seats, deadline).await;
+    (visit, term)
+}
+
+/// Schedules a term of `visit` (27–28 June 2030) with `seats` whose recruitment closes at
+/// `deadline`, opens it, and returns its id.
+pub async fn open_term_of(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    visit: &str,
+    seats: u32,
+    deadline: chrono::DateTime<chrono::Utc>,
+) -> String {
     let (s, term) = post(
         http,
         format!("{base}/api/v1/study-visits/{visit}/terms"),
@@ -155,16 +172,7 @@ pub async fn open_term(
     .await
     .unwrap();
     assert_eq!(s, 200);
-    (visit, term)
-}
-
-/// A public application body of an invented person.
-pub fn application(email: &str, nip: &str) -> Value {
-    serde_json::json!({
-        "person": {"first_name": "Jan", "last_name": "Testowy", "email": email},
-        "institution": {"name": "Gmina", "type": "JST", "nip": nip},
-        "consent": true
-    })
+    term
 }
 
 /// Clients submitting applications in a loop until stopped, as a crowd would while a test
@@ -203,8 +211,11 @@ impl Load {
                     let mut i = 0u32;
                     while !stop.load(Ordering::Relaxed) {
                         i += 1;
-                        let body =
-                            application(&format!("k{c}-{i}@example.org"), &nip(c * 1000 + i));
+                        let body = application_body(
+                            &format!("k{c}-{i}@example.org"),
+                            &nip(c * 1000 + i),
+                            "JST",
+                        );
                         attempts.fetch_add(1, Ordering::Relaxed);
                         match post(&http, url(c, i), None, &[], body).await {
                             Ok((201, v)) => {
@@ -259,8 +270,7 @@ pub async fn stored_once(pool: &sqlx::PgPool, acknowledged: &HashSet<String>) ->
 /// Waits (30 s at most) until the read models hold one row per stored submission, the
 /// term's counter matches, and the term is closed; then checks it was closed exactly once.
 pub async fn term_converges_and_closes_once(pool: &sqlx::PgPool, term: &str, stored: usize) {
-    let mut converged = false;
-    for _ in 0..300 {
+    let converged = eventually(Duration::from_secs(30), || async {
         let (rows, candidates, status): (i64, i32, String) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM rm_applications), candidates, status FROM rm_study_visit_terms WHERE term_id = $1::uuid",
         )
@@ -268,12 +278,10 @@ pub async fn term_converges_and_closes_once(pool: &sqlx::PgPool, term: &str, sto
         .fetch_one(pool)
         .await
         .unwrap();
-        if rows == stored as i64 && candidates as usize == stored && status == "closed" {
-            converged = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (rows == stored as i64 && candidates as usize == stored && status == "closed").then_some(())
+    })
+    .await
+    .is_some();
     assert!(converged, "read models converge and the term closes");
     tokio::time::sleep(Duration::from_secs(2)).await; // a few more watcher cycles
     let closes: i64 = sqlx::query_scalar(

@@ -5,18 +5,14 @@
 
 use infra::tokens::{self, Role};
 use serde_json::{json, Value};
-use tests::{application_body, nip, spawn, visit_body, TestApp};
+use tests::{application_body, event_count, nip, spawn, visit_body, TestApp};
 
 const DEADLINE: &str = "2099-06-23T11:00:00+02:00";
 
 /// A visit of `rops-torun` with one open term and two applications (one of them allocated
 /// after the close, one waiting), read back after the close. Returns (visit, term, ids, position).
 async fn torun_visit(app: &TestApp) -> (String, String, Vec<String>, i64) {
-    let visit = app.announce_visit(Some(2)).await;
-    let t = app
-        .schedule_term(&visit, "I termin", 1, "2099-06-27", DEADLINE)
-        .await;
-    app.open(&visit, &t).await;
+    let (visit, t) = app.open_term(Some(2), 1, "2099-06-27", DEADLINE).await;
     let mut ids = Vec::new();
     for (i, email) in ["halina.testowa@gops-a.pl", "marek.przykladowy@gops-b.pl"]
         .iter()
@@ -28,14 +24,7 @@ async fn torun_visit(app: &TestApp) -> (String, String, Vec<String>, i64) {
         assert_eq!(a.status, 201, "{a:?}");
         ids.push(a.str("application_id"));
     }
-    let c = app
-        .post(
-            &format!("/api/v1/study-visits/{visit}/terms/{t}/close"),
-            &app.coordinator,
-            json!({}),
-        )
-        .await;
-    assert_eq!(c.status, 200, "{c:?}");
+    let c = app.close(&visit, &t).await;
     app.roster(&visit, &t, c.position()).await;
     (visit, t, ids, c.position())
 }
@@ -48,11 +37,7 @@ async fn issue(app: &TestApp, role: Role, organizer: Option<&str>) -> (uuid::Uui
 
 fn assert_problem_401(a: &tests::Answer) {
     assert_eq!(a.status, 401, "{a:?}");
-    let ct = a
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let ct = a.content_type();
     assert!(ct.starts_with("application/problem+json"), "{a:?}");
 }
 
@@ -70,15 +55,6 @@ fn listed_ids(list: &Value) -> Vec<String> {
         .iter()
         .map(|v| v["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// Events stored, counted in the table itself: what "a refused command wrote nothing" means.
-async fn event_count(app: &TestApp) -> usize {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    n as usize
 }
 
 #[tokio::test]
@@ -200,18 +176,13 @@ async fn evaluator_reads_rosters_without_people_and_audits_but_cannot_act() {
     assert_eq!(all.len(), 2, "{r:?}");
     assert!(all.iter().all(|e| e.get("person").is_none()), "{r:?}");
     assert!(!r.body.to_string().contains("halina.testowa"), "{r:?}");
-    let csv = app
-        .http
-        .get(format!(
-            "{}/api/v1/study-visits/{visit}/terms/{t}/roster.csv",
-            app.base
-        ))
-        .bearer_auth(ev)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv.status().as_u16(), 200);
-    let text = csv.text().await.unwrap();
+    let (status, text) = app
+        .get_text(
+            &format!("/api/v1/study-visits/{visit}/terms/{t}/roster.csv"),
+            ev,
+        )
+        .await;
+    assert_eq!(status, 200);
     assert!(text.contains(ids[0].as_str()), "{text}");
     assert!(
         !text.contains("halina.testowa") && !text.contains("Wiśniewska"),
@@ -416,11 +387,7 @@ async fn revoked_tokens_are_refused() {
 #[tokio::test]
 async fn applying_needs_no_token() {
     let app = spawn().await;
-    let visit = app.announce_visit(Some(2)).await;
-    let t = app
-        .schedule_term(&visit, "I termin", 3, "2099-06-27", DEADLINE)
-        .await;
-    app.open(&visit, &t).await;
+    let (visit, t) = app.open_term(Some(2), 3, "2099-06-27", DEADLINE).await;
     let a = app
         .call(
             "POST",

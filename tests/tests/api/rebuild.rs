@@ -18,14 +18,7 @@ async fn rebuilding_every_read_model_gives_the_same_rosters() {
             .await
             .position();
     }
-    let close = app
-        .post(
-            &format!("/api/v1/study-visits/{visit}/terms/{term}/close"),
-            &app.coordinator,
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(close.status, 200);
+    let close = app.close(&visit, &term).await;
     last = last.max(close.position());
     let before = app.roster(&visit, &term, last).await.body;
     let detail_before = app

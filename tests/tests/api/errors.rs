@@ -5,7 +5,10 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tests::{application_body, instant, nip, spawn, spawn_with, Answer, Options, TestApp};
+use tests::{
+    application_body, bad_nip, event_count, instant, nip, spawn, spawn_with, Answer, Options,
+    TestApp,
+};
 
 const T1_DEADLINE: &str = "2022-06-23T11:00:00+02:00";
 const T2_DEADLINE: &str = "2022-06-24T11:00:00+02:00";
@@ -37,11 +40,7 @@ fn applications_path(visit: &str, term: &str) -> String {
 /// Asserts an answer is a problem document with `status`.
 fn assert_problem(a: &Answer, status: u16) {
     assert_eq!(a.status, status, "{a:?}");
-    let ct = a
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let ct = a.content_type();
     assert!(
         ct.starts_with("application/problem+json"),
         "content-type {ct}: {a:?}"
@@ -78,50 +77,16 @@ fn error_fields(a: &Answer) -> Vec<String> {
         .collect()
 }
 
-/// Events stored, counted in the table itself: what "a refused command wrote nothing" means.
-async fn event_count(app: &TestApp) -> usize {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    n as usize
-}
-
 /// Sends a raw body (for unparsable JSON).
 async fn raw(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: &str) -> Answer {
-    let mut req = app
-        .http
-        .request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{}{}", app.base, path),
-        )
-        .header("content-type", "application/json")
-        .body(body.to_owned());
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap();
-    Answer {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        headers,
-    }
+    app.call_raw(method, path, token, "application/json", body.to_owned())
+        .await
 }
 
 fn body_with(email: &str, nip: &str, kind: &str, edit: impl FnOnce(&mut Value)) -> Value {
     let mut b = application_body(email, nip, kind);
     edit(&mut b);
     b
-}
-
-/// `nip(seed)` with a wrong check digit.
-fn bad_nip(seed: u32) -> String {
-    let good = nip(seed);
-    let last = good.chars().last().unwrap().to_digit(10).unwrap();
-    format!("{}{}", &good[..9], (last + 1) % 10)
 }
 
 #[tokio::test]

@@ -7,16 +7,12 @@ use std::time::Duration;
 
 use infra::store::{self, Head, NewEvent};
 use serde_json::json;
+use tests::database_url;
 
-const BIN: &str = env!("CARGO_BIN_EXE_koordynator");
+use crate::common::{self, BIN};
+
 const STREAMS: usize = 1_000;
 const PER_STREAM: usize = 100;
-
-fn database_url() -> String {
-    let server = std::env::var("KOORDYNATOR_TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    format!("{server}/kdn_export_{}", uuid::Uuid::new_v4().simple())
-}
 
 /// Writes STREAMS × PER_STREAM events through the same append (and hash chain) the service uses.
 async fn fill(pool: &sqlx::PgPool) {
@@ -89,7 +85,8 @@ async fn fingerprint(db: &str) -> (i64, Option<String>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_log_exports_in_bounded_memory_and_reimports_to_the_same_hashes() {
-    let source = database_url();
+    let _alone = common::alone().await;
+    let source = database_url("kdn_export");
     let pool = infra::connect_and_migrate(&source, 4).await.unwrap();
     fill(&pool).await;
     let first: String = sqlx::query_scalar("SELECT aggregate_id FROM events LIMIT 1")
@@ -141,7 +138,7 @@ async fn a_large_log_exports_in_bounded_memory_and_reimports_to_the_same_hashes(
         "postgres://nowhere/x",
     );
     assert!(ok, "the offline check passes");
-    let target = database_url();
+    let target = database_url("kdn_export");
     let (ok, import_peak) = run_measured(&["audit", "import", full.to_str().unwrap()], &target);
     assert!(ok, "the import succeeds");
     assert!(
@@ -161,7 +158,7 @@ async fn a_large_log_exports_in_bounded_memory_and_reimports_to_the_same_hashes(
     let text = std::fs::read_to_string(&small).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     std::fs::write(&cut, lines[..lines.len() - 1].join("\n")).unwrap();
-    let empty = database_url();
+    let empty = database_url("kdn_export");
     let (ok, _) = run_measured(&["audit", "import", cut.to_str().unwrap()], &empty);
     assert!(!ok, "a file without its trailer is refused");
     let (n, _) = fingerprint(&empty).await;

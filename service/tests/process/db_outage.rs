@@ -9,8 +9,6 @@
 //! so stopping it disturbs no other test.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -18,7 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{application, coordinator_token, nip, open_term, serve, BIN};
+use crate::common::{self, coordinator_token, open_term, serve, BIN};
+use tests::{application_body, nip};
 
 const CLIENTS: u32 = 8;
 const OUTAGE: Duration = Duration::from_secs(8);
@@ -154,6 +153,7 @@ struct Seen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn database_outage_answers_503_and_recovers_losing_nothing() {
+    let _alone = common::alone().await;
     let cluster = Cluster::create();
     cluster.start();
     let db = cluster.url();
@@ -184,7 +184,8 @@ async fn database_outage_answers_503_and_recovers_losing_nothing() {
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
                 let key = format!("c{c}-{i}");
-                let body = application(&format!("{key}@example.org"), &nip(c * 7 + i % 7));
+                let body =
+                    application_body(&format!("{key}@example.org"), &nip(c * 7 + i % 7), "JST");
                 loop {
                     let started = Instant::now();
                     let res = http

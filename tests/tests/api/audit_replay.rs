@@ -1,4 +1,4 @@
-//! Audit replay for evaluators (issue 5), through HTTP against PostgreSQL:
+//! Audit replay for evaluators, through HTTP against PostgreSQL:
 //! - `?at=` on a roster, a programme evaluation and a network registry answers exactly what
 //!   the live read model showed at that moment (recorded after each command of a realistic
 //!   history, then asked for afterwards, once everything had changed);
@@ -16,14 +16,9 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Value};
-use tests::{nip, Answer, TestApp};
+use tests::{expect, institution, nip, Answer, TestApp};
 
 const T1_DEADLINE: &str = "2022-06-23T11:00:00+02:00";
-
-fn expect(a: Answer, status: u16) -> Answer {
-    assert_eq!(a.status, status, "{a:?}");
-    a
-}
 
 /// An instant strictly after everything written so far and strictly before anything
 /// written next (the sleeps keep it clear of both sides), URL-encoded.
@@ -233,28 +228,19 @@ async fn roster_at_each_moment_equals_the_live_roster_then() {
     m.check(&app, &roster).await;
     // The CSV export answers `?at=` from the same replay.
     let (_, at, _) = &m.0[1];
-    let res = app
-        .http
-        .get(format!(
-            "{}{roster}.csv?at={}",
-            app.base,
-            at.replace('+', "%2B")
-        ))
-        .bearer_auth(&app.coordinator)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(res.text().await.unwrap().lines().count(), 1 + 2);
+    let (status, text) = app
+        .get_text(
+            &format!("{roster}.csv?at={}", at.replace('+', "%2B")),
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(text.lines().count(), 1 + 2);
 }
 
 // ------------------------------------------------------------------------------------------
 // Programmes
 // ------------------------------------------------------------------------------------------
-
-fn inst(kind: &str, name: &str, seed: u32) -> Value {
-    json!({"name": name, "type": kind, "nip": nip(seed)})
-}
 
 /// The Toruń programme of seed 001 (2013–2014) with indicators of every measure.
 async fn torun_programme(app: &TestApp) -> (String, i64) {
@@ -309,7 +295,7 @@ async fn held(
 ) -> i64 {
     let institutions: Vec<Value> = seeds
         .iter()
-        .map(|s| inst("PES", &format!("Spółdzielnia socjalna {s}"), *s))
+        .map(|s| institution("PES", &format!("Spółdzielnia socjalna {s}"), *s))
         .collect();
     coordinator_post(
         app,
@@ -353,7 +339,7 @@ async fn programme_evaluation_at_each_moment_equals_the_live_evaluation_then() {
         app.post(
             &format!("/api/v1/programs/{program}/partners"),
             &app.coordinator,
-            json!({"institution": inst("NGO", "Stowarzyszenie Partnerskie", 5030),
+            json!({"institution": institution("NGO", "Stowarzyszenie Partnerskie", 5030),
                    "channel": "email", "sent_on": "2013-09-01"}),
         )
         .await,
@@ -509,7 +495,7 @@ async fn join(app: &TestApp, network: &str, kind: &str, name: &str, seed: u32) -
         app.post(
             &format!("/api/v1/networks/{network}/members"),
             &app.coordinator,
-            json!({"institution": inst(kind, name, seed),
+            json!({"institution": institution(kind, name, seed),
                    "declaration": {"signed_on": "2016-12-08", "document_ref": "deklaracja przystąpienia"}}),
         )
         .await,
@@ -943,15 +929,15 @@ async fn a_seat_given_by_hand_is_validated_shown_and_verified() {
         "{a:?}"
     );
     let res = app
-        .http
-        .post(format!("{}{path}", app.base))
-        .bearer_auth(&app.coordinator)
-        .header("content-type", "application/json")
-        .body("{reason:")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 400);
+        .call_raw(
+            "POST",
+            &path,
+            Some(&app.coordinator),
+            "application/json",
+            "{reason:",
+        )
+        .await;
+    assert_eq!(res.status, 400);
     // Who may: not an evaluator (403, whatever it sent), not without a token, not another
     // organizer (404); nobody already holding a seat (409).
     let ok_body = json!({"reason": "Dodatkowe miejsce w autokarze partnera"});

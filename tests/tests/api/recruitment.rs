@@ -100,18 +100,6 @@ async fn put_list(app: &TestApp, visit: &str, code: &str, nips: &[u32]) -> i64 {
     a.position()
 }
 
-async fn close(app: &TestApp, visit: &str, term: &str) -> i64 {
-    let a = app
-        .post(
-            &format!("/api/v1/study-visits/{visit}/terms/{term}/close"),
-            &app.coordinator,
-            json!({}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{a:?}");
-    a.position()
-}
-
 async fn withdraw(app: &TestApp, visit: &str, a: &Applied) -> Answer {
     app.post(
         &format!(
@@ -222,7 +210,7 @@ async fn term1_closed_with_x_holding_two(app: &TestApp, visit: &str) -> String {
     submit(app, visit, &t1, "x1@gmina-x.pl", 100).await;
     submit(app, visit, &t1, "x2@gmina-x.pl", 100).await;
     submit(app, visit, &t1, "y1@gmina-y.pl", 101).await;
-    let p = close(app, visit, &t1).await;
+    let p = app.close(visit, &t1).await.position();
     let r = app.roster(visit, &t1, p).await.body;
     assert_eq!(list(&r, "allocated").len(), 3, "{r}");
     assert_eq!(r["per_institution"][nip(100)], 2, "{r}");
@@ -266,7 +254,7 @@ async fn preferences_outrank_earlier_submitters_and_submission_order_breaks_ties
         vec![json!(1), json!(2)]
     );
 
-    let p = close(&app, &visit, &t).await;
+    let p = app.close(&visit, &t).await.position();
     let r = app.roster(&visit, &t, p).await.body;
     assert_eq!(r["status"], "closed");
     assert_eq!(r["provisional"], false);
@@ -313,7 +301,7 @@ async fn not_oversubscribed_term_allocates_everyone_without_applying_the_cap() {
         exp(&[(&a, 1), (&b, 2), (&c, 3)]),
         "provisional {r}"
     );
-    let p = close(&app, &visit, &t).await;
+    let p = app.close(&visit, &t).await.position();
     let r = app.roster(&visit, &t, p).await.body;
     assert_eq!(
         list(&r, "allocated"),
@@ -478,7 +466,7 @@ async fn cap_fill_gives_seats_left_after_the_walk_to_capped_candidates() {
     );
     assert_eq!(list(&r, "passed_over"), exp(&[(&x5, 4)]), "provisional {r}");
 
-    let p = close(&app, &visit, &t2).await;
+    let p = app.close(&visit, &t2).await.position();
     let r = app.roster(&visit, &t2, p).await.body;
     assert_eq!(
         list(&r, "allocated"),
@@ -535,7 +523,7 @@ async fn withdrawals_before_close_leave_the_provisional_roster() {
     let again = withdraw(&app, &visit, &a3).await;
     assert_eq!(again.status, 409, "{again:?}");
 
-    let p = close(&app, &visit, &t).await;
+    let p = app.close(&visit, &t).await.position();
     let r = app.roster(&visit, &t, p).await.body;
     assert_eq!(
         list(&r, "allocated"),
@@ -566,7 +554,7 @@ async fn withdrawal_after_close_promotes_the_first_of_the_waitlist_and_attendanc
     let a3 = submit(&app, &visit, &t, "a3@gops-c.pl", 13).await;
     let a4 = submit(&app, &visit, &t, "a4@gops-d.pl", 14).await;
     let a5 = submit(&app, &visit, &t, "a5@gops-e.pl", 15).await;
-    close(&app, &visit, &t).await;
+    app.close(&visit, &t).await.position();
 
     // a2 gives up their seat: a4, first of the waiting list, is promoted.
     let w = withdraw_own(&app, &a2, &a2.key).await;
@@ -652,7 +640,7 @@ async fn release_promotes_the_first_waiting_below_the_cap_else_the_first_in_line
     let v1 = submit(&app, &visit, &t2, "v1@jops-v.pl", 104).await;
     let x3 = submit(&app, &visit, &t2, "x3@gmina-x.pl", 100).await;
     let u1 = submit(&app, &visit, &t2, "u1@gmina-u.pl", 105).await;
-    let p = close(&app, &visit, &t2).await;
+    let p = app.close(&visit, &t2).await.position();
     let r = app.roster(&visit, &t2, p).await.body;
     assert_eq!(
         list(&r, "allocated"),
@@ -903,7 +891,7 @@ async fn applicant_follows_their_own_application_with_the_key() {
         .await;
     assert_eq!(none.status, 404, "{none:?}");
 
-    let p = close(&app, &visit, &t).await;
+    let p = app.close(&visit, &t).await.position();
     let s = own_status(&app, &a1, &a1.key, p).await;
     assert_eq!(
         (s.body["status"].clone(), s.body["rank"].clone()),
@@ -934,7 +922,7 @@ async fn roster_at_an_instant_equals_the_live_roster_then() {
     put_list(&app, &visit, "cus_declared", &[14]).await;
     assert_eq!(withdraw(&app, &visit, &a1).await.status, 200);
     submit(&app, &visit, &t, "a5@gops-e.pl", 15).await;
-    let p = close(&app, &visit, &t).await;
+    let p = app.close(&visit, &t).await.position();
     let now = app.roster(&visit, &t, p).await.body;
     assert_ne!(
         list(&now, "allocated"),
@@ -1034,24 +1022,18 @@ async fn roster_csv_is_utf8_with_a_header_and_one_line_per_entry() {
         assert_eq!(a.status, 201, "{a:?}");
         ids.push((a.str("application_id"), a.position()));
     }
-    let p = close(&app, &visit, &t).await;
+    let p = app.close(&visit, &t).await.position();
     app.roster(&visit, &t, p).await;
 
-    let res = app
-        .http
-        .get(format!(
-            "{}/api/v1/study-visits/{visit}/terms/{t}/roster.csv?min_position={p}",
-            app.base
-        ))
-        .bearer_auth(&app.coordinator)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    let (status, ct, bytes) = app
+        .download(
+            &format!("/api/v1/study-visits/{visit}/terms/{t}/roster.csv?min_position={p}"),
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(status, 200);
     assert!(ct.starts_with("text/csv"), "{ct}");
-    let bytes = res.bytes().await.unwrap();
-    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+    let text = String::from_utf8(bytes).expect("UTF-8");
     let text = text.trim_start_matches('\u{feff}');
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1 + 3, "{text}");
@@ -1091,7 +1073,7 @@ async fn verify_rederives_every_decision() {
     let z1 = submit(&app, &visit, &t2, "z1@pes-z.pl", 102).await;
     submit(&app, &visit, &t2, "w1@owes-w.pl", 103).await;
     submit(&app, &visit, &t2, "v1@jops-v.pl", 104).await;
-    close(&app, &visit, &t2).await;
+    app.close(&visit, &t2).await.position();
     // A withdrawal and a release, each with somebody to promote.
     let w = withdraw_own(&app, &z1, &z1.key).await;
     assert_eq!(w.status, 200, "{w:?}");
@@ -1292,7 +1274,7 @@ async fn promotion_looks_at_the_passed_over_after_the_waitlist() {
     let x1 = submit(&app, &visit, &t1, "x1@gmina-x.pl", 100).await;
     submit(&app, &visit, &t1, "x2@gmina-x.pl", 100).await;
     submit(&app, &visit, &t1, "z1@pes-z.pl", 102).await;
-    close(&app, &visit, &t1).await;
+    app.close(&visit, &t1).await.position();
     // Term 2, 2 seats: x3 is capped, z2 and a1 take the seats, z3 is never reached and
     // waits although Z now holds two seats too.
     let t2 = term2(&app, &visit, 2).await;
@@ -1300,7 +1282,7 @@ async fn promotion_looks_at_the_passed_over_after_the_waitlist() {
     let z2 = submit(&app, &visit, &t2, "z2@pes-z.pl", 102).await;
     let a1 = submit(&app, &visit, &t2, "a1@gops-a.pl", 106).await;
     let z3 = submit(&app, &visit, &t2, "z3@pes-z.pl", 102).await;
-    let p = close(&app, &visit, &t2).await;
+    let p = app.close(&visit, &t2).await.position();
     let r = app.roster(&visit, &t2, p).await.body;
     assert_eq!(list(&r, "allocated"), exp(&[(&z2, 2), (&a1, 3)]), "{r}");
     assert_eq!(list(&r, "waitlist"), exp(&[(&z3, 4)]), "{r}");

@@ -32,14 +32,7 @@ async fn recruitment(app: &TestApp) -> String {
             .await;
         assert_eq!(a.status, 201, "{a:?}");
     }
-    let closed = app
-        .post(
-            &format!("/api/v1/study-visits/{visit}/terms/{term}/close"),
-            &app.coordinator,
-            json!({}),
-        )
-        .await;
-    assert_eq!(closed.status, 200, "{closed:?}");
+    app.close(&visit, &term).await;
     visit
 }
 
@@ -302,14 +295,8 @@ fn check_export(text: &str) -> Result<infra::export::Trailer, String> {
 }
 
 async fn export_text(app: &TestApp, query: &str, token: &str) -> (u16, String) {
-    let res = app
-        .http
-        .get(format!("{}/api/v1/audit/export{query}", app.base))
-        .bearer_auth(token)
-        .send()
+    app.get_text(&format!("/api/v1/audit/export{query}"), token)
         .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 #[tokio::test]

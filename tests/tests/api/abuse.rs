@@ -3,51 +3,23 @@
 //! reason), and answers to a duplicate e-mail that reveal nothing about other recruitments.
 #![allow(clippy::unwrap_used)]
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tests::{application_body, nip, spawn, spawn_with, Answer, Options, TestApp};
 
 fn is_problem(a: &Answer) -> bool {
-    a.headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"))
+    a.content_type().starts_with("application/problem+json")
 }
 
 /// A visit with one open term far in the future; returns (visit, term).
 async fn open_term(app: &TestApp) -> (String, String) {
-    let visit = app.announce_visit(None).await;
-    let term = app
-        .schedule_term(
-            &visit,
-            "I termin",
-            25,
-            "2099-06-27",
-            "2099-06-23T11:00:00+02:00",
-        )
-        .await;
-    app.open(&visit, &term).await;
-    (visit, term)
+    app.open_term(None, 25, "2099-06-27", "2099-06-23T11:00:00+02:00")
+        .await
 }
 
 /// Sends `body` as raw bytes with a JSON content type.
 async fn post_raw(app: &TestApp, path: &str, token: Option<&str>, body: Vec<u8>) -> Answer {
-    let mut req = app
-        .http
-        .post(format!("{}{}", app.base, path))
-        .header("content-type", "application/json")
-        .body(body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let body = serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null);
-    Answer {
-        status,
-        body,
-        headers,
-    }
+    app.call_raw("POST", path, token, "application/json", body)
+        .await
 }
 
 #[tokio::test]
@@ -121,21 +93,17 @@ async fn huge_bodies_are_413_problems() {
         .await;
     assert_eq!(p.status, 201, "{p:?}");
     let res = app
-        .http
-        .post(format!(
-            "{}/api/v1/programs/{}/schedule/import?year=2020",
-            app.base,
-            p.str("id")
-        ))
-        .bearer_auth(&app.coordinator)
-        .header("content-type", "text/csv")
-        .body("a".repeat(300 * 1024))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 413);
+        .call_raw(
+            "POST",
+            &format!("/api/v1/programs/{}/schedule/import?year=2020", p.str("id")),
+            Some(&app.coordinator),
+            "text/csv",
+            "a".repeat(300 * 1024),
+        )
+        .await;
+    assert_eq!(res.status, 413);
     assert_eq!(
-        res.headers()["content-type"].to_str().unwrap(),
+        res.headers["content-type"].to_str().unwrap(),
         "application/problem+json"
     );
 }

@@ -8,13 +8,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_koordynator");
+use tests::database_url;
 
-fn database_url(tag: &str) -> String {
-    let server = std::env::var("KOORDYNATOR_TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    format!("{server}/kdn_{tag}_{}", uuid::Uuid::new_v4().simple())
-}
+use crate::common::{self, free_port, BIN};
 
 fn run(db: &str, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
@@ -27,7 +23,8 @@ fn run(db: &str, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn demo_prints_only_the_token_on_stdout_and_refuses_other_data() {
-    let db = database_url("democli");
+    let _alone = common::alone_blocking();
+    let db = database_url("kdn_democli");
     let first = run(&db, &["demo"]);
     assert!(first.status.success(), "{first:?}");
     let stdout = String::from_utf8(first.stdout).unwrap();
@@ -48,15 +45,11 @@ fn demo_prints_only_the_token_on_stdout_and_refuses_other_data() {
         .contains("already loaded (169 events)"));
 
     // Another database with something else in it.
-    let other = database_url("democli_other");
+    let other = database_url("kdn_democli_other");
     let token = run(&other, &["token", "issue", "--role", "admin"]);
     let token = String::from_utf8(token.stdout).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = Command::new(BIN)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &other)
@@ -101,12 +94,9 @@ fn demo_prints_only_the_token_on_stdout_and_refuses_other_data() {
 
 #[test]
 fn serve_demo_loads_an_empty_database_and_prints_a_working_token() {
-    let db = database_url("servedemo");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let _alone = common::alone_blocking();
+    let db = database_url("kdn_servedemo");
+    let port = free_port();
     let mut server = Command::new(BIN)
         .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &db)

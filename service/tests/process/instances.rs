@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-mod common;
+use tests::{database_url, eventually};
 
-use common::{coordinator_token, free_port, post, wait_healthy};
+use crate::common::{self, coordinator_token, free_port, open_term_of, post, wait_healthy};
 
 /// A `serve` with a small pool: two of them share one database.
 fn serve(db: &str, port: u16) -> std::process::Child {
@@ -45,23 +45,25 @@ async fn leases_held(pool: &sqlx::PgPool) -> i64 {
     .unwrap()
 }
 
+/// Waits (10 s at most) until every lease is held.
 async fn eventually_leases(pool: &sqlx::PgPool, what: &str) {
-    for _ in 0..100 {
-        if leases_held(pool).await == LEASES.len() as i64 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let all_held = eventually(Duration::from_secs(10), || async {
+        (leases_held(pool).await == LEASES.len() as i64).then_some(())
+    })
+    .await;
+    if all_held.is_none() {
+        panic!(
+            "{what}: {} of {} leases held",
+            leases_held(pool).await,
+            LEASES.len()
+        );
     }
-    panic!(
-        "{what}: {} of {} leases held",
-        leases_held(pool).await,
-        LEASES.len()
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_share_the_work_and_one_takes_over_when_the_other_is_killed() {
-    let db = common::database_url("kdn_instances");
+    let _alone = common::alone().await;
+    let db = database_url("kdn_instances");
     let token = coordinator_token(&db);
     let pool = sqlx::PgPool::connect(&db).await.unwrap();
     let http = reqwest::Client::builder()
@@ -103,30 +105,7 @@ async fn two_instances_share_the_work_and_one_takes_over_when_the_other_is_kille
     assert_eq!(s, 201, "{visit}");
     let visit = visit["id"].as_str().unwrap().to_owned();
     let deadline = chrono::Utc::now() + chrono::Duration::seconds(7);
-    let (s, term) = post(
-        &http,
-        format!("{base_b}/api/v1/study-visits/{visit}/terms"),
-        Some(&token),
-        &[],
-        json!({
-            "label": "I termin", "starts_on": "2030-06-27", "ends_on": "2030-06-28", "seats": 5,
-            "recruitment_deadline": deadline.to_rfc3339()
-        }),
-    )
-    .await
-    .unwrap();
-    assert_eq!(s, 201, "{term}");
-    let term = term["term_id"].as_str().unwrap().to_owned();
-    let (s, _) = post(
-        &http,
-        format!("{base_b}/api/v1/study-visits/{visit}/terms/{term}/open"),
-        Some(&token),
-        &[],
-        json!({}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(s, 200);
+    let term = open_term_of(&http, &base_b, &token, &visit, 5, deadline).await;
 
     // 12 clients submit to the same term through both instances (the two race on one
     // aggregate: optimistic concurrency and retries keep it consistent); A dies meanwhile.

@@ -50,18 +50,6 @@ async fn schedule_open(app: &TestApp, visit: &str, seats: u32, starts: &str, end
     t
 }
 
-async fn close(app: &TestApp, visit: &str, term: &str) -> i64 {
-    let a = app
-        .post(
-            &format!("/api/v1/study-visits/{visit}/terms/{term}/close"),
-            &app.coordinator,
-            json!({}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{a:?}");
-    a.position()
-}
-
 fn lookup_path(email: &str) -> String {
     format!("/api/v1/personal-data?email={email}")
 }
@@ -114,30 +102,20 @@ async fn tables_containing(app: &TestApp, needle: &str) -> Vec<String> {
 }
 
 async fn export_text(app: &TestApp) -> String {
-    let res = app
-        .http
-        .get(format!("{}/api/v1/audit/export", app.base))
-        .bearer_auth(&app.admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    res.text().await.unwrap()
+    let (status, text) = app.get_text("/api/v1/audit/export", &app.admin).await;
+    assert_eq!(status, 200);
+    text
 }
 
 async fn roster_csv(app: &TestApp, visit: &str, term: &str) -> String {
-    let res = app
-        .http
-        .get(format!(
-            "{}/api/v1/study-visits/{visit}/terms/{term}/roster.csv",
-            app.base
-        ))
-        .bearer_auth(&app.coordinator)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    res.text().await.unwrap()
+    let (status, text) = app
+        .get_text(
+            &format!("/api/v1/study-visits/{visit}/terms/{term}/roster.csv"),
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(status, 200);
+    text
 }
 
 #[tokio::test]
@@ -271,7 +249,7 @@ async fn erasure_leaves_no_trace_of_the_person_but_keeps_every_count_and_decisio
     .await;
     let gone_id = gone.str("application_id");
     let gone_key = gone.str("applicant_key");
-    let p = close(&app, &visit, &t).await;
+    let p = app.close(&visit, &t).await.position();
     let before = app.roster(&visit, &t, p).await.body;
     let closed_at = Utc::now().to_rfc3339();
     let before_entries = entries(&before);
@@ -451,7 +429,7 @@ async fn purge_erases_only_applicants_of_visits_ended_before_the_retention_perio
         "k3",
     )
     .await;
-    let p = close(&app, &ended, &ta).await;
+    let p = app.close(&ended, &ta).await.position();
     app.roster(&ended, &ta, p).await;
     app.roster(&running, &tb, both_b.position()).await;
 

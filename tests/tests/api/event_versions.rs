@@ -1,4 +1,4 @@
-//! Old stored events still load and replay identically (issue 5).
+//! Old stored events still load and replay identically.
 //!
 //! `fixtures/study_visit_v1.jsonl` is a study visit's history written by the service before
 //! `ApplicationSubmitted` became version 2 (commit 3e8a93d, driven through HTTP with a fixed
@@ -21,8 +21,8 @@ use domain::upcasting::decode;
 use serde_json::{json, Value};
 use tests::{instant, spawn_at, TestApp};
 
-const V1_HISTORY: &str = include_str!("../fixtures/study_visit_v1.jsonl");
-const EXPECTED: &str = include_str!("../fixtures/study_visit_v1_expected.json");
+const V1_HISTORY: &str = include_str!("../../fixtures/study_visit_v1.jsonl");
+const EXPECTED: &str = include_str!("../../fixtures/study_visit_v1_expected.json");
 
 /// One row of the `events` table as the fixture holds it.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -306,17 +306,9 @@ async fn stored_v1_events_project_take_new_commands_and_verify() {
 #[tokio::test]
 async fn new_submissions_record_the_current_clause() {
     let (app, _clock) = tests::spawn_at_seed_000().await;
-    let visit = app.announce_visit(Some(2)).await;
-    let term = app
-        .schedule_term(
-            &visit,
-            "I termin",
-            25,
-            "2022-06-27",
-            "2022-06-23T11:00:00+02:00",
-        )
+    let (visit, term) = app
+        .open_term(Some(2), 25, "2022-06-27", "2022-06-23T11:00:00+02:00")
         .await;
-    app.open(&visit, &term).await;
     let a = app
         .apply(
             &visit,

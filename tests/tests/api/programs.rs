@@ -11,43 +11,12 @@ use std::sync::Arc;
 
 use domain::services::FixedClock;
 use serde_json::{json, Value};
-use tests::{instant, nip, spawn, spawn_at, Answer, TestApp};
-
-fn inst(kind: &str, name: &str, seed: u32) -> Value {
-    json!({"name": name, "type": kind, "nip": nip(seed)})
-}
-
-fn expect(a: Answer, status: u16) -> Answer {
-    assert_eq!(a.status, status, "{a:?}");
-    a
-}
-
-async fn event_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
+use tests::{event_count, expect, instant, institution, spawn, spawn_at, Answer, TestApp};
 
 /// POSTs a CSV body.
 async fn post_csv(app: &TestApp, path: &str, token: &str, csv: &str, content_type: &str) -> Answer {
-    let res = app
-        .http
-        .post(format!("{}{}", app.base, path))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(csv.to_owned())
-        .send()
+    app.call_raw("POST", path, Some(token), content_type, csv.to_owned())
         .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let body = serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null);
-    Answer {
-        status,
-        body,
-        headers,
-    }
 }
 
 fn field_errors(a: &Answer) -> Vec<(String, String)> {
@@ -155,11 +124,11 @@ async fn torun_programme_from_activities_to_its_evaluation() {
     let p = expect(app.post("/api/v1/programs", &c, torun_body()).await, 201).str("id");
 
     // The institutions of the city's events (invented NIPs).
-    let mopr = inst("JOPS", "Miejski Ośrodek Pomocy Rodzinie w Toruniu", 101);
-    let pup = inst("OTHER", "Powiatowy Urząd Pracy dla Miasta Torunia", 102);
-    let um = inst("JST", "Urząd Miasta Torunia", 103);
-    let ngo = |i: u32| inst("NGO", &format!("Stowarzyszenie toruńskie nr {i}"), 110 + i);
-    let coop = inst("PES", "Spółdzielnia Socjalna Przykładowa", 120);
+    let mopr = institution("JOPS", "Miejski Ośrodek Pomocy Rodzinie w Toruniu", 101);
+    let pup = institution("OTHER", "Powiatowy Urząd Pracy dla Miasta Torunia", 102);
+    let um = institution("JST", "Urząd Miasta Torunia", 103);
+    let ngo = |i: u32| institution("NGO", &format!("Stowarzyszenie toruńskie nr {i}"), 110 + i);
+    let coop = institution("PES", "Spółdzielnia Socjalna Przykładowa", 120);
 
     // Individual consultations, the first forum, study visits and three trainings.
     let consult = plan(&app, &c, &p, json!({"kind": "consultation", "title": "Indywidualne konsultacje dla PES", "planned": {"month": "2013-04"}, "location": "Toruń"})).await;
@@ -643,7 +612,7 @@ async fn lublin_partner_cards_by_channel_around_13_july_2018() {
     .str("id");
     let path = format!("/api/v1/programs/{p}/partners");
     let card = |seed: u32, channel: &str, dates: Value| {
-        let mut body = json!({"institution": inst("OTHER", &format!("Jednostka wojewódzka {seed}"), 300 + seed), "channel": channel});
+        let mut body = json!({"institution": institution("OTHER", &format!("Jednostka wojewódzka {seed}"), 300 + seed), "channel": channel});
         for (k, v) in dates.as_object().unwrap() {
             body[k] = v.clone();
         }
@@ -790,7 +759,7 @@ async fn lublin_partner_cards_by_channel_around_13_july_2018() {
             &july,
             ("2018-07-26", "2018-07-26"),
             14,
-            vec![inst("OTHER", "Jednostka wojewódzka 1", 301)],
+            vec![institution("OTHER", "Jednostka wojewódzka 1", 301)],
         )
         .await,
         200,
@@ -802,7 +771,7 @@ async fn lublin_partner_cards_by_channel_around_13_july_2018() {
     )
     .str("consultation_id");
     let cpath = format!("/api/v1/programs/{p}/consultations/{cons}/comments");
-    let body = |on: &str| json!({"institution": inst("OTHER", "Jednostka wojewódzka 2", 302), "text": "Uwagi do modelu.", "submitted_on": on});
+    let body = |on: &str| json!({"institution": institution("OTHER", "Jednostka wojewódzka 2", 302), "text": "Uwagi do modelu.", "submitted_on": on});
     expect(app.post(&cpath, &admin, body("2019-02-28")).await, 201);
     expect(app.post(&cpath, &admin, body("2019-03-01")).await, 409);
     let bad = expect(

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-mod common;
+use tests::database_url;
 
-use common::{coordinator_token, database_url, free_port, BIN};
+use crate::common::{self, coordinator_token, free_port, BIN};
 
 fn visit_body(n: usize) -> String {
     json!({
@@ -46,6 +46,7 @@ fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::
 
 #[test]
 fn sigterm_finishes_requests_in_flight_and_exits_zero() {
+    let _alone = common::alone_blocking();
     let db = database_url("kdn_term");
     let token = coordinator_token(&db);
 

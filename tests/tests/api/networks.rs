@@ -7,7 +7,7 @@
 
 use infra::tokens::{self, Role};
 use serde_json::{json, Value};
-use tests::{nip, spawn, Answer, TestApp};
+use tests::{expect, institution, nip, spawn, Answer, TestApp};
 
 const PLATFORM: &str = "Regionalna Platforma Współpracy na rzecz Rozwoju Ekonomii Społecznej";
 const OWES_NETWORK: &str = "Warmińsko-Mazurska Sieć Ośrodków Wsparcia Ekonomii Społecznej";
@@ -99,10 +99,6 @@ const VICE_CHAIR: (&str, &str) = ("Halina", "Jaskólska");
 const OWES_COORDINATOR: (&str, &str) = ("Bogdan", "Szczygieł");
 const NEW_CHAIR: (&str, &str) = ("Renata", "Kowalczyk-Zięba");
 
-fn institution(kind: &str, name: &str, seed: u32) -> Value {
-    json!({"name": name, "type": kind, "nip": nip(seed)})
-}
-
 /// What the founding day left: the two networks and their members' ids.
 struct Founding {
     platform: String,
@@ -122,11 +118,6 @@ impl Founding {
             .map(|(_, id)| id.clone())
             .unwrap()
     }
-}
-
-async fn ok(a: Answer, status: u16) -> Answer {
-    assert_eq!(a.status, status, "{a:?}");
-    a
 }
 
 async fn join(app: &TestApp, network: &str, inst: Value) -> Answer {
@@ -160,7 +151,7 @@ async fn elect(
 /// platform's regulations, admits members by declaration and constitutes the authorities.
 async fn founding_day(app: &TestApp) -> Founding {
     let coord = &app.other_coordinator;
-    let platform = ok(
+    let platform = expect(
         app.post(
             "/api/v1/networks",
             coord,
@@ -170,9 +161,8 @@ async fn founding_day(app: &TestApp) -> Founding {
         .await,
         201,
     )
-    .await
     .str("id");
-    let owes = ok(
+    let owes = expect(
         app.post(
             "/api/v1/networks",
             coord,
@@ -182,9 +172,8 @@ async fn founding_day(app: &TestApp) -> Founding {
         .await,
         201,
     )
-    .await
     .str("id");
-    ok(
+    expect(
         app.post(
             &format!("/api/v1/networks/{platform}/regulations"),
             coord,
@@ -193,23 +182,21 @@ async fn founding_day(app: &TestApp) -> Founding {
         )
         .await,
         200,
-    )
-    .await;
+    );
     let mut members = Vec::new();
     for (key, kind, name, seed) in PLATFORM_MEMBERS {
-        let a = ok(
+        let a = expect(
             join(app, &platform, institution(kind, name, seed)).await,
             201,
-        )
-        .await;
+        );
         members.push((key.to_owned(), a.str("member_id")));
     }
     for (key, kind, name, seed) in OWES_MEMBERS {
-        let a = ok(join(app, &owes, institution(kind, name, seed)).await, 201).await;
+        let a = expect(join(app, &owes, institution(kind, name, seed)).await, 201);
         members.push((key.to_owned(), a.str("member_id")));
     }
     let find = |key: &str| members.iter().find(|(k, _)| k == key).unwrap().1.clone();
-    let chair = ok(
+    let chair = expect(
         elect(
             app,
             &platform,
@@ -222,9 +209,8 @@ async fn founding_day(app: &TestApp) -> Founding {
         .await,
         200,
     )
-    .await
     .str("officer_id");
-    let vice_chair = ok(
+    let vice_chair = expect(
         elect(
             app,
             &platform,
@@ -237,9 +223,8 @@ async fn founding_day(app: &TestApp) -> Founding {
         .await,
         200,
     )
-    .await
     .str("officer_id");
-    let a = ok(
+    let a = expect(
         elect(
             app,
             &owes,
@@ -251,10 +236,9 @@ async fn founding_day(app: &TestApp) -> Founding {
         )
         .await,
         200,
-    )
-    .await;
+    );
     let coordinator = a.str("officer_id");
-    let a = ok(
+    let a = expect(
         app.post(
             &format!("/api/v1/networks/{platform}/meetings"),
             coord,
@@ -266,8 +250,7 @@ async fn founding_day(app: &TestApp) -> Founding {
         )
         .await,
         201,
-    )
-    .await;
+    );
     Founding {
         platform,
         owes,
@@ -292,11 +275,10 @@ async fn founding_day_of_the_platform_and_the_owes_network() {
     let app = spawn().await;
     let f = founding_day(&app).await;
 
-    let r = ok(
+    let r = expect(
         registry(&app, &f.platform, &app.other_coordinator, f.position).await,
         200,
-    )
-    .await;
+    );
     let b = &r.body;
     assert_eq!(b["id"], f.platform.as_str());
     assert_eq!(b["organizer"], "rops-olsztyn");
@@ -363,11 +345,10 @@ async fn founding_day_of_the_platform_and_the_owes_network() {
     assert_eq!(b["meeting_list"][0]["topics"].as_array().unwrap().len(), 4);
 
     // The OWES network beside it, with its coordinator.
-    let r = ok(
+    let r = expect(
         registry(&app, &f.owes, &app.other_coordinator, f.position).await,
         200,
-    )
-    .await;
+    );
     assert_eq!(r.body["member_types"], json!(["OWES"]));
     assert_eq!(r.body["members_by_type"], json!({"OWES": 3}));
     assert_eq!(r.body["officers"].as_array().unwrap().len(), 1);
@@ -388,15 +369,14 @@ async fn founding_day_of_the_platform_and_the_owes_network() {
     assert_eq!(r.body["meetings"], 0);
 
     // The list of the organizer's networks.
-    let l = ok(
+    let l = expect(
         app.get(
             &format!("/api/v1/networks?min_position={}", f.position),
             &app.other_coordinator,
         )
         .await,
         200,
-    )
-    .await;
+    );
     let list = l.body["networks"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     let p = list
@@ -449,7 +429,7 @@ async fn admission_rules_types_and_duplicates() {
     assert_eq!(a.body["type"], "/problems/already_member");
 
     // A network admitting PES admits its kinds.
-    let pes = ok(
+    let pes = expect(
         app.post(
             "/api/v1/networks",
             &app.other_coordinator,
@@ -459,10 +439,9 @@ async fn admission_rules_types_and_duplicates() {
         .await,
         201,
     )
-    .await
     .str("id");
     for (i, kind) in ["CIS", "NGO", "WTZ", "PES"].iter().enumerate() {
-        ok(
+        expect(
             join(
                 &app,
                 &pes,
@@ -470,8 +449,7 @@ async fn admission_rules_types_and_duplicates() {
             )
             .await,
             201,
-        )
-        .await;
+        );
     }
     let a = join(&app, &pes, institution("JST", "Gmina Testowo", 403100)).await;
     assert_eq!(a.status, 422, "{a:?}");
@@ -486,7 +464,7 @@ async fn admission_rules_types_and_duplicates() {
         .await;
     assert_eq!(a.status, 409, "{a:?}");
     // A new version becomes the current one; the history keeps both.
-    let a = ok(
+    let a = expect(
         app.post(
             &format!("/api/v1/networks/{}/regulations", f.platform),
             &app.other_coordinator,
@@ -495,13 +473,11 @@ async fn admission_rules_types_and_duplicates() {
         )
         .await,
         200,
-    )
-    .await;
-    let r = ok(
+    );
+    let r = expect(
         registry(&app, &f.platform, &app.other_coordinator, a.position()).await,
         200,
-    )
-    .await;
+    );
     assert_eq!(r.body["regulations"]["current"]["version"], "2.0");
     let versions: Vec<&str> = r.body["regulations"]["versions"]
         .as_array()
@@ -519,7 +495,7 @@ async fn succession_and_a_member_leaving_with_its_office() {
     let coord = &app.other_coordinator;
 
     // Re-election: a new chair from the CIS in Olsztyn ends the first chair's term.
-    let a = ok(
+    let a = expect(
         elect(
             &app,
             &f.platform,
@@ -531,10 +507,9 @@ async fn succession_and_a_member_leaving_with_its_office() {
         )
         .await,
         200,
-    )
-    .await;
+    );
     let new_chair = a.str("officer_id");
-    let r = ok(registry(&app, &f.platform, coord, a.position()).await, 200).await;
+    let r = expect(registry(&app, &f.platform, coord, a.position()).await, 200);
     let chairs: Vec<&Value> = r.body["officers"]
         .as_array()
         .unwrap()
@@ -565,7 +540,7 @@ async fn succession_and_a_member_leaving_with_its_office() {
 
     // The CIS in Elbląg leaves: its vice-chair loses the office.
     let elblag = f.member("cis_elblag");
-    let a = ok(
+    let a = expect(
         app.post(
             &format!("/api/v1/networks/{}/members/{elblag}/leave", f.platform),
             coord,
@@ -573,9 +548,8 @@ async fn succession_and_a_member_leaving_with_its_office() {
         )
         .await,
         200,
-    )
-    .await;
-    let r = ok(registry(&app, &f.platform, coord, a.position()).await, 200).await;
+    );
+    let r = expect(registry(&app, &f.platform, coord, a.position()).await, 200);
     let b = &r.body;
     let m = b["members"]
         .as_array()
@@ -688,7 +662,7 @@ async fn the_meetings_of_2020() {
             json!(["aktywizacja uczestników podmiotów reintegracyjnych"]),
         ),
     ] {
-        let a = ok(
+        let a = expect(
             app.post(
                 &format!("/api/v1/networks/{}/meetings", f.platform),
                 coord,
@@ -697,12 +671,11 @@ async fn the_meetings_of_2020() {
             )
             .await,
             201,
-        )
-        .await;
+        );
         position = a.position();
         ids.push(a.str("meeting_id"));
     }
-    let r = ok(registry(&app, &f.platform, coord, position).await, 200).await;
+    let r = expect(registry(&app, &f.platform, coord, position).await, 200);
     assert_eq!(r.body["meetings"], 3);
     let list = r.body["meeting_list"].as_array().unwrap();
     // By date: the founding meeting, then May, then October.
@@ -728,7 +701,7 @@ async fn the_meetings_of_2020() {
     );
 
     // Other precisions are kept as given.
-    let a = ok(
+    let a = expect(
         app.post(
             &format!("/api/v1/networks/{}/meetings", f.owes),
             coord,
@@ -737,9 +710,8 @@ async fn the_meetings_of_2020() {
         )
         .await,
         201,
-    )
-    .await;
-    let r = ok(registry(&app, &f.owes, coord, a.position()).await, 200).await;
+    );
+    let r = expect(registry(&app, &f.owes, coord, a.position()).await, 200);
     assert_eq!(
         r.body["meeting_list"][0]["when"],
         json!({"month": "2020-09", "part": "late"})
@@ -747,15 +719,14 @@ async fn the_meetings_of_2020() {
     assert_eq!(r.body["meeting_list"][0]["topics"], json!([]));
 
     // The shared schedule files each meeting under the month it starts in, precision kept.
-    let s = ok(
+    let s = expect(
         app.get(
             &format!("/api/v1/schedule?year=2020&min_position={}", a.position()),
             coord,
         )
         .await,
         200,
-    )
-    .await;
+    );
     let network_entries = |month: &str| -> Vec<Value> {
         s.body["months"]
             .as_array()
@@ -807,7 +778,7 @@ async fn who_may_see_and_do_what() {
 
     // Evaluators read the registry but never an officer's name.
     for token in [&olsztyn_evaluator, &all_evaluator] {
-        let r = ok(registry(&app, &f.platform, token, f.position).await, 200).await;
+        let r = expect(registry(&app, &f.platform, token, f.position).await, 200);
         for list in ["officers", "officer_history"] {
             for o in r.body[list].as_array().unwrap() {
                 assert!(o.get("person").is_none(), "{o}");
@@ -821,18 +792,17 @@ async fn who_may_see_and_do_what() {
         );
     }
     // The admin sees names like the coordinator.
-    let r = ok(
+    let r = expect(
         registry(&app, &f.platform, &app.admin, f.position).await,
         200,
-    )
-    .await;
+    );
     assert_eq!(r.body["officers"][0]["person"]["last_name"], CHAIR.1);
 
     // Another organizer's coordinator and evaluator find nothing, and cannot write.
     for token in [&app.coordinator, &app.evaluator] {
         let a = registry(&app, &f.platform, token, f.position).await;
         assert_eq!(a.status, 404, "{a:?}");
-        let l = ok(app.get("/api/v1/networks", token).await, 200).await;
+        let l = expect(app.get("/api/v1/networks", token).await, 200);
         assert_eq!(l.body["networks"], json!([]));
     }
     let a = app
@@ -900,21 +870,19 @@ async fn who_may_see_and_do_what() {
     assert_eq!(a.body["errors"][0]["field"], "organizer");
     let mut with_org = body.clone();
     with_org["organizer"] = json!("rops-torun");
-    let a = ok(
+    let a = expect(
         app.post("/api/v1/networks", &app.admin, with_org.clone())
             .await,
         201,
-    )
-    .await;
-    let l = ok(
+    );
+    let l = expect(
         app.get(
             &format!("/api/v1/networks?min_position={}", a.position()),
             &app.coordinator,
         )
         .await,
         200,
-    )
-    .await;
+    );
     assert_eq!(l.body["networks"].as_array().unwrap().len(), 1);
     let a = app
         .post("/api/v1/networks", &app.other_coordinator, with_org)
@@ -925,11 +893,10 @@ async fn who_may_see_and_do_what() {
     assert!(infra::officers::erase(&app.pool, f.chair.parse().unwrap())
         .await
         .unwrap());
-    let r = ok(
+    let r = expect(
         registry(&app, &f.platform, &app.other_coordinator, f.position).await,
         200,
-    )
-    .await;
+    );
     let chair = r.body["officers"]
         .as_array()
         .unwrap()
@@ -988,15 +955,15 @@ async fn bad_input_is_answered_with_field_paths() {
 
     // Unparsable JSON is 400.
     let res = app
-        .http
-        .post(format!("{}{}", app.base, meetings))
-        .bearer_auth(coord)
-        .header("content-type", "application/json")
-        .body("{\"title\": ")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 400);
+        .call_raw(
+            "POST",
+            &meetings,
+            Some(coord),
+            "application/json",
+            "{\"title\": ",
+        )
+        .await;
+    assert_eq!(res.status, 400);
 
     let a = app
         .post(

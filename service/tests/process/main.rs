@@ -1,0 +1,30 @@
+//! The tests that run the real `koordynator` binary, as one test binary.
+//!
+//! Why here: `env!("CARGO_BIN_EXE_koordynator")` is set only for the integration tests of the
+//! package that builds the binary, so these tests live in `service/tests/` and not with the
+//! end-to-end tests of the `tests` crate. Why one binary: each file under `tests/` is linked
+//! as an executable of its own; as modules of this one they are compiled and linked once.
+//!
+//! What they start is a process, not an in-process service: a `serve` under load, killed,
+//! stopped with SIGTERM or left without its database, and the command line (`demo`, `bench`,
+//! `audit export`/`import`). [`common`] holds what only they need (the binary's path,
+//! starting `serve`, a load of submitting clients); fixtures shared with the end-to-end tests
+//! (NIPs, request bodies, database names, polling) come from the `tests` crate.
+//!
+//! - [`bench_smoke`]: `koordynator bench` at tiny sizes reports every section, loses nothing.
+//! - [`db_outage`]: PostgreSQL crashed and restarted under load: 503 meanwhile, nothing lost.
+//! - [`demo_cli`]: `demo` prints only the token; `serve --demo` loads an empty database.
+//! - [`export_large`]: 100,000 events exported in bounded memory and re-imported intact.
+//! - [`graceful_shutdown`]: SIGTERM finishes the requests in flight and exits 0; JSON logs.
+//! - [`instances`]: two `serve` processes share the work; one takes over when the other dies.
+//! - [`killed_process`]: SIGKILL under load, twice: nothing acknowledged is lost or doubled.
+
+mod common;
+
+mod bench_smoke;
+mod db_outage;
+mod demo_cli;
+mod export_large;
+mod graceful_shutdown;
+mod instances;
+mod killed_process;
