@@ -8,8 +8,8 @@ use std::time::Duration;
 use domain::services::{Clock, FixedClock};
 use infra::tokens::{self, Role};
 use serde_json::{json, Value};
-use service::startup::{self, Running, Settings};
 use service::http::state::SystemClock;
+use service::startup::{self, Running, Settings};
 use sqlx::PgPool;
 
 use crate::database::fresh_database_url;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::applicant_visit;
+use super::applicant::applicant_visit;
 use super::requests::{
     accepted_clause, AllocateRequest, Applicant, ApplicationRequest, AttendanceRequest,
     ReleaseRequest,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::applicant_visit;
+use super::applicant::applicant_visit;
 use crate::http::consistency::{wait_for, Consistency};
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::problem::ApiError;

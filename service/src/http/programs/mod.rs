@@ -20,7 +20,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::state::AppState;
 
 /// The projections the programme reads wait for.
-pub const PROGRAM_PROJECTIONS: &[&str] = &["programs"];
 
 /// Every programme route with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -23,7 +23,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::requests::{EvaluationParams, ListParams};
-use super::PROGRAM_PROJECTIONS;
 use crate::http::auth::Auth;
 use crate::http::consistency::{self, wait_for, Consistency};
 use crate::http::extract::{ApiPath, ApiQuery};
@@ -31,6 +30,8 @@ use crate::http::history::{not_yet, visible_history};
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 use crate::http::validate;
+
+pub const PROGRAM_PROJECTIONS: &[&str] = &["programs"];
 
 /// The 404 of a programme that is not there for the caller: unknown and another
 /// organizer's alike, so a token cannot probe what exists elsewhere.
