@@ -19,8 +19,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::state::AppState;
 
-/// The projections the programme reads wait for.
-
 /// Every programme route with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -31,6 +31,7 @@ use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 use crate::http::validate;
 
+/// The projections the programme reads wait for.
 pub const PROGRAM_PROJECTIONS: &[&str] = &["programs"];
 
 /// The 404 of a programme that is not there for the caller: unknown and another
