@@ -273,6 +273,40 @@ async fn several_invalid_fields_are_reported_at_once() {
     assert_eq!(event_count(&app).await, before);
 }
 
+/// A required field left out is named by its own path, wherever it is missing, so a client
+/// (and a person reading the error) knows which field to add.
+#[tokio::test]
+async fn a_missing_required_field_is_named() {
+    let (app, _clock) = tests::spawn_at_seed_000().await;
+    let before = event_count(&app).await;
+    let visit = json!({"title": "Wizyta", "eligible_institution_types": ["JST"]});
+    let a = app
+        .call(
+            "POST",
+            "/api/v1/study-visits",
+            Some(&app.coordinator),
+            Some(visit),
+        )
+        .await;
+    assert_problem(&a, 422);
+    assert_eq!(error_fields(&a), vec!["destination"], "{a:?}");
+    assert_eq!(event_count(&app).await, before);
+
+    let (visit, t) = open_visit(&app).await;
+    let before = event_count(&app).await;
+    let mut body = body_with("a@przyklad.pl", &tests::nip(7), "JST", |_| {});
+    body["person"]
+        .as_object_mut()
+        .expect("person is an object")
+        .remove("last_name");
+    let a = app
+        .call("POST", &applications_path(&visit, &t), None, Some(body))
+        .await;
+    assert_problem(&a, 422);
+    assert_eq!(error_fields(&a), vec!["person.last_name"], "{a:?}");
+    assert_eq!(event_count(&app).await, before);
+}
+
 #[tokio::test]
 async fn application_to_a_term_not_open_is_409() {
     let (app, _clock) = tests::spawn_at_seed_000().await;

@@ -1250,3 +1250,47 @@ async fn a_bad_import_changes_nothing_and_names_its_lines() {
     );
     assert_eq!(d.body["activities"].as_array().unwrap().len(), 2);
 }
+
+/// Opinions and comments may be long (up to 10,000 characters): once accepted, they are
+/// facts the programme is loaded from again by every later command and by its read model.
+#[tokio::test]
+async fn long_feedback_and_comments_stay_readable() {
+    let app = spawn().await;
+    let p = olsztyn_project(&app).await;
+    let token = app.other_coordinator.clone();
+    let long = "Opinia uczestnika szkolenia, wiele zdań. ".repeat(240);
+    assert!(long.trim().chars().count() > 9_000);
+    let fpath = format!("/api/v1/programs/{p}/feedback");
+    let feedback = |text: &str| json!({"channel": "email", "received_on": "2020-03-02", "text": text, "rating": 4, "institution": null});
+    expect(app.post(&fpath, &token, feedback(&long)).await, 201);
+    // A later command loads the programme with the long feedback in it.
+    let last = expect(app.post(&fpath, &token, feedback("Krótko.")).await, 201);
+    let cons = expect(
+        app.post(&format!("/api/v1/programs/{p}/consultations"), &token,
+            json!({"subject": "Model współpracy", "opens_on": "2020-03-01", "closes_on": "2020-03-31"})).await,
+        201,
+    )
+    .str("consultation_id");
+    let comment = json!({"institution": institution("NGO", "Stowarzyszenie", 41), "text": long, "submitted_on": "2020-03-03"});
+    expect(
+        app.post(
+            &format!("/api/v1/programs/{p}/consultations/{cons}/comments"),
+            &token,
+            comment,
+        )
+        .await,
+        201,
+    );
+    let detail = expect(
+        app.call(
+            "GET",
+            &format!("/api/v1/programs/{p}?min_position={}", last.position()),
+            Some(&token),
+            None,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(detail.body["feedback"][0]["text"], json!(long.trim()));
+    assert_eq!(detail.body["feedback"].as_array().map(Vec::len), Some(2));
+}
