@@ -233,8 +233,8 @@ pub(super) async fn roster(
     Ok(Json(build(&state, &auth, id, term_id, &params).await?))
 }
 
-/// The roster as CSV for spreadsheet programs (see `crate::http::spreadsheet`: UTF-8 with a BOM,
-/// `;`-separated, formulas neutralised), one line per entry, lists in order.
+/// The roster as CSV for spreadsheet programs (UTF-8 with a BOM, `;`-separated, formulas
+/// neutralised), one line per entry, lists in order.
 #[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster.csv", tag = "rosters",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path), RosterParams),
     responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 404), (status = 503)))]
