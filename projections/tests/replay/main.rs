@@ -11,8 +11,9 @@ mod study_visits;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use domain::services::{Clock, FixedClock};
+use domain::values::{Institution, InstitutionType, Nip, NonEmptyText, PlannedDate};
 use infra::StoredEvent;
 use sqlx::migrate::MigrateDatabase;
 use sqlx::{PgPool, Postgres};
@@ -75,6 +76,39 @@ impl Database {
     pub async fn drop_now(self) {
         self.pool.close().await;
         let _ = Postgres::force_drop_database(&self.url).await;
+    }
+}
+
+/// Trimmed non-empty text (a literal of the test).
+pub fn text(s: &str) -> NonEmptyText {
+    NonEmptyText::parse(s).unwrap()
+}
+
+/// A `YYYY-MM-DD` day.
+pub fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// A PlannedDate from its JSON form (`{"day": …}`, `{"month": …, "part": …}`, …).
+pub fn planned(v: serde_json::Value) -> PlannedDate {
+    serde_json::from_value(v).unwrap()
+}
+
+/// A valid NIP: nine digits from `seed` and their check digit (skipping nine-digit numbers
+/// whose check digit would be 10).
+pub fn nip(seed: u32) -> Nip {
+    (seed..)
+        .find_map(|n| Nip::completing(100_000_000 + n % 800_000_000))
+        .unwrap()
+}
+
+/// An institution of `kind` named `name`, with the NIP `nip(seed)`.
+pub fn institution(kind: InstitutionType, name: &str, seed: u32) -> Institution {
+    Institution {
+        name: text(name),
+        kind,
+        nip: nip(seed),
+        regon: None,
     }
 }
 

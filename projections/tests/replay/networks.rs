@@ -10,44 +10,30 @@
 //! rows derived from the aggregate field by field. Equal at every cut, the switch changed
 //! no answer.
 
-use chrono::NaiveDate;
 use domain::network::{Declaration, Network, NetworkCommand, NetworkEvent, OfficerRole};
 use domain::services::AggregateServices;
-use domain::values::{
-    Institution, InstitutionType, Nip, NonEmptyText, OrganizerId, PlannedDate, Regon,
-};
+use domain::values::{Institution, InstitutionType, OrganizerId, Regon};
 use infra::{CommandBus, StoredEvent};
 use projections::networks::read::{self, MemberStatus, Registry, Summary};
 use projections::networks::{Networks, NETWORK};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{clock, context, shared, Database};
+use crate::{clock, context, day, institution, planned, shared, text, Database};
 
 const ORGANIZER: &str = "rops-olsztyn";
 const OTHER_ORGANIZER: &str = "rops-gdansk";
 
-fn text(s: &str) -> NonEmptyText {
-    NonEmptyText::parse(s).unwrap()
-}
-
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-fn when(json: serde_json::Value) -> PlannedDate {
-    serde_json::from_value(json).unwrap()
-}
-
 /// An institution with a valid NIP made of `seed`.
-fn institution(kind: InstitutionType, name: &str, seed: u32, regon: Option<&str>) -> Institution {
+fn member_institution(
+    kind: InstitutionType,
+    name: &str,
+    seed: u32,
+    regon: Option<&str>,
+) -> Institution {
     Institution {
-        name: text(name),
-        kind,
-        nip: (seed..)
-            .find_map(|n| Nip::completing(100_000_000 + n))
-            .unwrap(),
         regon: regon.map(|r| Regon::parse(r).unwrap()),
+        ..institution(kind, name, seed)
     }
 }
 
@@ -134,7 +120,7 @@ fn meeting(
     NetworkCommand::RecordMeeting {
         meeting_id: Uuid::now_v7(),
         title: text(title),
-        when: when(at),
+        when: planned(at),
         location: location.map(text),
         participants_total: 30,
         topics: topics.iter().map(|t| text(t)).collect(),
@@ -162,7 +148,7 @@ async fn drive(db: &Database) -> Uuid {
     p(regulations("1.0", "2016-12-08")).await;
     p(join(
         cis,
-        institution(
+        member_institution(
             CIS,
             "Centrum Integracji Społecznej w Ełku",
             6010,
@@ -174,14 +160,14 @@ async fn drive(db: &Database) -> Uuid {
     .await;
     p(join(
         kis,
-        institution(KIS, "Klub Integracji Społecznej w Iławie", 6020, None),
+        member_institution(KIS, "Klub Integracji Społecznej w Iławie", 6020, None),
         "2016-12-08",
         None,
     ))
     .await;
     p(join(
         zaz,
-        institution(ZAZ, "Zakład Aktywności Zawodowej w Biskupcu", 6030, None),
+        member_institution(ZAZ, "Zakład Aktywności Zawodowej w Biskupcu", 6030, None),
         "2017-01-10",
         Some("deklaracja-zaz.pdf"),
     ))
@@ -257,7 +243,7 @@ async fn drive(db: &Database) -> Uuid {
     .await;
     p(join(
         wtz,
-        institution(WTZ, "Warsztat Terapii Zajęciowej w Suszu", 6040, None),
+        member_institution(WTZ, "Warsztat Terapii Zajęciowej w Suszu", 6040, None),
         "2019-03-01",
         None,
     ))
@@ -291,7 +277,7 @@ async fn drive(db: &Database) -> Uuid {
     .await;
     o(join(
         owes,
-        institution(OWES, "OWES w Gdańsku", 7010, None),
+        member_institution(OWES, "OWES w Gdańsku", 7010, None),
         "2017-02-01",
         None,
     ))

@@ -7,50 +7,22 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
 use domain::cooperation_program::{
     ActivityKind, ApplicationCard, Channel, CooperationProgram, CooperationProgramCommand,
     CooperationProgramEvent, EvaluationFacts, FeedbackChannel, Indicator, Measure, Period,
     PlannedActivity, ProgramKind, Verdict,
 };
 use domain::services::AggregateServices;
-use domain::values::{
-    Institution, InstitutionType, Nip, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode,
-};
+use domain::values::{InstitutionType, OrganizerId, PlannedDate, PreferenceCode};
 use infra::{CommandBus, StoredEvent};
 use projections::programs::read;
 use projections::programs::{Programs, COOPERATION_PROGRAM};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{clock, context, shared, Database};
+use crate::{clock, context, day, institution, planned, shared, text, Database};
 
 const ORGANIZER: &str = "rops-torun";
-
-fn text(s: &str) -> NonEmptyText {
-    NonEmptyText::parse(s).unwrap()
-}
-
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-fn planned(v: serde_json::Value) -> PlannedDate {
-    serde_json::from_value(v).unwrap()
-}
-
-/// An institution with a valid NIP made from `seed`.
-fn institution(name: &str, kind: InstitutionType, seed: u32) -> Institution {
-    let nip = (seed..)
-        .find_map(|n| Nip::completing(100_000_000 + n))
-        .unwrap();
-    Institution {
-        name: text(name),
-        kind,
-        nip,
-        regon: None,
-    }
-}
 
 fn indicator(code: &str, label: &str, target: u64, measure: &str) -> Indicator {
     Indicator {
@@ -152,8 +124,8 @@ async fn live_and_replayed_programme_rows_are_equal() {
     .unwrap();
 
     run(create(program_id, ORGANIZER)).await;
-    let pes = institution("Spółdzielnia Socjalna Razem", InstitutionType::PES, 1);
-    let cis = institution("Centrum Integracji Społecznej", InstitutionType::CIS, 2);
+    let pes = institution(InstitutionType::PES, "Spółdzielnia Socjalna Razem", 1);
+    let cis = institution(InstitutionType::CIS, "Centrum Integracji Społecznej", 2);
     run(CooperationProgramCommand::JoinPartner {
         partner_id: Uuid::now_v7(),
         institution: pes.clone(),

@@ -17,49 +17,19 @@ use domain::study_visit::{
     StudyVisit, StudyVisitCommand, StudyVisitEvent, TermDates, TermSchedule, TermStatus,
     Withdrawer,
 };
-use domain::values::{
-    Institution, InstitutionType, Nip, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode,
-};
+use domain::values::{Institution, InstitutionType, Nip, OrganizerId, PlannedDate, PreferenceCode};
 use infra::{CommandBus, StoredEvent};
 use projections::applications::{read as applications, Applications};
 use projections::study_visits::{read as visits, StudyVisits};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{at, clock, context, shared, Database};
+use crate::{at, clock, context, institution, nip, shared, text, Database};
 
 const ORGANIZER: &str = "rops-torun";
 
-fn text(s: &str) -> NonEmptyText {
-    NonEmptyText::parse(s).unwrap()
-}
-
-/// A valid NIP made of `n` (nine digits) and its check digit; `n` is moved on past the
-/// numbers whose check digit would be 10.
-fn nip(mut n: u32) -> Nip {
-    let weights = [6, 5, 7, 2, 3, 4, 5, 6, 7];
-    loop {
-        let digits = format!("{:09}", n % 1_000_000_000);
-        let sum: u32 = digits
-            .chars()
-            .filter_map(|c| c.to_digit(10))
-            .zip(weights)
-            .map(|(d, w)| d * w)
-            .sum();
-        if sum % 11 != 10 {
-            return Nip::parse(&format!("{digits}{}", sum % 11)).unwrap();
-        }
-        n += 1;
-    }
-}
-
-fn institution(name: &str, n: u32) -> Institution {
-    Institution {
-        name: text(name),
-        kind: InstitutionType::JST,
-        nip: nip(n),
-        regon: None,
-    }
+fn jst(name: &str, n: u32) -> Institution {
+    institution(InstitutionType::JST, name, n)
 }
 
 fn dated(starts: &str, ends: &str, deadline_minutes: i64) -> TermDates {
@@ -297,14 +267,14 @@ async fn live_and_replayed_visits_applications_and_rosters_are_equal() {
     // Term 1: seven live applications for three seats, three of them from institution 100,
     // which meets both preferences (ranks 1, 2 and 4): the cap sets two of them aside, and
     // with no seat left they are passed over; 600 and 300 wait.
-    let a1 = visit.submit(t1, institution("Gmina A", 100)).await;
-    let a2 = visit.submit(t1, institution("Gmina A", 100)).await;
-    let a3 = visit.submit(t1, institution("Gmina B", 200)).await;
-    let a4 = visit.submit(t1, institution("Gmina A", 100)).await;
-    let a5 = visit.submit(t1, institution("Gmina C", 300)).await;
-    let a6 = visit.submit(t1, institution("Gmina D", 400)).await;
-    let a7 = visit.submit(t1, institution("Gmina E", 500)).await;
-    let a8 = visit.submit(t1, institution("Gmina F", 600)).await;
+    let a1 = visit.submit(t1, jst("Gmina A", 100)).await;
+    let a2 = visit.submit(t1, jst("Gmina A", 100)).await;
+    let a3 = visit.submit(t1, jst("Gmina B", 200)).await;
+    let a4 = visit.submit(t1, jst("Gmina A", 100)).await;
+    let a5 = visit.submit(t1, jst("Gmina C", 300)).await;
+    let a6 = visit.submit(t1, jst("Gmina D", 400)).await;
+    let a7 = visit.submit(t1, jst("Gmina E", 500)).await;
+    let a8 = visit.submit(t1, jst("Gmina F", 600)).await;
     visit
         .run(StudyVisitCommand::WithdrawApplication {
             application_id: a6,
@@ -324,9 +294,9 @@ async fn live_and_replayed_visits_applications_and_rosters_are_equal() {
     visit
         .run(StudyVisitCommand::OpenRecruitment { term_id: t2 })
         .await;
-    let b1 = visit.submit(t2, institution("Gmina B", 200)).await;
-    let b2 = visit.submit(t2, institution("Gmina G", 700)).await;
-    let b3 = visit.submit(t2, institution("Gmina H", 800)).await;
+    let b1 = visit.submit(t2, jst("Gmina B", 200)).await;
+    let b2 = visit.submit(t2, jst("Gmina G", 700)).await;
+    let b3 = visit.submit(t2, jst("Gmina H", 800)).await;
 
     // Term 1 after the close: a release promotes, a seat is given by hand, attendance.
     let closed = aggregate(&db.events_of("StudyVisit", visit.id).await)
