@@ -133,27 +133,9 @@ fn visit_body() -> Value {
     })
 }
 
-/// A valid NIP for `seed` (nine digits plus the check digit), distinct for distinct seeds
-/// in the range a benchmark uses.
-pub fn nip(seed: u32) -> String {
-    let mut n = seed;
-    loop {
-        let digits: Vec<u32> = format!("{:09}", 100_000_000 + n % 800_000_000)
-            .chars()
-            .filter_map(|c| c.to_digit(10))
-            .collect();
-        let sum: u32 = digits
-            .iter()
-            .zip([6, 5, 7, 2, 3, 4, 5, 6, 7])
-            .map(|(d, w)| d * w)
-            .sum();
-        if sum % 11 < 10 {
-            return digits.iter().map(|d| d.to_string()).collect::<String>()
-                + &(sum % 11).to_string();
-        }
-        n += 1;
-    }
-}
+/// A valid NIP for `seed`, distinct for distinct seeds in the range a benchmark uses (the
+/// demo's invented NIPs).
+pub use crate::cli::demo::nip;
 
 /// Runs `op` from `workers` concurrent loops for `duration`; returns the figures and what
 /// each successful operation returned.
