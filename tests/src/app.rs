@@ -140,11 +140,20 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// Reads a response whole: its status, headers and body (as JSON when it is JSON).
-    async fn read(res: reqwest::Response) -> Answer {
+    /// Reads a response whole: its status, headers and body (as JSON when it is JSON),
+    /// after holding it to the OpenAPI document (`crate::contract`): a test fails on an
+    /// answer the document does not describe.
+    async fn read(method: &str, path: &str, res: reqwest::Response) -> Answer {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if let Err(e) = crate::contract::check(method, path, status, content_type, &text) {
+            panic!("the answer disagrees with the OpenAPI document: {e}");
+        }
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Answer {
             status,
@@ -198,8 +207,8 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Answer {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(verb, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -209,7 +218,7 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        Answer::read(req.send().await.expect("request sent")).await
+        Answer::read(method, path, req.send().await.expect("request sent")).await
     }
 
     /// Sends `body` as it is, with `content_type`: what [`call`](Self::call) cannot send
@@ -222,16 +231,16 @@ impl TestApp {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> Answer {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self
             .http
-            .request(method, format!("{}{}", self.base, path))
+            .request(verb, format!("{}{}", self.base, path))
             .header("content-type", content_type)
             .body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        Answer::read(req.send().await.expect("request sent")).await
+        Answer::read(method, path, req.send().await.expect("request sent")).await
     }
 
     /// GETs a document that is not JSON (an export, a CSV, a calendar) with a token: its
@@ -244,7 +253,12 @@ impl TestApp {
             .get("content-type")
             .map(|v| v.to_str().expect("a text content type").to_owned())
             .unwrap_or_default();
-        (status, ct, res.bytes().await.expect("body").to_vec())
+        let bytes = res.bytes().await.expect("body").to_vec();
+        let text = String::from_utf8_lossy(&bytes);
+        if let Err(e) = crate::contract::check("GET", path, status, &ct, &text) {
+            panic!("the answer disagrees with the OpenAPI document: {e}");
+        }
+        (status, ct, bytes)
     }
 
     /// GETs a document that is not JSON with a token: its status and text, decoded as a
@@ -252,7 +266,17 @@ impl TestApp {
     pub async fn get_text(&self, path: &str, token: &str) -> (u16, String) {
         let res = self.get_response(path, token).await;
         let status = res.status().as_u16();
-        (status, res.text().await.expect("body"))
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = res.text().await.expect("body");
+        if let Err(e) = crate::contract::check("GET", path, status, &ct, &text) {
+            panic!("the answer disagrees with the OpenAPI document: {e}");
+        }
+        (status, text)
     }
 
     async fn get_response(&self, path: &str, token: &str) -> reqwest::Response {

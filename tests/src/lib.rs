@@ -10,11 +10,13 @@
 //! - [`fixtures`]: invented data: valid and invalid NIPs, request bodies, instants.
 //! - [`commands`]: domain commands and a command bus, for tests that bypass HTTP.
 //! - [`poll`]: waiting for what happens in the background.
+//! - [`contract`]: every answer held to the OpenAPI document the service serves.
 //!
 //! Everything is re-exported at the crate root (`tests::nip`, `tests::spawn`, …).
 
 pub mod app;
 pub mod commands;
+pub mod contract;
 pub mod database;
 pub mod fixtures;
 pub mod poll;

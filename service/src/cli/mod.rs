@@ -112,6 +112,9 @@ pub enum Command {
     Demo,
     /// Create the database when missing and apply migrations, then exit.
     Migrate,
+    /// Print the OpenAPI document of the HTTP API (as `/api/v1/openapi.json` serves it), to
+    /// generate a client without running the service; needs no database.
+    Openapi,
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -224,6 +227,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             eprintln!("sign in to the dashboard (koordynator serve, then http://127.0.0.1:8080/) with this read-only token:");
             println!("{}", outcome.sign_in_token);
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&crate::http::openapi())?);
             Ok(())
         }
         Command::Migrate => {

@@ -10,6 +10,7 @@ use crate::http::state::AppState;
 
 /// `?min_position=`: read your own writes.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Consistency {
     /// Answer only once the read model has processed this position (waits up to 5 s).
     pub min_position: Option<i64>,

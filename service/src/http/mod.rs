@@ -18,6 +18,7 @@ pub mod history;
 pub mod idempotency;
 pub mod institution;
 pub mod limits;
+pub mod openapi;
 pub mod problem;
 pub mod request;
 pub mod server;
@@ -42,41 +43,20 @@ pub mod schedule;
 pub mod study_visits;
 
 use axum::Router;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Koordynator API", description = "Study visits, cooperation programmes and networks of ROPS on an append-only event store. Errors are RFC 9457 problem documents."),
-    modifiers(&BearerAuth),
-    components(schemas(crate::http::problem::Problem, crate::http::problem::FieldError))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+    openapi::complete(api_router().into_openapi())
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(operations::router())
         .merge(study_visits::router())
         .merge(applications::router())
@@ -94,6 +74,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// Every route, plus the OpenAPI document and the `/docs` page built from it.
 pub fn router(state: AppState) -> Router {
     let (router, api) = api_router().split_for_parts();
+    let api = openapi::complete(api);
     let doc = api.clone();
     router
         .route(

@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Paging of the access log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccessLogParams {
     /// Id of the last entry already seen.
     pub after: Option<i64>,
@@ -36,7 +37,7 @@ pub struct AccessLogPage {
 }
 
 /// Every audit read (the history, replays with `?at=`, verify, integrity, export), oldest first.
-#[utoipa::path(get, path = "/api/v1/audit/access-log", tag = "audit", security(("bearer" = [])), params(AccessLogParams),
+#[utoipa::path(get, path = "/api/v1/audit/access-log", operation_id = "list_access_log", tag = "audit", security(("bearer" = [])), params(AccessLogParams),
     responses((status = 200, body = AccessLogPage), (status = 400), (status = 401), (status = 403)))]
 async fn access_log(
     State(state): State<AppState>,

@@ -49,7 +49,7 @@ fn not_submitted(e: SubmitError<DomainError>) -> ApiError {
 }
 
 /// Submit an application (public: no token).
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/applications", tag = "applications",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/applications", operation_id = "submit_application", tag = "applications",
     request_body = ApplicationRequest, params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
     responses((status = 201, body = ApplicationCreated), (status = 400, body = crate::http::problem::Problem),
         (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 413, body = crate::http::problem::Problem),
@@ -102,7 +102,7 @@ pub(super) async fn submit(
 }
 
 /// Withdraw one's own application (header `X-Applicant-Key`).
-#[utoipa::path(post, path = "/api/v1/applications/{application_id}/withdraw", tag = "applications",
+#[utoipa::path(post, path = "/api/v1/applications/{application_id}/withdraw", operation_id = "withdraw_own_application", tag = "applications",
     params(("application_id" = Uuid, Path), ("X-Applicant-Key" = String, Header)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409)))]
 pub(super) async fn withdraw_own(
@@ -129,7 +129,7 @@ pub(super) async fn withdraw_own(
 }
 
 /// Withdraw an application (coordinator).
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/withdraw", tag = "applications",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/withdraw", operation_id = "withdraw_application", tag = "applications",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409)))]
 pub(super) async fn withdraw(
@@ -146,7 +146,7 @@ pub(super) async fn withdraw(
 }
 
 /// Release an allocated seat; the first eligible person waiting is promoted.
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/release-seat", tag = "applications",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/release-seat", operation_id = "release_seat", tag = "applications",
     request_body = ReleaseRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub(super) async fn release_seat(
@@ -169,7 +169,7 @@ pub(super) async fn release_seat(
 /// over (a coordinator's decision outside the policy's order). It may take the term above
 /// its seat count; while it is above, a seat given back promotes nobody. The decision event
 /// names the rule `manual`, the reason and who decided (the token's actor id).
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/allocate", tag = "applications",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/allocate", operation_id = "allocate_seat_by_hand", tag = "applications",
     request_body = AllocateRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 400), (status = 401), (status = 403), (status = 404),
         (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
@@ -193,7 +193,7 @@ pub(super) async fn allocate_by_hand(
 }
 
 /// Record whether an allocated participant attended.
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/attendance", tag = "applications",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/attendance", operation_id = "record_attendance", tag = "applications",
     request_body = AttendanceRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub(super) async fn attendance(

@@ -31,7 +31,7 @@ pub struct ApplicationStatusView {
 }
 
 /// Follow one's own application (header `X-Applicant-Key`; a wrong key is 404).
-#[utoipa::path(get, path = "/api/v1/applications/{application_id}", tag = "applications",
+#[utoipa::path(get, path = "/api/v1/applications/{application_id}", operation_id = "get_own_application", tag = "applications",
     params(("application_id" = Uuid, Path), ("X-Applicant-Key" = String, Header), Consistency),
     responses((status = 200, body = ApplicationStatusView), (status = 404), (status = 503)))]
 pub(super) async fn own_status(

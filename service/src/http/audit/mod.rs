@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Paging and filters of the event history.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsParams {
     /// Position of the last event already seen (0 = from the start).
     pub after: Option<i64>,
@@ -89,7 +90,7 @@ pub struct EventsPage {
 }
 
 /// The event history in commit order (scoped to the token's organizer).
-#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", security(("bearer" = [])), params(EventsParams),
+#[utoipa::path(get, path = "/api/v1/audit/events", operation_id = "list_audit_events", tag = "audit", security(("bearer" = [])), params(EventsParams),
     responses((status = 200, body = EventsPage), (status = 400), (status = 401)))]
 async fn events(
     State(state): State<AppState>,
@@ -149,7 +150,7 @@ pub struct VisitVerifyView {
 }
 
 /// Replay a visit and re-derive every allocation, promotion and manual decision.
-#[utoipa::path(get, path = "/api/v1/audit/study-visits/{id}/verify", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit/study-visits/{id}/verify", operation_id = "verify_study_visit", tag = "audit", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = VisitVerifyView), (status = 401), (status = 404)))]
 async fn verify_visit(
     State(state): State<AppState>,
@@ -195,7 +196,7 @@ pub struct ProgramVerifyView {
 /// events it had processed are replayed, so a command committed meanwhile is not mistaken
 /// for a discrepancy. The check first waits (up to the read wait) for the read model to
 /// reach the programme's latest event.
-#[utoipa::path(get, path = "/api/v1/audit/cooperation-programs/{id}/verify", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit/cooperation-programs/{id}/verify", operation_id = "verify_program", tag = "audit", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = ProgramVerifyView), (status = 401), (status = 404)))]
 async fn verify_program(
     State(state): State<AppState>,
@@ -240,6 +241,7 @@ async fn verify_program(
 
 /// Which moment to replay to (both may be given: the events meeting both are replayed).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StateParams {
     /// RFC 3339 instant: the events recorded at or before it.
     pub at: Option<String>,
@@ -300,7 +302,7 @@ async fn state_of<A: Audited>(
 /// The state of a study visit, programme or network at an instant or sequence, replayed
 /// from its events. An unknown type or id, or another organizer's aggregate, is 404; so is
 /// a moment before the aggregate's first event (it did not exist yet).
-#[utoipa::path(get, path = "/api/v1/audit/{aggregate_type}/{id}/state", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit/{aggregate_type}/{id}/state", operation_id = "get_aggregate_state", tag = "audit", security(("bearer" = [])),
     params(("aggregate_type" = String, Path, description = "StudyVisit, CooperationProgram or Network"),
         ("id" = String, Path), StateParams),
     responses((status = 200, body = StateView), (status = 400), (status = 401), (status = 404)))]

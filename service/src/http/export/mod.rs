@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Which events to export; all parameters optional.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// Events recorded at or after this instant (RFC 3339).
     pub from: Option<String>,
@@ -36,7 +37,7 @@ pub struct ExportParams {
 
 /// Streams the events of a period, an organizer or one aggregate as JSON Lines; the last
 /// line is `{"export": {"events", "digest", "streams", "seal", ...}}`.
-#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])), params(ExportParams),
+#[utoipa::path(get, path = "/api/v1/audit/export", operation_id = "export_history", tag = "audit", security(("bearer" = [])), params(ExportParams),
     responses((status = 200, content_type = "application/x-ndjson", description = "one event per line, then the trailer"),
               (status = 400), (status = 401), (status = 403)))]
 async fn export(

@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Re-computes every event's hash, the chain of each stream and every seal; names the first
 /// altered, removed or inserted event. Covers the whole store (a change anywhere matters to
 /// everyone); a finding in another organizer's stream is shown without its aggregate.
-#[utoipa::path(get, path = "/api/v1/audit/integrity", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit/integrity", operation_id = "check_integrity", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = Object, description = "`{verified, intact, first_broken, problem_count, problems, seals_verified, latest_seal, unsealed}`"),
               (status = 401), (status = 403)))]
 async fn check(State(state): State<AppState>, auth: Auth) -> Result<Json<Report>, ApiError> {
@@ -71,7 +71,7 @@ pub struct SealView {
 }
 
 /// The newest seal: write its hash down (or publish it) to detect any later rewrite.
-#[utoipa::path(get, path = "/api/v1/audit/seals/latest", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit/seals/latest", operation_id = "get_latest_seal", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = SealView), (status = 404, description = "nothing sealed yet"), (status = 401), (status = 403)))]
 async fn latest_seal(
     State(state): State<AppState>,

@@ -47,7 +47,7 @@ impl From<Created> for NetworkCreated {
 }
 
 /// Establish a network.
-#[utoipa::path(post, path = "/api/v1/networks", tag = "networks", request_body = EstablishRequest,
+#[utoipa::path(post, path = "/api/v1/networks", operation_id = "establish_network", tag = "networks", request_body = EstablishRequest,
     security(("bearer" = [])),
     responses((status = 201, body = NetworkCreated), (status = 400, body = crate::http::problem::Problem), (status = 401),
         (status = 403), (status = 422, body = crate::http::problem::Problem)))]
@@ -80,7 +80,7 @@ pub async fn establish(
 }
 
 /// Adopt a version of the network's regulations (409 when that version was adopted already).
-#[utoipa::path(post, path = "/api/v1/networks/{id}/regulations", tag = "networks",
+#[utoipa::path(post, path = "/api/v1/networks/{id}/regulations", operation_id = "adopt_regulations", tag = "networks",
     request_body = RegulationsRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 403), (status = 404),
         (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
@@ -110,7 +110,7 @@ pub struct MemberCreated {
 
 /// Admit an institution by its declaration of accession (422 when the network does not
 /// admit its type, 409 when it is already an active member).
-#[utoipa::path(post, path = "/api/v1/networks/{id}/members", tag = "networks",
+#[utoipa::path(post, path = "/api/v1/networks/{id}/members", operation_id = "join_network", tag = "networks",
     request_body = MemberRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 201, body = MemberCreated), (status = 403), (status = 404),
         (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
@@ -140,7 +140,7 @@ pub async fn join(
 
 /// Record that a member left (409 when it is not an active member); the offices its
 /// officers hold end with it.
-#[utoipa::path(post, path = "/api/v1/networks/{id}/members/{member_id}/leave", tag = "networks",
+#[utoipa::path(post, path = "/api/v1/networks/{id}/members/{member_id}/leave", operation_id = "leave_network", tag = "networks",
     request_body = LeaveRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 403), (status = 404),
         (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
@@ -169,7 +169,7 @@ pub struct OfficerElectedResponse {
 }
 
 /// Elect an officer from an active member (409 otherwise); the previous holder's term ends.
-#[utoipa::path(post, path = "/api/v1/networks/{id}/officers", tag = "networks",
+#[utoipa::path(post, path = "/api/v1/networks/{id}/officers", operation_id = "elect_officer", tag = "networks",
     request_body = OfficerRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = OfficerElectedResponse), (status = 403), (status = 404),
         (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
@@ -208,7 +208,7 @@ pub struct MeetingCreated {
 }
 
 /// Record a meeting of the network.
-#[utoipa::path(post, path = "/api/v1/networks/{id}/meetings", tag = "networks",
+#[utoipa::path(post, path = "/api/v1/networks/{id}/meetings", operation_id = "record_meeting", tag = "networks",
     request_body = MeetingRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 201, body = MeetingCreated), (status = 403), (status = 404),
         (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]

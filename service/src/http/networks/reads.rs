@@ -79,6 +79,7 @@ pub struct NetworkList {
 
 /// Filters of the networks list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NetworkListParams {
     /// Only this organizer's networks.
     pub organizer: Option<String>,
@@ -86,7 +87,7 @@ pub struct NetworkListParams {
 }
 
 /// List the networks the caller may read.
-#[utoipa::path(get, path = "/api/v1/networks", tag = "networks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/networks", operation_id = "list_networks", tag = "networks", security(("bearer" = [])),
     params(NetworkListParams), responses((status = 200, body = NetworkList), (status = 401), (status = 503)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -362,6 +363,7 @@ async fn view(
 
 /// Parameters of the registry.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegistryParams {
     /// RFC 3339 instant: the registry as it stood then, replayed from the events recorded
     /// at or before it (instead of read from today's read model).
@@ -375,7 +377,7 @@ pub struct RegistryParams {
 /// instant, replayed from the events recorded up to it; `position` is then that of the last
 /// event replayed (404 when the network did not exist yet). Officers' names are today's
 /// (personal data is kept outside the events and may have been erased since).
-#[utoipa::path(get, path = "/api/v1/networks/{id}/registry", tag = "networks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/networks/{id}/registry", operation_id = "get_network_registry", tag = "networks", security(("bearer" = [])),
     params(("id" = Uuid, Path), RegistryParams),
     responses((status = 200, body = RegistryView), (status = 400), (status = 401), (status = 404), (status = 503)))]
 pub async fn registry(

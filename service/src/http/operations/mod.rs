@@ -29,7 +29,7 @@ async fn database_answers(state: &AppState) -> bool {
 }
 
 /// 200 when the database answers, else 503.
-#[utoipa::path(get, path = "/health", tag = "service",
+#[utoipa::path(get, path = "/health", operation_id = "health", tag = "service",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     if database_answers(&state).await {
@@ -72,7 +72,7 @@ pub struct Readiness {
 /// the limit) and the service is not shutting down; else 503. For load balancers and
 /// orchestrators: a fresh instance rebuilding a read model is alive (`/health`) but not
 /// ready. Unauthenticated like `/health`: it names no data, only read models and counts.
-#[utoipa::path(get, path = "/ready", tag = "service",
+#[utoipa::path(get, path = "/ready", operation_id = "ready", tag = "service",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 async fn ready(
     State(state): State<AppState>,

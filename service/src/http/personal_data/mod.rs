@@ -51,6 +51,7 @@ fn email_hash(state: &AppState, email: &Email) -> Vec<u8> {
 
 /// Parameters of the look-up.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HeldParams {
     /// The person's e-mail address (required).
     pub email: Option<String>,
@@ -125,7 +126,7 @@ pub struct HeldView {
 }
 
 /// What is held about a person, by e-mail (admin only).
-#[utoipa::path(get, path = "/api/v1/personal-data", tag = "personal-data", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/personal-data", operation_id = "get_personal_data", tag = "personal-data", security(("bearer" = [])),
     params(HeldParams),
     responses((status = 200, body = HeldView,
         description = "The subject(s) filed under the address, each application with the information clause and legal basis recorded at submission and the personal fields still held (null once erased), and officers with the same name as candidates"),
@@ -321,7 +322,7 @@ pub struct ErasureResponse {
 }
 
 /// Erase everything that names or contacts a person (admin only).
-#[utoipa::path(post, path = "/api/v1/personal-data/erasure", tag = "personal-data", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/personal-data/erasure", operation_id = "erase_personal_data", tag = "personal-data", security(("bearer" = [])),
     request_body = ErasureRequest,
     responses((status = 200, body = ErasureResponse,
         description = "Personal rows, the e-mail hash, applicant keys and stored answers deleted in one transaction; events, counts and decisions stay; rosters show `{\"erased\": true}`"),

@@ -31,7 +31,7 @@ use crate::http::state::AppState;
 use crate::http::validate::Fields;
 
 /// Create a cooperation programme or project.
-#[utoipa::path(post, path = "/api/v1/programs", tag = "programs", request_body = CreateRequest,
+#[utoipa::path(post, path = "/api/v1/programs", operation_id = "create_program", tag = "programs", request_body = CreateRequest,
     security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 400, body = crate::http::problem::Problem), (status = 401), (status = 403), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn create(
@@ -59,7 +59,7 @@ pub struct PartnerCreated {
 }
 
 /// An institution joins as a partner by its application card (409 when late).
-#[utoipa::path(post, path = "/api/v1/programs/{id}/partners", tag = "programs", request_body = PartnerRequest,
+#[utoipa::path(post, path = "/api/v1/programs/{id}/partners", operation_id = "join_partner", tag = "programs", request_body = PartnerRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 201, body = PartnerCreated), (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn join_partner(
@@ -94,7 +94,7 @@ pub struct ActivityCreated {
 }
 
 /// Plan an activity.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/activities", tag = "programs", request_body = ActivityRequest,
+#[utoipa::path(post, path = "/api/v1/programs/{id}/activities", operation_id = "plan_activity", tag = "programs", request_body = ActivityRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 201, body = ActivityCreated), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn plan_activity(
@@ -118,7 +118,7 @@ pub async fn plan_activity(
 }
 
 /// Record that an activity took place.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/held", tag = "programs",
+#[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/held", operation_id = "record_activity_held", tag = "programs",
     request_body = HeldRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("activity_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn activity_held(
@@ -141,7 +141,7 @@ pub async fn activity_held(
 }
 
 /// Cancel a planned activity.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/cancel", tag = "programs",
+#[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/cancel", operation_id = "cancel_activity", tag = "programs",
     request_body = ReasonRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("activity_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn cancel_activity(
@@ -160,7 +160,7 @@ pub async fn cancel_activity(
 }
 
 /// Move a planned activity to another date.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/reschedule", tag = "programs",
+#[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/reschedule", operation_id = "reschedule_activity", tag = "programs",
     request_body = RescheduleRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("activity_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn reschedule_activity(
@@ -186,7 +186,7 @@ pub struct FeedbackCreated {
 }
 
 /// Record an opinion, proposal or suggestion.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/feedback", tag = "programs", request_body = FeedbackRequest,
+#[utoipa::path(post, path = "/api/v1/programs/{id}/feedback", operation_id = "record_feedback", tag = "programs", request_body = FeedbackRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 201, body = FeedbackCreated), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn record_feedback(
@@ -217,7 +217,7 @@ pub async fn record_feedback(
 }
 
 /// Set (or move) the end of the testing period.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/testing-period", tag = "programs", request_body = TestingPeriodRequest,
+#[utoipa::path(post, path = "/api/v1/programs/{id}/testing-period", operation_id = "set_testing_period", tag = "programs", request_body = TestingPeriodRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn set_testing_period(
@@ -238,7 +238,7 @@ pub struct ConsultationCreated {
 }
 
 /// Open a consultation with its window.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/consultations", tag = "programs", request_body = ConsultationRequest,
+#[utoipa::path(post, path = "/api/v1/programs/{id}/consultations", operation_id = "open_consultation", tag = "programs", request_body = ConsultationRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 201, body = ConsultationCreated), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn open_consultation(
@@ -274,7 +274,7 @@ pub struct CommentCreated {
 }
 
 /// Submit an institution's comment (409 outside the consultation's window).
-#[utoipa::path(post, path = "/api/v1/programs/{id}/consultations/{consultation_id}/comments", tag = "programs",
+#[utoipa::path(post, path = "/api/v1/programs/{id}/consultations/{consultation_id}/comments", operation_id = "submit_comment", tag = "programs",
     request_body = CommentRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("consultation_id" = Uuid, Path)),
     responses((status = 201, body = CommentCreated), (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn submit_comment(
@@ -304,7 +304,7 @@ pub async fn submit_comment(
 }
 
 /// Record the evaluation (409 before the testing period ends).
-#[utoipa::path(post, path = "/api/v1/programs/{id}/evaluation", tag = "programs", request_body = EvaluateRequest,
+#[utoipa::path(post, path = "/api/v1/programs/{id}/evaluation", operation_id = "evaluate_program", tag = "programs", request_body = EvaluateRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn evaluate(
@@ -318,7 +318,7 @@ pub async fn evaluate(
 }
 
 /// Close the programme (nothing can be recorded afterwards). The body may be empty.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/close", tag = "programs", request_body = CloseRequest,
+#[utoipa::path(post, path = "/api/v1/programs/{id}/close", operation_id = "close_program", tag = "programs", request_body = CloseRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn close(

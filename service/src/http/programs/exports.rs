@@ -99,7 +99,7 @@ fn lines(e: &EvaluationView) -> Vec<[String; 9]> {
 /// fields, decimal comma): indicators with target, actual and whether achieved; activities
 /// planned, held and cancelled, in total and by kind; participants, institutions, partners,
 /// feedback, the verdict and the position it was read at. `?at=` as for the JSON answer.
-#[utoipa::path(get, path = "/api/v1/programs/{id}/evaluation.csv", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/programs/{id}/evaluation.csv", operation_id = "get_program_evaluation_csv", tag = "programs", security(("bearer" = [])),
     params(("id" = Uuid, Path), EvaluationParams),
     responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 404), (status = 503)))]
 async fn evaluation_csv(

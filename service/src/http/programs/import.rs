@@ -29,6 +29,7 @@ use crate::http::state::AppState;
 
 /// Query of the schedule import.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// The year for dates written without one (`Koniec września` in a schedule "na 2020 rok").
     pub year: Option<i32>,
@@ -197,7 +198,7 @@ pub fn parse_schedule(
 /// dates written as people write them (`7.02.2020`, `7-8.05.2020`, `Luty 2020`,
 /// `Koniec września 2020`); an empty kind is `other`. All or nothing: any bad row answers 422
 /// listing every bad row as `line N`, and nothing is planned.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/schedule/import", tag = "programs",
+#[utoipa::path(post, path = "/api/v1/programs/{id}/schedule/import", operation_id = "import_program_schedule", tag = "programs",
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
     params(("id" = Uuid, Path), ImportParams),
     responses((status = 200, body = ImportResult), (status = 400, body = crate::http::problem::Problem), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]

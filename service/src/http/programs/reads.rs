@@ -111,7 +111,7 @@ pub struct ProgramList {
 }
 
 /// List the programmes the caller may read.
-#[utoipa::path(get, path = "/api/v1/programs", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/programs", operation_id = "list_programs", tag = "programs", security(("bearer" = [])),
     params(ListParams), responses((status = 200, body = ProgramList), (status = 401), (status = 503)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -297,7 +297,7 @@ pub struct ProgramDetail {
 }
 
 /// One programme with its partners, activities, feedback and consultations.
-#[utoipa::path(get, path = "/api/v1/programs/{id}", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/programs/{id}", operation_id = "get_program", tag = "programs", security(("bearer" = [])),
     params(("id" = Uuid, Path), Consistency), responses((status = 200, body = ProgramDetail), (status = 404), (status = 503)))]
 pub async fn detail(
     State(state): State<AppState>,
@@ -440,7 +440,7 @@ fn evaluation_view(e: Evaluation, position: i64, at: Option<DateTime<Utc>>) -> E
 /// feedback and the verdict. With `?at=` the evaluation as it stood at that instant,
 /// replayed from the events recorded up to it; `position` is then that of the last event
 /// replayed (404 when the programme did not exist yet).
-#[utoipa::path(get, path = "/api/v1/programs/{id}/evaluation", tag = "programs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/programs/{id}/evaluation", operation_id = "get_program_evaluation", tag = "programs", security(("bearer" = [])),
     params(("id" = Uuid, Path), EvaluationParams),
     responses((status = 200, body = EvaluationView), (status = 400), (status = 401), (status = 404), (status = 503)))]
 pub async fn evaluation(

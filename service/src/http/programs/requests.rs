@@ -685,6 +685,7 @@ impl TryFrom<CloseRequest> for CooperationProgramCommand {
 
 /// Filters of the programmes list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only this organizer's programmes.
     pub organizer: Option<String>,
@@ -693,6 +694,7 @@ pub struct ListParams {
 
 /// Parameters of the evaluation.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EvaluationParams {
     /// RFC 3339 instant: the evaluation as it stood then, replayed from the events recorded
     /// at or before it (instead of read from today's read model).

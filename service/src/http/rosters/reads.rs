@@ -26,6 +26,7 @@ use crate::http::validate;
 
 /// Parameters of the roster.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RosterParams {
     /// RFC 3339 instant: the roster as it stood then (replayed from the events).
     pub at: Option<String>,
@@ -221,7 +222,7 @@ async fn build(
 }
 
 /// The roster of a term (provisional while open).
-#[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster", tag = "rosters",
+#[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster", operation_id = "get_roster", tag = "rosters",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path), RosterParams),
     responses((status = 200, body = RosterView), (status = 400), (status = 401), (status = 404), (status = 503)))]
 pub(super) async fn roster(
@@ -235,7 +236,7 @@ pub(super) async fn roster(
 
 /// The roster as CSV for spreadsheet programs (UTF-8 with a BOM, `;`-separated, formulas
 /// neutralised), one line per entry, lists in order.
-#[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster.csv", tag = "rosters",
+#[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster.csv", operation_id = "get_roster_csv", tag = "rosters",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path), RosterParams),
     responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 404), (status = 503)))]
 pub(super) async fn roster_csv(

@@ -76,7 +76,7 @@ fn event(e: &ScheduleEntry, stamp: chrono::DateTime<Utc>) -> icalendar::Event {
 /// The schedule of a year as an iCalendar file: one all-day event per activity, term and
 /// meeting, with a UID that stays the same across downloads (calendars update, not
 /// duplicate). Same scope as `GET /api/v1/schedule`.
-#[utoipa::path(get, path = "/api/v1/schedule.ics", tag = "schedule", security(("bearer" = [])), params(ScheduleParams),
+#[utoipa::path(get, path = "/api/v1/schedule.ics", operation_id = "get_schedule_ics", tag = "schedule", security(("bearer" = [])), params(ScheduleParams),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 400), (status = 401), (status = 503)))]
 async fn schedule_ics(
     State(state): State<AppState>,

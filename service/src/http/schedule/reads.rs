@@ -16,6 +16,7 @@ use crate::http::state::AppState;
 
 /// Which year and whose.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ScheduleParams {
     /// The calendar year, e.g. 2020.
     pub year: i32,
@@ -75,7 +76,7 @@ pub struct ScheduleView {
 }
 
 /// The schedule of a year across programmes, study visits and networks.
-#[utoipa::path(get, path = "/api/v1/schedule", tag = "schedule", security(("bearer" = [])), params(ScheduleParams),
+#[utoipa::path(get, path = "/api/v1/schedule", operation_id = "get_schedule", tag = "schedule", security(("bearer" = [])), params(ScheduleParams),
     responses((status = 200, body = ScheduleView), (status = 400), (status = 401), (status = 503)))]
 pub async fn schedule(
     State(state): State<AppState>,

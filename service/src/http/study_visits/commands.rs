@@ -23,7 +23,7 @@ use crate::http::state::AppState;
 use crate::http::validate::Fields;
 
 /// Announce a study visit.
-#[utoipa::path(post, path = "/api/v1/study-visits", tag = "study visits", request_body = AnnounceRequest,
+#[utoipa::path(post, path = "/api/v1/study-visits", operation_id = "announce_study_visit", tag = "study visits", request_body = AnnounceRequest,
     security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 400, body = crate::http::problem::Problem), (status = 401), (status = 403), (status = 422, body = crate::http::problem::Problem)))]
 pub(super) async fn announce(
@@ -52,7 +52,7 @@ pub(super) async fn announce(
 }
 
 /// Replace the list of NIPs of a preference (allowed until the first term closes).
-#[utoipa::path(put, path = "/api/v1/study-visits/{id}/preferences/{code}/institutions", tag = "study visits",
+#[utoipa::path(put, path = "/api/v1/study-visits/{id}/preferences/{code}/institutions", operation_id = "replace_preference_list", tag = "study visits",
     request_body = PreferenceListRequest, security(("bearer" = [])),
     params(("id" = Uuid, Path), ("code" = String, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422)))]
@@ -79,7 +79,7 @@ pub struct TermCreated {
 }
 
 /// Schedule a term, dated or only planned.
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms", tag = "study visits", request_body = TermRequest,
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms", operation_id = "schedule_term", tag = "study visits", request_body = TermRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 201, body = TermCreated), (status = 404), (status = 409), (status = 422)))]
 pub(super) async fn schedule_term(
@@ -97,7 +97,7 @@ pub(super) async fn schedule_term(
 }
 
 /// Fix the dates and deadline of a planned term.
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/dates", tag = "study visits",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/dates", operation_id = "fix_term_dates", tag = "study visits",
     request_body = DatesRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422)))]
 pub(super) async fn fix_term_dates(
@@ -113,7 +113,7 @@ pub(super) async fn fix_term_dates(
 }
 
 /// Open the recruitment of a dated term.
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/open", tag = "study visits",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/open", operation_id = "open_recruitment", tag = "study visits",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409)))]
 pub(super) async fn open_recruitment(
@@ -127,7 +127,7 @@ pub(super) async fn open_recruitment(
 }
 
 /// Close the recruitment by hand and record the allocation.
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/close", tag = "study visits",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/close", operation_id = "close_recruitment", tag = "study visits",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409)))]
 pub(super) async fn close_recruitment(
@@ -144,7 +144,7 @@ pub(super) async fn close_recruitment(
 }
 
 /// Cancel a term that has not closed.
-#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/cancel", tag = "study visits",
+#[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/cancel", operation_id = "cancel_term", tag = "study visits",
     request_body = ReasonRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422)))]
 pub(super) async fn cancel_term(

@@ -48,7 +48,7 @@ pub struct VisitView {
     pub description: String,
     pub eligible_institution_types: Vec<String>,
     pub max_per_institution: Option<i32>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub preferences: serde_json::Value,
     #[schema(value_type = Option<Object>)]
     pub funding: Option<serde_json::Value>,
@@ -65,6 +65,7 @@ pub struct VisitList {
 
 /// Filters of the visits list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only this organizer's visits.
     pub organizer: Option<String>,
@@ -131,7 +132,7 @@ fn visit_view(visit: Visit, terms: Vec<Term>) -> Result<VisitView, ApiError> {
 }
 
 /// List the visits the caller may read.
-#[utoipa::path(get, path = "/api/v1/study-visits", tag = "study visits", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/study-visits", operation_id = "list_study_visits", tag = "study visits", security(("bearer" = [])),
     params(ListParams), responses((status = 200, body = VisitList), (status = 401), (status = 503)))]
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -170,7 +171,7 @@ pub(super) async fn list(
 }
 
 /// One visit with its terms.
-#[utoipa::path(get, path = "/api/v1/study-visits/{id}", tag = "study visits", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/study-visits/{id}", operation_id = "get_study_visit", tag = "study visits", security(("bearer" = [])),
     params(("id" = Uuid, Path), Consistency), responses((status = 200, body = VisitView), (status = 404), (status = 503)))]
 pub(super) async fn detail(
     State(state): State<AppState>,
