@@ -194,13 +194,9 @@ fn conventions(path: &str, method: HttpMethod, op: &mut Operation) {
     let implied = implied_statuses(op, &method, path);
     let responses = &mut op.responses.responses;
     for status in implied {
-        let key = status.to_string();
-        if !responses.contains_key(&key) {
-            responses.insert(
-                key,
-                RefOr::T(ResponseBuilder::new().description("").build()),
-            );
-        }
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(ResponseBuilder::new().description("").build()));
     }
     for (code, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {
@@ -256,26 +252,55 @@ fn conventions(path: &str, method: HttpMethod, op: &mut Operation) {
     }
 }
 
-/// From the answer of a create to the operations that take its id: `(operation id of the
-/// create, status, link name, operation id linked to, [(parameter, runtime expression)])`.
-/// Parameters are the linked operation's: `id` of the visit, programme or network, etc.
-pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
+/// A link from an answer to an operation that takes what it names.
+pub struct Link {
+    /// The operation whose answer links.
+    pub from: &'static str,
+    /// The status of that answer.
+    pub status: &'static str,
+    /// The link's name.
+    pub name: &'static str,
+    /// The operation linked to.
+    pub to: &'static str,
+    /// The linked operation's parameters (`id` of the visit, programme or network, …) and
+    /// the runtime expressions giving them.
+    pub parameters: &'static [(&'static str, &'static str)],
+}
+
+const fn link(
+    from: &'static str,
+    status: &'static str,
+    name: &'static str,
+    to: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+) -> Link {
+    Link {
+        from,
+        status,
+        name,
+        to,
+        parameters,
+    }
+}
+
+/// From the answer of each create to the operations that take its id.
+pub const LINKS: &[Link] = &[
     // A study visit announced: read it, give it terms, load its preference lists.
-    (
+    link(
         "announce_study_visit",
         "201",
         "GetStudyVisit",
         "get_study_visit",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "announce_study_visit",
         "201",
         "ScheduleTerm",
         "schedule_term",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "announce_study_visit",
         "201",
         "VerifyStudyVisit",
@@ -283,7 +308,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
         &[("id", "$response.body#/id")],
     ),
     // A term scheduled: open, close, cancel it, fix its dates, apply to it, read its roster.
-    (
+    link(
         "schedule_term",
         "201",
         "OpenRecruitment",
@@ -293,7 +318,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("term_id", "$response.body#/term_id"),
         ],
     ),
-    (
+    link(
         "schedule_term",
         "201",
         "CloseRecruitment",
@@ -303,7 +328,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("term_id", "$response.body#/term_id"),
         ],
     ),
-    (
+    link(
         "schedule_term",
         "201",
         "CancelTerm",
@@ -313,7 +338,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("term_id", "$response.body#/term_id"),
         ],
     ),
-    (
+    link(
         "schedule_term",
         "201",
         "FixTermDates",
@@ -323,7 +348,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("term_id", "$response.body#/term_id"),
         ],
     ),
-    (
+    link(
         "schedule_term",
         "201",
         "SubmitApplication",
@@ -333,7 +358,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("term_id", "$response.body#/term_id"),
         ],
     ),
-    (
+    link(
         "schedule_term",
         "201",
         "GetRoster",
@@ -345,7 +370,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
     ),
     // An application submitted: its applicant follows and withdraws it with their key; the
     // coordinator decides about it.
-    (
+    link(
         "submit_application",
         "201",
         "GetOwnApplication",
@@ -355,7 +380,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("X-Applicant-Key", "$response.body#/applicant_key"),
         ],
     ),
-    (
+    link(
         "submit_application",
         "201",
         "WithdrawOwnApplication",
@@ -365,7 +390,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("X-Applicant-Key", "$response.body#/applicant_key"),
         ],
     ),
-    (
+    link(
         "submit_application",
         "201",
         "WithdrawApplication",
@@ -375,7 +400,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("application_id", "$response.body#/application_id"),
         ],
     ),
-    (
+    link(
         "submit_application",
         "201",
         "ReleaseSeat",
@@ -385,7 +410,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("application_id", "$response.body#/application_id"),
         ],
     ),
-    (
+    link(
         "submit_application",
         "201",
         "AllocateSeatByHand",
@@ -395,7 +420,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("application_id", "$response.body#/application_id"),
         ],
     ),
-    (
+    link(
         "submit_application",
         "201",
         "RecordAttendance",
@@ -406,84 +431,84 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
         ],
     ),
     // A programme created.
-    (
+    link(
         "create_program",
         "201",
         "GetProgram",
         "get_program",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "JoinPartner",
         "join_partner",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "PlanActivity",
         "plan_activity",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "RecordFeedback",
         "record_feedback",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "SetTestingPeriod",
         "set_testing_period",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "OpenConsultation",
         "open_consultation",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "EvaluateProgram",
         "evaluate_program",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "GetProgramEvaluation",
         "get_program_evaluation",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "ImportProgramSchedule",
         "import_program_schedule",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "CloseProgram",
         "close_program",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "create_program",
         "201",
         "VerifyProgram",
         "verify_program",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "plan_activity",
         "201",
         "RecordActivityHeld",
@@ -493,7 +518,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("activity_id", "$response.body#/activity_id"),
         ],
     ),
-    (
+    link(
         "plan_activity",
         "201",
         "CancelActivity",
@@ -503,7 +528,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("activity_id", "$response.body#/activity_id"),
         ],
     ),
-    (
+    link(
         "plan_activity",
         "201",
         "RescheduleActivity",
@@ -513,7 +538,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("activity_id", "$response.body#/activity_id"),
         ],
     ),
-    (
+    link(
         "open_consultation",
         "201",
         "SubmitComment",
@@ -524,35 +549,35 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
         ],
     ),
     // A network established.
-    (
+    link(
         "establish_network",
         "201",
         "GetNetworkRegistry",
         "get_network_registry",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "establish_network",
         "201",
         "AdoptRegulations",
         "adopt_regulations",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "establish_network",
         "201",
         "JoinNetwork",
         "join_network",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "establish_network",
         "201",
         "RecordMeeting",
         "record_meeting",
         &[("id", "$response.body#/id")],
     ),
-    (
+    link(
         "join_network",
         "201",
         "LeaveNetwork",
@@ -562,7 +587,7 @@ pub const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("member_id", "$response.body#/member_id"),
         ],
     ),
-    (
+    link(
         "join_network",
         "201",
         "ElectOfficer",
@@ -578,20 +603,17 @@ fn add_links(doc: &mut Document) {
             let Some(id) = op.operation_id.clone() else {
                 continue;
             };
-            for (from, status, name, to, parameters) in LINKS {
-                if *from != id {
-                    continue;
-                }
-                let Some(RefOr::T(response)) = op.responses.responses.get_mut(*status) else {
+            for l in LINKS.iter().filter(|l| l.from == id) {
+                let Some(RefOr::T(response)) = op.responses.responses.get_mut(l.status) else {
                     continue;
                 };
-                let mut link = LinkBuilder::new().operation_id(*to);
-                for (parameter, expression) in *parameters {
+                let mut link = LinkBuilder::new().operation_id(l.to);
+                for (parameter, expression) in l.parameters {
                     link = link.parameter(*parameter, *expression);
                 }
                 response
                     .links
-                    .insert((*name).to_owned(), RefOr::T(link.build()));
+                    .insert(l.name.to_owned(), RefOr::T(link.build()));
             }
         }
     }
@@ -715,9 +737,14 @@ mod tests {
                     .filter_map(|op| op.operation_id.clone())
             })
             .collect();
-        for (from, _, name, to, _) in LINKS {
-            assert!(ids.contains(*from), "link {name}: no operation {from}");
-            assert!(ids.contains(*to), "link {name}: no operation {to}");
+        for l in LINKS {
+            assert!(
+                ids.contains(l.from),
+                "link {}: no operation {}",
+                l.name,
+                l.from
+            );
+            assert!(ids.contains(l.to), "link {}: no operation {}", l.name, l.to);
         }
     }
 }
