@@ -32,34 +32,15 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 
 VENV="$TARGET"/screenshots-venv
-if ! "$VENV/bin/python" -c "import selenium" 2>/dev/null; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet -r scripts/screenshots-requirements.txt
-fi
+python_env "$VENV" scripts/screenshots-requirements.txt
 
 BIN="$(koordynator_binary)"
-
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 LOG="$TARGET/screenshots-$DB.log"
-SERVER_PID=""
-cleanup() {
-    if [ -n "$SERVER_PID" ]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+trap stop_service_and_drop_database EXIT
 
 TOKEN="$("$BIN" demo 2>>"$LOG")"
-
-"$BIN" serve --bind "127.0.0.1:$PORT" >>"$LOG" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-curl -fs "http://127.0.0.1:$PORT/health" >/dev/null
+start_service "$BIN" "$PORT" "$LOG"
 
 mkdir -p "$OUT"
 KOORDYNATOR_TOKEN="$TOKEN" "$VENV/bin/python" scripts/screenshots.py "http://127.0.0.1:$PORT" "$OUT"

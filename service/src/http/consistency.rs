@@ -12,7 +12,9 @@ use crate::http::state::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Consistency {
-    /// Answer only once the read model has processed this position (waits up to 5 s).
+    /// Answer only once the read model has processed this position, the `position` a
+    /// command answered (waits up to 5 s, then 503).
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 

@@ -137,9 +137,10 @@ fn implied_statuses(op: &Operation, method: &HttpMethod, path: &str) -> BTreeSet
     if op.request_body.is_some() {
         statuses.extend([413, 422]);
     }
-    if matches!(method, HttpMethod::Post | HttpMethod::Put) && op.request_body.is_none() {
-        // A body sent where none is read is still limited.
-        statuses.insert(413);
+    if matches!(method, HttpMethod::Post | HttpMethod::Put) {
+        // A malformed `Idempotency-Key` is 400; a body sent where none is read is still
+        // limited.
+        statuses.extend([400, 413]);
     }
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
         statuses.extend([401, 403]);
