@@ -187,6 +187,31 @@ pub fn check(
     }
 }
 
+/// Checks `instance` against the schema the document names `name` under
+/// `#/components/schemas/` (formats asserted, as for answers): for unit tests that hold a
+/// request body, or the JSON of a domain value an answer carries, to the schema that
+/// describes it.
+pub fn check_schema(name: &str, instance: &Value) -> Result<(), String> {
+    let c = contract();
+    if c.doc["components"]["schemas"][name].is_null() {
+        return Err(format!("the document has no schema {name}"));
+    }
+    let v = validator(c, &format!("/components/schemas/{}", escape(name)))?;
+    let errors: Vec<String> = v
+        .iter_errors(instance)
+        .take(5)
+        .map(|e| format!("at {}: {e}", e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name}: the value disagrees with its schema:\n  {}\nvalue: {instance}",
+            errors.join("\n  ")
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

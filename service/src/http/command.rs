@@ -24,7 +24,9 @@ use crate::http::state::AppState;
 /// Answer of a command that only reports where it wrote.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PositionResponse {
-    /// Global position of the last event written.
+    /// Global position of the last event written (of the aggregate's last event when the
+    /// command wrote none): pass it as `?min_position=` to read this write.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
@@ -33,7 +35,9 @@ pub struct PositionResponse {
 pub struct Created {
     /// The new aggregate's id.
     pub id: Uuid,
-    /// Global position of the last event written.
+    /// Global position of the last event written: pass it as `?min_position=` to read
+    /// this write.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 

@@ -662,16 +662,18 @@ pub struct Institution {
     pub regon: Option<String>,
 }
 
-/// A date at the precision it was planned with: one day, a range of days, a month, or the
-/// early (1st–10th), mid (11th–20th) or late (21st–end) part of a month.
+/// A date at the precision it was planned with: one day, a range of days, the early
+/// (1st–10th), mid (11th–20th) or late (21st–end) part of a month, or a whole month.
+// Part of a month before the whole month: a generated client that tries the shapes in
+// order (without `additionalProperties: false`) would read `{"month", "part"}` as a month.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
 pub enum PlannedDate {
     Day(PlannedDay),
     Range(PlannedRange),
-    Month(PlannedMonth),
     PartOfMonth(PlannedPartOfMonth),
+    Month(PlannedMonth),
 }
 
 /// One day, e.g. `{"day": "2020-02-07"}`.
@@ -720,6 +722,45 @@ pub enum MonthPart {
     Late,
 }
 
+/// Where an application stands: `submitted` (recorded, its term not closed yet),
+/// `allocated` (holds a seat), `waitlisted`, `passed_over` (the institution cap; still
+/// waiting, behind the waiting list), `withdrawn`, or `released` (its seat given back by a
+/// coordinator).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ApplicationStatus {
+    Submitted,
+    Allocated,
+    Waitlisted,
+    PassedOver,
+    Withdrawn,
+    Released,
+}
+
+/// Where a term stands: `planned` (only a planned date; cannot open yet), `scheduled`
+/// (dated, recruitment not open yet), `open`, `closed` (recruitment closed and allocated),
+/// or `cancelled`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum TermStatus {
+    Planned,
+    Scheduled,
+    Open,
+    Closed,
+    Cancelled,
+}
+
+/// The aggregate types of the event store.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub enum AggregateType {
+    StudyVisit,
+    CooperationProgram,
+    Network,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -746,6 +787,65 @@ mod tests {
                 l.from
             );
             assert!(ids.contains(l.to), "link {}: no operation {}", l.name, l.to);
+        }
+    }
+
+    /// A mirror's variants, as JSON, are exactly the domain type's serialized names: the
+    /// exhaustive `match` fails to compile when the domain gains a variant, the comparison
+    /// fails when a spelling drifts.
+    fn same_json<D: Serialize, M: Serialize>(pairs: &[(D, M)]) {
+        for (d, m) in pairs {
+            assert_eq!(
+                serde_json::to_value(d).expect("domain value"),
+                serde_json::to_value(m).expect("mirror value")
+            );
+        }
+    }
+
+    #[test]
+    fn status_mirrors_spell_what_the_domain_serializes() {
+        use domain::study_visit::{ApplicationStatus as A, TermStatus as T};
+        let application = |s: A| match s {
+            A::Submitted => ApplicationStatus::Submitted,
+            A::Allocated => ApplicationStatus::Allocated,
+            A::Waitlisted => ApplicationStatus::Waitlisted,
+            A::PassedOver => ApplicationStatus::PassedOver,
+            A::Withdrawn => ApplicationStatus::Withdrawn,
+            A::Released => ApplicationStatus::Released,
+        };
+        same_json(
+            &[
+                A::Submitted,
+                A::Allocated,
+                A::Waitlisted,
+                A::PassedOver,
+                A::Withdrawn,
+                A::Released,
+            ]
+            .map(|s| (s, application(s))),
+        );
+        let term = |s: T| match s {
+            T::Planned => TermStatus::Planned,
+            T::Scheduled => TermStatus::Scheduled,
+            T::Open => TermStatus::Open,
+            T::Closed => TermStatus::Closed,
+            T::Cancelled => TermStatus::Cancelled,
+        };
+        same_json(
+            &[T::Planned, T::Scheduled, T::Open, T::Closed, T::Cancelled].map(|s| (s, term(s))),
+        );
+        let types = crate::http::history::AGGREGATE_TYPES;
+        assert_eq!(
+            types.len(),
+            3,
+            "a new aggregate type needs its AggregateType variant"
+        );
+        for (t, m) in types.iter().zip([
+            AggregateType::StudyVisit,
+            AggregateType::CooperationProgram,
+            AggregateType::Network,
+        ]) {
+            assert_eq!(serde_json::to_value(m).expect("mirror"), *t);
         }
     }
 }

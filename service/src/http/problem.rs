@@ -30,15 +30,29 @@ impl FieldError {
     }
 }
 
-/// The problem document as sent.
+/// The problem document as sent (RFC 9457).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
+    /// What kind of problem, as a URI reference relative to the service: `/problems/` and
+    /// a code (`not_found`, `invalid_input`, or for a 409 the rule that refused, e.g.
+    /// `/problems/recruitment_closed`).
     #[serde(rename = "type")]
+    #[schema(
+        format = "uri-reference",
+        pattern = "^/problems/[a-z0-9_]+$",
+        example = "/problems/not_found"
+    )]
     pub kind: String,
+    /// The status's reason phrase, e.g. `Not Found`.
     pub title: String,
+    /// The HTTP status of the answer.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
+    /// What went wrong, for a person.
     pub detail: String,
+    /// Each invalid field (400 and 422); absent when no field is to blame.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(min_items = 1)]
     pub errors: Vec<FieldError>,
 }
 

@@ -30,9 +30,14 @@ use crate::http::state::AppState;
 /// Answer to a submitted application.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationCreated {
+    /// The new application's id.
     pub application_id: Uuid,
+    /// Global position of the last event written.
+    #[schema(minimum = 0)]
     pub position: i64,
-    /// The applicant's secret to follow or withdraw the application (shown once).
+    /// The applicant's secret with which they follow and withdraw the application (header
+    /// `X-Applicant-Key`); shown once, never again (the service keeps only its hash).
+    #[schema(pattern = "^[A-Za-z0-9_-]{32}$")]
     pub applicant_key: String,
 }
 
@@ -51,9 +56,12 @@ fn not_submitted(e: SubmitError<DomainError>) -> ApiError {
 /// Submit an application (public: no token).
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/applications", operation_id = "submit_application", tag = "applications",
     request_body = ApplicationRequest, params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
-    responses((status = 201, body = ApplicationCreated), (status = 400, body = crate::http::problem::Problem),
-        (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 413, body = crate::http::problem::Problem),
-        (status = 422, body = crate::http::problem::Problem), (status = 429, body = crate::http::problem::Problem)))]
+    responses((status = 201, body = ApplicationCreated, description = "Recorded: the application's id and the applicant's key (shown once)."),
+        (status = 404, description = "No such visit or term."),
+        (status = 409, description = "The term's recruitment is not open (`recruitment_not_open`), its deadline has passed (`deadline_passed`), or the same e-mail already holds a live application for this visit (`duplicate_application`); or a request with the same `Idempotency-Key` is still being carried out."),
+        (status = 422, description = "Some fields are invalid (a NIP's check digit, an institution type the visit does not admit, consent not given, …); `errors` names each."),
+        (status = 429, description = "Too many submissions from this client address in the last minute; retry after `Retry-After` seconds."),
+        (status = 503, description = "The database is unavailable, or too many simultaneous applications from this address; retry after `Retry-After` seconds.")))]
 pub(super) async fn submit(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -103,8 +111,13 @@ pub(super) async fn submit(
 
 /// Withdraw one's own application (header `X-Applicant-Key`).
 #[utoipa::path(post, path = "/api/v1/applications/{application_id}/withdraw", operation_id = "withdraw_own_application", tag = "applications",
-    params(("application_id" = Uuid, Path), ("X-Applicant-Key" = String, Header)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409)))]
+    params(("application_id" = Uuid, Path),
+        ("X-Applicant-Key" = String, Header, description = "The key given with the application when it was submitted (`applicant_key`).")),
+    responses((status = 200, body = PositionResponse, description = "Withdrawn; a seat it held goes to the first eligible person waiting."),
+        (status = 404, description = "No such application, or the key does not open it (a missing or wrong key answers like an unknown application)."),
+        (status = 409, description = "Already withdrawn, or its seat released (`already_withdrawn`); or a request with the same `Idempotency-Key` is still being carried out."),
+        (status = 400, description = "The `Idempotency-Key` is empty or longer than 200 characters."),
+        (status = 422, description = "The `Idempotency-Key` was used before with another body.")))]
 pub(super) async fn withdraw_own(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -131,7 +144,10 @@ pub(super) async fn withdraw_own(
 /// Withdraw an application (coordinator).
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/withdraw", operation_id = "withdraw_application", tag = "applications",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = PositionResponse, description = "Withdrawn; a seat it held goes to the first eligible person waiting."),
+        (status = 409, description = "Already withdrawn, or its seat released (`already_withdrawn`); or a request with the same `Idempotency-Key` is still being carried out."),
+        (status = 400, description = "The `Idempotency-Key` is empty or longer than 200 characters."),
+        (status = 422, description = "The `Idempotency-Key` was used before with another body.")))]
 pub(super) async fn withdraw(
     State(state): State<AppState>,
     auth: Auth,
@@ -148,7 +164,8 @@ pub(super) async fn withdraw(
 /// Release an allocated seat; the first eligible person waiting is promoted.
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/release-seat", operation_id = "release_seat", tag = "applications",
     request_body = ReleaseRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 200, body = PositionResponse, description = "Released; the first eligible person waiting (if any) was promoted to the seat."),
+        (status = 409, description = "The application holds no seat (`no_seat`); or a request with the same `Idempotency-Key` is still being carried out.")))]
 pub(super) async fn release_seat(
     State(state): State<AppState>,
     auth: Auth,
@@ -171,8 +188,8 @@ pub(super) async fn release_seat(
 /// names the rule `manual`, the reason and who decided (the token's actor id).
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/allocate", operation_id = "allocate_seat_by_hand", tag = "applications",
     request_body = AllocateRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 400), (status = 401), (status = 403), (status = 404),
-        (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses((status = 200, body = PositionResponse, description = "The seat given; the decision is recorded with the rule `manual`, the reason and who decided."),
+        (status = 409, description = "The application is not waiting in a closed term (`not_waiting`); or a request with the same `Idempotency-Key` is still being carried out.")))]
 pub(super) async fn allocate_by_hand(
     State(state): State<AppState>,
     auth: Auth,
@@ -195,7 +212,8 @@ pub(super) async fn allocate_by_hand(
 /// Record whether an allocated participant attended.
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/attendance", operation_id = "record_attendance", tag = "applications",
     request_body = AttendanceRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 403), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 200, body = PositionResponse, description = "Recorded."),
+        (status = 409, description = "The application holds no seat in a closed term (`no_seat`); or a request with the same `Idempotency-Key` is still being carried out.")))]
 pub(super) async fn attendance(
     State(state): State<AppState>,
     auth: Auth,

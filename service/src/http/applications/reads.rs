@@ -17,23 +17,31 @@ use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
-/// The applicant's view of their application.
+/// The applicant's view of their application. Every field is always present.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationStatusView {
     pub application_id: Uuid,
-    /// submitted | allocated | waitlisted | passed_over | withdrawn | released
-    pub status: String,
+    #[schema(value_type = crate::http::openapi::ApplicationStatus)]
+    pub status: ApplicationStatus,
     pub visit_id: Uuid,
     pub term_id: Uuid,
-    /// Rank (provisional while the term is open).
+    /// Rank among the term's candidates (1 = first): provisional while the term is open;
+    /// null when there is none (e.g. withdrawn before the close).
+    #[schema(required = true)]
     pub rank: Option<u32>,
+    /// The place on the waiting list (1 = next), while waiting for a seat; else null.
+    #[schema(required = true, minimum = 1)]
     pub waitlist_position: Option<u32>,
 }
 
 /// Follow one's own application (header `X-Applicant-Key`; a wrong key is 404).
 #[utoipa::path(get, path = "/api/v1/applications/{application_id}", operation_id = "get_own_application", tag = "applications",
-    params(("application_id" = Uuid, Path), ("X-Applicant-Key" = String, Header), Consistency),
-    responses((status = 200, body = ApplicationStatusView), (status = 404), (status = 503)))]
+    params(("application_id" = Uuid, Path),
+        ("X-Applicant-Key" = String, Header, description = "The key given with the application when it was submitted (`applicant_key`)."),
+        Consistency),
+    responses((status = 200, body = ApplicationStatusView, description = "Where the application stands: its status, and while it may still move, its place in the term's current ranking."),
+        (status = 404, description = "No such application, or the key does not open it (a missing or wrong key answers like an unknown application)."),
+        (status = 503, description = "The read model has not reached `min_position`, or has not recorded the fresh application yet; retry after `Retry-After` seconds.")))]
 pub(super) async fn own_status(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -52,10 +60,7 @@ pub(super) async fn own_status(
         })?;
     let mut view = ApplicationStatusView {
         application_id,
-        status: serde_json::to_value(application.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        status: application.status,
         visit_id,
         term_id: application.term_id,
         rank: application.rank,

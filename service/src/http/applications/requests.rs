@@ -6,6 +6,7 @@ use domain::study_visit::{ConsentRecord, LegalBasis};
 use domain::values::{Email, Institution, NonEmptyText};
 use infra::personal_data::PersonRecord;
 use serde::Deserialize;
+use utoipa::openapi::{ObjectBuilder, Schema, Type};
 use utoipa::ToSchema;
 
 use crate::http::institution::InstitutionRequest;
@@ -32,15 +33,31 @@ pub fn accepted_clause() -> Result<ConsentRecord, ApiError> {
     })
 }
 
-/// The applicant as typed in the form (kept out of events).
+/// The applicant as typed in the form (kept out of events, erasable). Text is trimmed.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PersonRequest {
+    /// 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub first_name: String,
+    /// 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub last_name: String,
+    /// The address mail about the application goes to; also what makes two applications
+    /// the same person's (case ignored): one `@`, a name before it, a dotted domain after
+    /// it, no spaces, at most 254 characters.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$",
+        example = "jan.kowalski@gmina-testowo.pl"
+    )]
     pub email: String,
+    /// At most 40 characters; empty or absent = none.
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub phone: Option<String>,
+    /// At most 200 characters; empty or absent = none.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub job_title: Option<String>,
 }
 
@@ -48,11 +65,26 @@ pub struct PersonRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ApplicationRequest {
     pub person: PersonRequest,
+    /// The institution the person represents; its type must be eligible for the visit
+    /// (`PES` admits its kinds), else 422 naming `institution.type`.
     pub institution: InstitutionRequest,
-    /// The applicant accepts the information clause on the processing of their personal
-    /// data; required. The submission records the clause's version and legal basis.
+    /// Required, and `true`: the applicant accepts the information clause. Absent or
+    /// `false` is 422 naming `consent` (absence is not a parse error, so that the form's
+    /// answer names the field like every other).
     #[serde(default)]
+    #[schema(schema_with = consent_schema, required = true)]
     pub consent: bool,
+}
+
+/// `consent`: a boolean that must be `true`.
+fn consent_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([true]))
+        .description(Some(
+            "The applicant accepts the information clause (RODO art. 13) on the processing of their personal data for the recruitment: must be `true`. The submission records the clause's version and the legal basis (consent, art. 6(1)(a)).",
+        ))
+        .into()
 }
 
 /// A checked application form: who applies (their data goes to `personal_data`, never to
@@ -105,6 +137,8 @@ impl TryFrom<ApplicationRequest> for Applicant {
 /// Body of a seat release.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReleaseRequest {
+    /// Why the seat is given back, for the record: 1 to 500 characters, not blank.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -122,7 +156,9 @@ impl TryFrom<ReleaseRequest> for NonEmptyText {
 /// Body of a seat given by hand.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AllocateRequest {
-    /// Why the seat is given outside the policy's order (1–500 characters), for the record.
+    /// Why the seat is given outside the policy's order, for the record: 1 to 500
+    /// characters, not blank.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -140,6 +176,7 @@ impl TryFrom<AllocateRequest> for NonEmptyText {
 /// Body of an attendance record.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AttendanceRequest {
+    /// Whether the participant attended the term.
     pub attended: bool,
 }
 
@@ -156,5 +193,34 @@ mod tests {
         );
         // An upcast version-1 submission must stay distinguishable from a recorded one.
         assert!(record.clause_recorded());
+    }
+
+    /// Whether the document's `ApplicationRequest` schema takes `body`.
+    fn schema_takes(body: &serde_json::Value) -> bool {
+        ::tests::contract::check_schema("ApplicationRequest", body).is_ok()
+    }
+
+    #[test]
+    fn the_form_schema_requires_consent_as_the_server_does() {
+        let body = ::tests::application_body("zofia@gmina-testowo.pl", "9562307984", "JST");
+        assert!(schema_takes(&body));
+        let parsed: ApplicationRequest = serde_json::from_value(body.clone()).expect("parses");
+        assert!(Applicant::try_from(parsed).is_ok());
+        let mut without = body.clone();
+        without.as_object_mut().map(|o| o.remove("consent"));
+        let mut refused = body.clone();
+        refused["consent"] = false.into();
+        for b in [without, refused] {
+            assert!(!schema_takes(&b), "schema takes {b}");
+            let parsed: ApplicationRequest = serde_json::from_value(b).expect("still parses");
+            assert!(Applicant::try_from(parsed).is_err());
+        }
+        for email in ["zofia", "zofia@localhost", "zo fia@x.pl", "a@b@c.pl"] {
+            let mut b = body.clone();
+            b["person"]["email"] = email.into();
+            assert!(!schema_takes(&b), "schema takes {email}");
+            let parsed: ApplicationRequest = serde_json::from_value(b).expect("parses");
+            assert!(Applicant::try_from(parsed).is_err(), "server takes {email}");
+        }
     }
 }

@@ -19,6 +19,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+mod schemas;
+
 use crate::http::auth::Auth;
 use crate::http::consistency::wait_for_history;
 use crate::http::extract::{ApiPath, ApiQuery};
@@ -40,28 +42,46 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct EventsParams {
     /// Position of the last event already seen (0 = from the start).
+    #[param(minimum = 0, default = 0)]
     pub after: Option<i64>,
-    /// At most this many events (1–1000, default 100).
+    /// At most this many events.
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: Option<i64>,
+    /// Only events of this aggregate type.
+    #[param(value_type = Option<crate::http::openapi::AggregateType>)]
     pub aggregate_type: Option<String>,
+    /// Only events of this aggregate (its id).
     pub aggregate_id: Option<String>,
     /// Answer only once the event at this position is in the commit-ordered history (waits up to 5 s).
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
-/// One stored event.
+/// One stored event, as recorded.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEvent {
+    /// Global position: the order of commits (a later commit has a higher position).
+    #[schema(minimum = 1)]
     pub position: i64,
+    #[schema(value_type = crate::http::openapi::AggregateType)]
     pub aggregate_type: String,
+    /// The aggregate's id (a UUID).
     pub aggregate_id: String,
+    /// The event's place in its aggregate's stream (1 = its first event).
+    #[schema(minimum = 1)]
     pub sequence: i64,
+    /// The event type, e.g. `SeatAllocated` (docs/events.md lists them all).
+    #[schema(example = "SeatAllocated")]
     pub event_type: String,
+    /// The version of the event type's payload as stored (older versions are upcast when
+    /// replayed, never rewritten).
+    #[schema(pattern = "^[0-9]+$", example = "1")]
     pub event_version: String,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = schemas::payload)]
     pub payload: serde_json::Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = schemas::EventMetadata)]
     pub metadata: serde_json::Value,
+    /// When the event was committed.
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -84,14 +104,18 @@ impl From<StoredEvent> for AuditEvent {
 /// A page of the history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventsPage {
+    /// In commit order.
     pub events: Vec<AuditEvent>,
-    /// Pass as `after` for the next page.
+    /// Pass as `after` for the next page (`after` itself when the page is empty).
+    #[schema(minimum = 0)]
     pub next_after: i64,
 }
 
 /// The event history in commit order (scoped to the token's organizer).
 #[utoipa::path(get, path = "/api/v1/audit/events", operation_id = "list_audit_events", tag = "audit", security(("bearer" = [])), params(EventsParams),
-    responses((status = 200, body = EventsPage), (status = 400), (status = 401)))]
+    responses((status = 200, body = EventsPage, description = "The events after `after`, in commit order, of the organizers the token may read."),
+        (status = 400, description = "`after` is negative, `limit` is not 1 to 1000, or `aggregate_type` is not one of the three."),
+        (status = 503, description = "The event at `min_position` is not in the history yet; retry after `Retry-After` seconds.")))]
 async fn events(
     State(state): State<AppState>,
     auth: Auth,
@@ -136,22 +160,26 @@ async fn events(
 /// The re-derivation of a visit's decisions.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VisitVerifyView {
+    /// True when every recorded decision is the one the policy gives (no discrepancies).
     pub consistent: bool,
     /// Decisions compared: each candidate at each close, each released seat, each manual decision.
     pub checked: u32,
-    /// `{application_id, term_id, expected, recorded, problem?}` for each difference.
-    #[schema(value_type = Vec<Object>)]
+    /// Each difference, in stream order.
+    #[schema(value_type = Vec<schemas::AllocationDiscrepancy>)]
     pub discrepancies: Vec<domain::study_visit::Discrepancy>,
     /// Every seat given by hand: who decided (actor id), why, who recorded it, and whether it checks out.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<schemas::ManualDecision>)]
     pub manual_decisions: Vec<ManualDecisionCheck>,
     /// Position of the last event replayed.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// Replay a visit and re-derive every allocation, promotion and manual decision.
 #[utoipa::path(get, path = "/api/v1/audit/study-visits/{id}/verify", operation_id = "verify_study_visit", tag = "audit", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = VisitVerifyView), (status = 401), (status = 404)))]
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = VisitVerifyView, description = "The visit replayed from its events and every decision re-derived and compared."),
+        (status = 404, description = "No such visit, or another organizer's.")))]
 async fn verify_visit(
     State(state): State<AppState>,
     auth: Auth,
@@ -177,13 +205,15 @@ async fn verify_visit(
 /// The check of a programme's evaluation read model.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgramVerifyView {
+    /// True when the read model agrees with the events everywhere.
     pub consistent: bool,
     /// Values compared: every indicator and every figure of the evaluation.
     pub checked: u32,
-    /// `{indicator | figure, from_events, read_model}` for each difference.
-    #[schema(value_type = Vec<Object>)]
+    /// Each difference: indicators first (in declared order), then the figures.
+    #[schema(value_type = Vec<schemas::EvaluationDiscrepancy>)]
     pub discrepancies: Vec<EvaluationDiscrepancy>,
     /// Position of the last event compared (the read model had processed it).
+    #[schema(minimum = 0)]
     pub position: i64,
     /// Events of the programme the read model had not processed yet (left out of the check).
     pub pending: u32,
@@ -197,7 +227,9 @@ pub struct ProgramVerifyView {
 /// for a discrepancy. The check first waits (up to the read wait) for the read model to
 /// reach the programme's latest event.
 #[utoipa::path(get, path = "/api/v1/audit/cooperation-programs/{id}/verify", operation_id = "verify_program", tag = "audit", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = ProgramVerifyView), (status = 401), (status = 404)))]
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ProgramVerifyView, description = "Every indicator and figure recomputed from the events the read model had processed, and compared."),
+        (status = 404, description = "No such programme, or another organizer's.")))]
 async fn verify_program(
     State(state): State<AppState>,
     auth: Auth,
@@ -243,26 +275,32 @@ async fn verify_program(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StateParams {
-    /// RFC 3339 instant: the events recorded at or before it.
+    /// RFC 3339 instant (with its offset): the events recorded at or before it.
+    #[param(value_type = Option<String>, format = DateTime, example = "2022-06-23T11:00:00+02:00")]
     pub at: Option<String>,
     /// Aggregate sequence number (1 = its first event): the events up to it.
+    #[param(minimum = 0)]
     pub sequence: Option<i64>,
 }
 
 /// An aggregate as it stood.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StateView {
-    /// `StudyVisit`, `CooperationProgram` or `Network`.
+    #[schema(value_type = crate::http::openapi::AggregateType)]
     pub aggregate_type: String,
+    #[schema(format = Uuid)]
     pub aggregate_id: String,
     /// Sequence of the last event replayed.
+    #[schema(minimum = 1)]
     pub sequence: i64,
-    /// The aggregate's state after that event (the domain's own serialization).
-    #[schema(value_type = Object)]
+    #[schema(schema_with = schemas::aggregate_state)]
     pub state: serde_json::Value,
     /// Global position of the last event replayed.
+    #[schema(minimum = 1)]
     pub position: i64,
-    /// When the last event replayed was recorded.
+    /// When the last event replayed was recorded (always present: a moment before the
+    /// first event is 404).
+    #[schema(required = true)]
     pub recorded_at: Option<DateTime<Utc>>,
 }
 
@@ -303,9 +341,12 @@ async fn state_of<A: Audited>(
 /// from its events. An unknown type or id, or another organizer's aggregate, is 404; so is
 /// a moment before the aggregate's first event (it did not exist yet).
 #[utoipa::path(get, path = "/api/v1/audit/{aggregate_type}/{id}/state", operation_id = "get_aggregate_state", tag = "audit", security(("bearer" = [])),
-    params(("aggregate_type" = String, Path, description = "StudyVisit, CooperationProgram or Network"),
-        ("id" = String, Path), StateParams),
-    responses((status = 200, body = StateView), (status = 400), (status = 401), (status = 404)))]
+    params(("aggregate_type" = String, Path, description = "The aggregate type, or its resource's path: `StudyVisit` (`study-visits`), `CooperationProgram` (`cooperation-programs`, `programs`) or `Network` (`networks`); anything else is 404.",
+            pattern = "^(StudyVisit|study-visits|CooperationProgram|cooperation-programs|programs|Network|networks)$"),
+        ("id" = String, Path, format = Uuid, description = "The aggregate's id (anything but a UUID is 404)."), StateParams),
+    responses((status = 200, body = StateView, description = "The aggregate replayed from its events up to `at` and/or `sequence` (all of them when neither is given)."),
+        (status = 400, description = "`at` is not an RFC 3339 instant, or `sequence` is negative."),
+        (status = 404, description = "No such aggregate type or aggregate, another organizer's, or a moment before its first event.")))]
 async fn state_at(
     State(state): State<AppState>,
     auth: Auth,

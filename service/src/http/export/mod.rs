@@ -25,21 +25,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// Events recorded at or after this instant (RFC 3339).
+    /// Events recorded at or after this instant (RFC 3339 with its offset).
+    #[param(value_type = Option<String>, format = DateTime, example = "2022-06-01T00:00:00+02:00")]
     pub from: Option<String>,
-    /// Events recorded before this instant (RFC 3339).
+    /// Events recorded before this instant (RFC 3339 with its offset), after `from`.
+    #[param(value_type = Option<String>, format = DateTime, example = "2022-07-01T00:00:00+02:00")]
     pub to: Option<String>,
-    /// One organizer (a token with an organizer exports only its own).
+    /// One organizer (a slug; a token with an organizer exports only its own, naming
+    /// another is 403).
     pub organizer: Option<String>,
+    /// Only events of this aggregate type.
+    #[param(value_type = Option<crate::http::openapi::AggregateType>)]
     pub aggregate_type: Option<String>,
+    /// Only events of this aggregate (its id); requires `aggregate_type`.
     pub aggregate_id: Option<String>,
 }
 
 /// Streams the events of a period, an organizer or one aggregate as JSON Lines; the last
 /// line is `{"export": {"events", "digest", "streams", "seal", ...}}`.
 #[utoipa::path(get, path = "/api/v1/audit/export", operation_id = "export_history", tag = "audit", security(("bearer" = [])), params(ExportParams),
-    responses((status = 200, content_type = "application/x-ndjson", description = "one event per line, then the trailer"),
-              (status = 400), (status = 401), (status = 403)))]
+    responses((status = 200, content_type = "application/x-ndjson", body = String,
+            description = "JSON Lines (docs/audit.md): one event per line with its metadata and hashes, in commit order, then the trailer `{\"export\": {\"events\", \"digest\", \"streams\", \"seal\", …}}`. A body without the trailer was cut short and is incomplete.",
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"koordynator-audit.jsonl\"`"))),
+        (status = 400, description = "`from` or `to` is not an RFC 3339 instant, `to` is not after `from`, `aggregate_type` is not one of the three, or `aggregate_id` is given without it."),
+        (status = 403, description = "A coordinator's token, or a token bound to one organizer naming another.")))]
 async fn export(
     State(state): State<AppState>,
     auth: Auth,

@@ -20,8 +20,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Health answer.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` or `unavailable`.
+    /// `ok` (200) or `unavailable` (503).
+    #[schema(value_type = DatabaseStatus)]
     pub status: &'static str,
+}
+
+/// Whether the database answers: `ok` or `unavailable`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum DatabaseStatus {
+    Ok,
+    Unavailable,
+}
+
+/// Whether the instance takes traffic: `ready` (200) or `not_ready` (503).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ReadinessStatus {
+    Ready,
+    NotReady,
 }
 
 async fn database_answers(state: &AppState) -> bool {
@@ -30,7 +49,8 @@ async fn database_answers(state: &AppState) -> bool {
 
 /// 200 when the database answers, else 503.
 #[utoipa::path(get, path = "/health", operation_id = "health", tag = "service",
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
+    responses((status = 200, body = Health, description = "The database answers: `{\"status\": \"ok\"}`."),
+        (status = 503, body = Health, description = "The database does not answer: `{\"status\": \"unavailable\"}`.")))]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     if database_answers(&state).await {
         (StatusCode::OK, Json(Health { status: "ok" }))
@@ -47,10 +67,13 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
 /// Where one read model stands.
 #[derive(Serialize, ToSchema)]
 pub struct ProjectionReadiness {
+    /// The read model's name, e.g. `study_visits`.
     pub name: String,
     /// Events stored but not yet applied.
+    #[schema(minimum = 0)]
     pub lag_events: i64,
     /// Age in seconds of the oldest event not yet applied (0 when caught up).
+    #[schema(minimum = 0)]
     pub lag_seconds: f64,
     /// `lag_events` is within the service's limit (`--ready-max-lag`).
     pub caught_up: bool,
@@ -59,12 +82,13 @@ pub struct ProjectionReadiness {
 /// Readiness answer.
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready` or `not_ready`.
+    #[schema(value_type = ReadinessStatus)]
     pub status: &'static str,
-    /// `ok` or `unavailable`.
+    #[schema(value_type = DatabaseStatus)]
     pub database: &'static str,
     /// True once shutdown has begun.
     pub shutting_down: bool,
+    /// Every read model, where it stands (empty when the database did not answer).
     pub projections: Vec<ProjectionReadiness>,
 }
 
@@ -73,7 +97,8 @@ pub struct Readiness {
 /// orchestrators: a fresh instance rebuilding a read model is alive (`/health`) but not
 /// ready. Unauthenticated like `/health`: it names no data, only read models and counts.
 #[utoipa::path(get, path = "/ready", operation_id = "ready", tag = "service",
-    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+    responses((status = 200, body = Readiness, description = "Ready: the database answers, every read model has caught up, and the service is not shutting down."),
+        (status = 503, body = Readiness, description = "Not ready; the answer says which part is not.")))]
 async fn ready(
     State(state): State<AppState>,
     ops: Option<Extension<Ops>>,

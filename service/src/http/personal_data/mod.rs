@@ -53,41 +53,82 @@ fn email_hash(state: &AppState, email: &Email) -> Vec<u8> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HeldParams {
-    /// The person's e-mail address (required).
+    /// The person's e-mail address: required (absent or invalid is 400).
+    #[param(
+        required = true,
+        max_length = 254,
+        example = "jan.kowalski@gmina-testowo.pl"
+    )]
     pub email: Option<String>,
     /// Answer only once the applications read model has processed this position.
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
-/// The personal fields an application form holds.
+/// The personal fields an application form holds. Every field is always present.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonalFields {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
+    /// Null when none was given.
+    #[schema(required = true)]
     pub phone: Option<String>,
+    /// Null when none was given.
+    #[schema(required = true)]
     pub job_title: Option<String>,
 }
 
-/// One application of the person.
+/// Why personal data was erased: at the person's `request`, or at the end of the
+/// `retention` period.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ErasureReason {
+    Request,
+    Retention,
+}
+
+/// The legal basis recorded for processing an applicant's data: `consent` (RODO art.
+/// 6(1)(a), the form's clause) or `public_task` (art. 6(1)(e)).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum LegalBasis {
+    Consent,
+    PublicTask,
+}
+
+/// One application of the person. Every field is always present: a field either source
+/// does not know (the read model may lag a fresh submission; retention may have taken the
+/// personal row of an old one) is null.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeldApplication {
     pub application_id: Uuid,
+    #[schema(required = true)]
     pub visit_id: Option<Uuid>,
-    /// Absent while the read model has not yet seen the submission.
+    /// Null while the read model has not yet seen the submission.
+    #[schema(required = true)]
     pub term_id: Option<Uuid>,
+    #[schema(required = true)]
     pub submitted_at: Option<DateTime<Utc>>,
-    /// submitted | allocated | waitlisted | passed_over | withdrawn | released
+    #[schema(required = true, value_type = Option<crate::http::openapi::ApplicationStatus>)]
     pub status: Option<String>,
     /// Version of the information clause (RODO art. 13) the applicant accepted.
+    #[schema(required = true)]
     pub information_clause: Option<String>,
-    /// Legal basis recorded with the submission, e.g. `consent` (art. 6(1)(a)).
+    /// Legal basis recorded with the submission.
+    #[schema(required = true, value_type = Option<LegalBasis>)]
     pub legal_basis: Option<String>,
     /// What is held; null once erased.
+    #[schema(required = true)]
     pub personal_data: Option<PersonalFields>,
+    /// True when the personal data was erased.
     pub erased: bool,
+    /// When it was erased.
+    #[schema(required = true)]
     pub erased_at: Option<DateTime<Utc>>,
-    /// `request` or `retention`.
+    #[schema(required = true, value_type = Option<ErasureReason>)]
     pub erasure_reason: Option<String>,
 }
 
@@ -95,8 +136,18 @@ pub struct HeldApplication {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeldSubject {
     pub subject_id: Uuid,
+    /// When the address was first seen.
     pub first_seen_at: DateTime<Utc>,
+    /// Its applications, oldest first.
     pub applications: Vec<HeldApplication>,
+}
+
+/// How an officer was matched to the person: by `name` only.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum MatchedBy {
+    Name,
 }
 
 /// An officer of a network whose name equals a name held for the person.
@@ -107,12 +158,14 @@ pub struct OfficerCandidate {
     pub first_name: String,
     pub last_name: String,
     /// Always `name`: officers are held without an e-mail, so this may be a namesake.
+    #[schema(value_type = MatchedBy)]
     pub matched_by: String,
 }
 
 /// What the service holds about the person with this e-mail.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeldView {
+    /// The address asked about, as given (trimmed).
     pub email: String,
     /// Whether anything personal is held under this address. After an erasure nothing links
     /// the address to the person any more, so an erased address answers `false` with no
@@ -122,6 +175,7 @@ pub struct HeldView {
     /// Officers to consider naming in the erasure's `officer_ids`.
     pub officer_candidates: Vec<OfficerCandidate>,
     /// Where the applications read model stood.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
@@ -130,8 +184,8 @@ pub struct HeldView {
     params(HeldParams),
     responses((status = 200, body = HeldView,
         description = "The subject(s) filed under the address, each application with the information clause and legal basis recorded at submission and the personal fields still held (null once erased), and officers with the same name as candidates"),
-        (status = 400, body = crate::http::problem::Problem, description = "missing or invalid `email`"),
-        (status = 401), (status = 403), (status = 503)))]
+        (status = 400, description = "`email` is missing or not an e-mail address, or `min_position` is negative."),
+        (status = 403, description = "Not an admin's token: requests about personal data are answered by an admin.")))]
 async fn held(
     State(state): State<AppState>,
     auth: Auth,
@@ -271,12 +325,13 @@ async fn held(
 /// Body of an erasure.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ErasureRequest {
-    /// The person's e-mail address (required; optional here only so that its absence is
-    /// answered naming the field).
+    /// The person's e-mail address: required (absent or invalid is 422 naming `email`;
+    /// optional in the type only so that its absence is answered like that).
     #[serde(default)]
+    #[schema(value_type = String, required = true, max_length = 254, pattern = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$", example = "jan.kowalski@gmina-testowo.pl")]
     pub email: Option<String>,
     /// Officers to erase too (see `officer_candidates` of the look-up): officers are held
-    /// by name only, so the caller confirms which are this person.
+    /// by name only, so the caller confirms which are this person. Absent = none.
     #[serde(default)]
     pub officer_ids: Vec<Uuid>,
 }
@@ -318,6 +373,7 @@ pub struct ErasureResponse {
     /// Officers whose name was deleted.
     pub erased_officers: u64,
     /// Global position of the newest event at the erasure; no event is written or changed.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
@@ -326,8 +382,9 @@ pub struct ErasureResponse {
     request_body = ErasureRequest,
     responses((status = 200, body = ErasureResponse,
         description = "Personal rows, the e-mail hash, applicant keys and stored answers deleted in one transaction; events, counts and decisions stay; rosters show `{\"erased\": true}`"),
-        (status = 400, body = crate::http::problem::Problem), (status = 401), (status = 403),
-        (status = 422, body = crate::http::problem::Problem, description = "missing or invalid `email`")))]
+        (status = 403, description = "Not an admin's token: requests about personal data are answered by an admin."),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being carried out (or was, and its answer was lost)."),
+        (status = 422, description = "`email` is missing or not an e-mail address (or the `Idempotency-Key` was used before with another body).")))]
 async fn erase(
     State(state): State<AppState>,
     auth: Auth,

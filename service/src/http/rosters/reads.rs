@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use domain::study_visit::{ApplicationStatus, Roster, RosterEntry};
+use domain::study_visit::{ApplicationStatus, Roster, RosterEntry, TermStatus};
 use domain::values::{Institution, PreferenceCode};
 use infra::personal_data::{self, PersonRecord};
 use projections::applications::{self, read::ROSTER_MODELS, Applications};
@@ -28,52 +28,100 @@ use crate::http::validate;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RosterParams {
-    /// RFC 3339 instant: the roster as it stood then (replayed from the events).
+    /// The roster as it stood at this instant (RFC 3339 with its offset), replayed from the
+    /// events recorded up to then; a term that did not exist then is 404.
+    #[param(value_type = Option<String>, format = DateTime, example = "2022-06-23T11:00:00+02:00")]
     pub at: Option<String>,
+    /// Answer only once the read models have processed this position (waits up to 5 s).
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
-/// A person as shown to coordinators; `{"erased": true}` once erased.
+/// A person as shown to coordinators and admins: their name and e-mail, or
+/// `{"erased": true}` once their personal data has been erased.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum PersonView {
+    /// The person as they gave their data.
+    #[schema(title = "KnownPerson")]
     Known {
         first_name: String,
         last_name: String,
         email: String,
     },
+    /// Their personal data has been erased (or is not held any more).
+    #[schema(title = "ErasedPerson")]
     Erased {
+        #[schema(schema_with = always_true)]
         erased: bool,
     },
 }
 
-/// One line of a roster.
+/// `erased`: always `true`.
+fn always_true() -> utoipa::openapi::Schema {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Boolean)
+        .enum_values(Some([true]))
+        .into()
+}
+
+/// The rule of the allocation policy (DOMAIN.md) behind a decision: `all_within_seats`
+/// (no more candidates than seats), `rank_order` (a seat walking the ranking),
+/// `cap_fill` (a capped candidate took a seat left over), `waitlist` (no seat left),
+/// `institution_cap` (capped, no seat left over: passed over), `promotion_below_cap` and
+/// `promotion_first_in_line` (a freed seat), `manual` (given by hand by a coordinator).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum DecisionRule {
+    AllWithinSeats,
+    RankOrder,
+    CapFill,
+    Waitlist,
+    InstitutionCap,
+    PromotionBelowCap,
+    PromotionFirstInLine,
+    Manual,
+}
+
+/// One line of a roster. Fields without a value are absent, never null.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RosterEntryView {
     pub application_id: Uuid,
+    /// Rank among the term's candidates (1 = first; provisional while the term is open).
     pub rank: u32,
-    #[schema(value_type = Object)]
+    /// The institution the applicant represents, as recorded.
+    #[schema(value_type = crate::http::openapi::Institution)]
     pub institution: Institution,
+    /// The codes of the visit's preferences the institution meets.
     #[schema(value_type = Vec<String>)]
     pub preferences_met: Vec<PreferenceCode>,
     /// Why this decision, in words.
     pub basis: String,
-    /// The rule of DOMAIN.md that decided it.
+    /// The rule that decided it.
+    #[schema(value_type = DecisionRule)]
     pub rule: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::http::openapi::ApplicationStatus)]
     pub status: ApplicationStatus,
+    /// The place on the waiting list (1 = next), for those on it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
     pub waitlist_position: Option<u32>,
     /// `institution_cap` for the passed over; the coordinator's reason for a seat given by hand.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub reason: Option<String>,
     /// Who gave a seat by hand (an actor id: a token id, never a name).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub decided_by: Option<String>,
+    /// Whether the participant attended, once recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub attended: Option<bool>,
     /// Only for coordinator and admin tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub person: Option<PersonView>,
 }
 
@@ -82,19 +130,31 @@ pub struct RosterEntryView {
 pub struct RosterView {
     pub visit_id: Uuid,
     pub term_id: Uuid,
+    /// Seats on offer.
     pub seats: u32,
+    /// Seats not taken (0 when seats given by hand took the term above `seats`).
     pub seats_left: u32,
-    pub status: String,
+    #[schema(value_type = crate::http::openapi::TermStatus)]
+    pub status: TermStatus,
+    /// True while the term is not closed: the ranking a close would record now.
     pub provisional: bool,
+    /// Holding a seat, in rank order.
     pub allocated: Vec<RosterEntryView>,
+    /// Waiting, in rank order (`waitlist_position` 1, 2, …).
     pub waitlist: Vec<RosterEntryView>,
+    /// Passed over because of the institution cap, in rank order; a freed seat looks at
+    /// `waitlist` first, then here.
     pub passed_over: Vec<RosterEntryView>,
+    /// How many of the term's applications were withdrawn.
     pub withdrawn: u32,
-    /// Seats held per institution (NIP) in this term.
+    /// Seats held in this term per institution, keyed by its NIP (10 digits).
     pub per_institution: BTreeMap<String, u32>,
+    /// Where the read model stood (or, with `at`, the position of the last event replayed).
+    #[schema(minimum = 0)]
     pub position: i64,
-    /// Set when the roster was replayed as of an instant.
+    /// The instant asked for, when the roster was replayed as of `at`; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub at: Option<DateTime<Utc>>,
 }
 
@@ -144,10 +204,7 @@ fn view(
         term_id: roster.term_id,
         seats: roster.seats,
         seats_left: roster.seats_left(),
-        status: serde_json::to_value(roster.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        status: roster.status,
         provisional: roster.provisional,
         allocated: entries(&roster.allocated),
         waitlist: entries(&roster.waitlist),
@@ -224,7 +281,9 @@ async fn build(
 /// The roster of a term (provisional while open).
 #[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster", operation_id = "get_roster", tag = "rosters",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path), RosterParams),
-    responses((status = 200, body = RosterView), (status = 400), (status = 401), (status = 404), (status = 503)))]
+    responses((status = 200, body = RosterView, description = "The roster: allocated, waiting list and passed over, each in rank order, with the basis of every decision; entries carry `person` for coordinator and admin tokens."),
+        (status = 400, description = "`at` is not an RFC 3339 instant, or `min_position` is negative."),
+        (status = 404, description = "No such visit (or another organizer's), no such term, or the term did not exist yet at `at`.")))]
 pub(super) async fn roster(
     State(state): State<AppState>,
     auth: Auth,
@@ -238,7 +297,11 @@ pub(super) async fn roster(
 /// neutralised), one line per entry, lists in order.
 #[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster.csv", operation_id = "get_roster_csv", tag = "rosters",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path), RosterParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 404), (status = 503)))]
+    responses((status = 200, content_type = "text/csv", body = String,
+            description = "The roster as CSV (UTF-8 with a BOM, `;`-separated, header row): `list;rank;waitlist_position;application_id;institution_name;institution_type;nip;preferences_met;rule;basis;reason;attended`, then `first_name;last_name;email` for coordinator and admin tokens.",
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"roster-{term_id}.csv\"`"))),
+        (status = 400, description = "`at` is not an RFC 3339 instant, or `min_position` is negative."),
+        (status = 404, description = "No such visit (or another organizer's), no such term, or the term did not exist yet at `at`.")))]
 pub(super) async fn roster_csv(
     State(state): State<AppState>,
     auth: Auth,
@@ -309,4 +372,113 @@ pub(super) async fn roster_csv(
         }
     }
     spreadsheet::download(w, &format!("roster-{term_id}.csv"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use domain::study_visit::{ApplicationStatus, BasisRule, Roster, RosterEntry, TermStatus};
+    use domain::values::{Institution, InstitutionType, Nip, NonEmptyText, PreferenceCode, Regon};
+    use infra::personal_data::PersonRecord;
+    use uuid::Uuid;
+
+    use super::{view, DecisionRule};
+
+    const RULES: [BasisRule; 8] = [
+        BasisRule::AllWithinSeats,
+        BasisRule::RankOrder,
+        BasisRule::CapFill,
+        BasisRule::Waitlist,
+        BasisRule::InstitutionCap,
+        BasisRule::PromotionBelowCap,
+        BasisRule::PromotionFirstInLine,
+        BasisRule::Manual,
+    ];
+
+    #[test]
+    fn every_rule_is_spelled_as_the_roster_sends_it() {
+        let mirror = |r: BasisRule| match r {
+            BasisRule::AllWithinSeats => DecisionRule::AllWithinSeats,
+            BasisRule::RankOrder => DecisionRule::RankOrder,
+            BasisRule::CapFill => DecisionRule::CapFill,
+            BasisRule::Waitlist => DecisionRule::Waitlist,
+            BasisRule::InstitutionCap => DecisionRule::InstitutionCap,
+            BasisRule::PromotionBelowCap => DecisionRule::PromotionBelowCap,
+            BasisRule::PromotionFirstInLine => DecisionRule::PromotionFirstInLine,
+            BasisRule::Manual => DecisionRule::Manual,
+        };
+        for r in RULES {
+            assert_eq!(
+                serde_json::to_value(mirror(r)).expect("mirror"),
+                serde_json::Value::from(r.as_str())
+            );
+        }
+    }
+
+    fn entry(rank: u32, rule: BasisRule, status: ApplicationStatus, seed: u32) -> RosterEntry {
+        RosterEntry {
+            application_id: Uuid::now_v7(),
+            subject_id: Uuid::now_v7(),
+            rank,
+            institution: Institution {
+                name: NonEmptyText::parse("Gmina Testowo").expect("name"),
+                kind: InstitutionType::JST,
+                nip: Nip::completing(100_000_000 + seed).expect("nip"),
+                regon: seed
+                    .is_multiple_of(2)
+                    .then(|| Regon::parse("123456785").expect("regon")),
+            },
+            preferences_met: vec![PreferenceCode::parse("cus_declared").expect("code")],
+            basis: "rank 1: 1 preference met (cus_declared); seat in rank order".into(),
+            rule,
+            reason: (rule == BasisRule::InstitutionCap).then(|| "institution_cap".into()),
+            decided_by: (rule == BasisRule::Manual).then(|| "token:01".into()),
+            waitlist_position: (status == ApplicationStatus::Waitlisted).then_some(1),
+            attended: (status == ApplicationStatus::Allocated).then_some(true),
+            status,
+        }
+    }
+
+    #[test]
+    fn a_roster_serializes_as_described() {
+        let allocated = entry(1, BasisRule::RankOrder, ApplicationStatus::Allocated, 1);
+        let manual = entry(0, BasisRule::Manual, ApplicationStatus::Allocated, 2);
+        let roster = Roster {
+            visit_id: Uuid::now_v7(),
+            term_id: Uuid::now_v7(),
+            seats: 1,
+            status: TermStatus::Closed,
+            provisional: false,
+            allocated: vec![allocated.clone(), manual],
+            waitlist: vec![entry(
+                2,
+                BasisRule::Waitlist,
+                ApplicationStatus::Waitlisted,
+                3,
+            )],
+            passed_over: vec![entry(
+                3,
+                BasisRule::InstitutionCap,
+                ApplicationStatus::PassedOver,
+                4,
+            )],
+            withdrawn: 1,
+        };
+        // One person known, the others erased; and no people at all for an evaluator.
+        let people = HashMap::from([(
+            allocated.application_id,
+            PersonRecord {
+                first_name: "Zofia".into(),
+                last_name: "Wiśniewska".into(),
+                email: "zofia@gmina-testowo.pl".into(),
+                phone: None,
+                job_title: None,
+            },
+        )]);
+        for (people, at) in [(Some(&people), None), (None, Some(chrono::Utc::now()))] {
+            let v = serde_json::to_value(view(&roster, people, 42, at)).expect("json");
+            ::tests::contract::check_schema("RosterView", &v).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
 }

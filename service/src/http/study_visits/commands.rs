@@ -22,10 +22,13 @@ use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::http::validate::Fields;
 
-/// Announce a study visit.
+/// Announce a study visit with its allocation policy (coordinator for its own organizer,
+/// or admin naming one).
 #[utoipa::path(post, path = "/api/v1/study-visits", operation_id = "announce_study_visit", tag = "study visits", request_body = AnnounceRequest,
     security(("bearer" = [])),
-    responses((status = 201, body = Created), (status = 400, body = crate::http::problem::Problem), (status = 401), (status = 403), (status = 422, body = crate::http::problem::Problem)))]
+    responses((status = 201, body = Created, description = "Announced: the new visit's `id`, and the `position` to read it with `?min_position=`."),
+        (status = 403, description = "An evaluator's token, or a coordinator naming another organizer."),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being carried out (or was, and its answer was lost).")))]
 pub(super) async fn announce(
     State(state): State<AppState>,
     auth: Auth,
@@ -54,8 +57,10 @@ pub(super) async fn announce(
 /// Replace the list of NIPs of a preference (allowed until the first term closes).
 #[utoipa::path(put, path = "/api/v1/study-visits/{id}/preferences/{code}/institutions", operation_id = "replace_preference_list", tag = "study visits",
     request_body = PreferenceListRequest, security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("code" = String, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422)))]
+    params(("id" = Uuid, Path), ("code" = String, Path, description = "The preference's code, e.g. `cus_declared` (a code no visit could have is 404).", pattern = "^[a-z0-9_]{1,64}$")),
+    responses((status = 200, body = PositionResponse, description = "The list replaced."),
+        (status = 404, description = "No such visit (or another organizer's), or the visit has no preference with this code."),
+        (status = 409, description = "A term of the visit has closed: the lists are frozen (`preferences_frozen`); or a request with the same `Idempotency-Key` is still being carried out.")))]
 pub(super) async fn replace_preference_list(
     State(state): State<AppState>,
     auth: Auth,
@@ -74,14 +79,19 @@ pub(super) async fn replace_preference_list(
 /// Answer of `POST .../terms`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TermCreated {
+    /// The new term's id.
     pub term_id: Uuid,
+    /// Global position of the last event written: pass it as `?min_position=` to read
+    /// this write.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// Schedule a term, dated or only planned.
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms", operation_id = "schedule_term", tag = "study visits", request_body = TermRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 201, body = TermCreated), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 201, body = TermCreated, description = "Scheduled: the new term's `term_id`."),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being carried out (or was, and its answer was lost).")))]
 pub(super) async fn schedule_term(
     State(state): State<AppState>,
     auth: Auth,
@@ -99,7 +109,8 @@ pub(super) async fn schedule_term(
 /// Fix the dates and deadline of a planned term.
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/dates", operation_id = "fix_term_dates", tag = "study visits",
     request_body = DatesRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 200, body = PositionResponse, description = "The dates fixed; the term can open."),
+        (status = 409, description = "Recruitment has opened (or the term closed or was cancelled): its dates can no longer change (`term_not_editable`); or a request with the same `Idempotency-Key` is still being carried out.")))]
 pub(super) async fn fix_term_dates(
     State(state): State<AppState>,
     auth: Auth,
@@ -115,7 +126,10 @@ pub(super) async fn fix_term_dates(
 /// Open the recruitment of a dated term.
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/open", operation_id = "open_recruitment", tag = "study visits",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409)))]
+    responses((status = 200, body = PositionResponse, description = "Recruitment open: the public may apply until the deadline."),
+        (status = 409, description = "The term cannot open: its dates are not fixed (`dates_not_fixed`), it is open, closed or cancelled already, or its deadline has passed; or a request with the same `Idempotency-Key` is still being carried out."),
+        (status = 400, description = "The `Idempotency-Key` is empty or longer than 200 characters."),
+        (status = 422, description = "The `Idempotency-Key` was used before with another body.")))]
 pub(super) async fn open_recruitment(
     State(state): State<AppState>,
     auth: Auth,
@@ -129,7 +143,10 @@ pub(super) async fn open_recruitment(
 /// Close the recruitment by hand and record the allocation.
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/close", operation_id = "close_recruitment", tag = "study visits",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409)))]
+    responses((status = 200, body = PositionResponse, description = "Closed: the allocation is recorded (seats, waiting list, passed over)."),
+        (status = 409, description = "The term's recruitment is not open (`recruitment_not_open`); or a request with the same `Idempotency-Key` is still being carried out."),
+        (status = 400, description = "The `Idempotency-Key` is empty or longer than 200 characters."),
+        (status = 422, description = "The `Idempotency-Key` was used before with another body.")))]
 pub(super) async fn close_recruitment(
     State(state): State<AppState>,
     auth: Auth,
@@ -146,7 +163,8 @@ pub(super) async fn close_recruitment(
 /// Cancel a term that has not closed.
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/terms/{term_id}/cancel", operation_id = "cancel_term", tag = "study visits",
     request_body = ReasonRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 200, body = PositionResponse, description = "Cancelled."),
+        (status = 409, description = "The term's recruitment has closed, or the term is cancelled already; or a request with the same `Idempotency-Key` is still being carried out.")))]
 pub(super) async fn cancel_term(
     State(state): State<AppState>,
     auth: Auth,

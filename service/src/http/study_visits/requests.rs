@@ -2,6 +2,7 @@
 //! domain values its command needs. Every conversion checks every field and answers all
 //! the invalid ones at once ([`Invalid`]), so a form shows its mistakes together.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::study_visit::{
     Funding, Preference, PreferenceKind, StudyVisitCommand, TermDates, TermSchedule,
 };
@@ -9,48 +10,84 @@ use domain::values::{
     InstitutionType, Nip, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
+use super::schemas;
+use crate::http::openapi::{
+    InstitutionType as InstitutionTypeSchema, PlannedDate as PlannedDateSchema,
+};
 use crate::http::validate::{self, Fields, Invalid};
 
-/// A preference of the visit.
+/// A preference of the visit: institutions meeting it rank higher.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PreferenceRequest {
+    /// Its stable code, unique within the visit: 1 to 64 of `a-z`, `0-9` and `_`.
+    #[schema(pattern = "^[a-z0-9_]{1,64}$", example = "cus_declared")]
     pub code: String,
+    /// What it means, for people (1 to 500 characters, not blank).
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub label: String,
-    /// `listed` (met when the NIP is on the list) or `not_listed`.
+    /// Read as `listed` (met by the institutions on its list of NIPs) or `not_listed`
+    /// (met by those not on it); anything else is 422.
+    #[schema(value_type = schemas::PreferenceKind)]
     pub kind: String,
 }
 
-/// EU funding reference.
+/// The EU funding reference of a project-funded visit. Every part is optional text
+/// (absent = empty).
 #[derive(Debug, Deserialize, Serialize, ToSchema, Default)]
 #[serde(default)]
 pub struct FundingRequest {
+    /// Project title.
     pub project: String,
+    /// Operational programme.
     pub programme: String,
+    /// Priority axis.
     pub priority_axis: String,
+    /// Measure.
     pub measure: String,
+    /// Sub-measure.
     pub sub_measure: String,
 }
 
 /// Body of `POST /api/v1/study-visits`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AnnounceRequest {
+    /// 1 to 500 characters, not blank.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: String,
+    /// Where the visit goes: 1 to 500 characters, not blank.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub destination: String,
+    /// Free text (absent = empty).
     #[serde(default)]
     pub description: String,
+    /// The institution types that may apply (at least one); `PES` admits its kinds `CIS`,
+    /// `KIS`, `ZAZ`, `WTZ` and `NGO` too. A repeated type counts once.
+    #[schema(value_type = Vec<InstitutionTypeSchema>, min_items = 1)]
     pub eligible_institution_types: Vec<String>,
-    /// At most this many seats per institution across the visit when demand is high; null = no cap.
+    /// At most this many seats per institution across the visit when demand is high
+    /// (1 to 1000); null or absent = no cap.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_per_institution: Option<i64>,
+    /// The preferences in their order of importance (absent = none); codes unique.
     #[serde(default)]
     pub preferences: Vec<PreferenceRequest>,
+    /// The EU funding reference; null or absent when the visit is not project-funded.
     #[serde(default)]
     pub funding: Option<FundingRequest>,
-    /// Organizer (slug); required for admin tokens, implied by a coordinator's token.
+    /// The organizer (a slug such as `rops-torun`): required with an admin token; with a
+    /// coordinator's token it is that token's organizer (naming another one is 403).
     #[serde(default)]
+    #[schema(
+        min_length = 2,
+        max_length = 64,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        example = "rops-torun"
+    )]
     pub organizer: Option<String>,
 }
 
@@ -183,8 +220,18 @@ fn preference(f: &mut Fields, at: &str, p: &PreferenceRequest) -> Option<Prefere
 /// Body of the preference-list replacement.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PreferenceListRequest {
+    /// The whole new list (it replaces the old one; empty clears it).
+    #[schema(value_type = Vec<NipInput>)]
     pub nips: Vec<String>,
 }
+
+/// A NIP as people write it: 10 digits, the last a check digit (format `nip`), with an
+/// optional `PL` prefix and spaces or hyphens between the digits (`956-230-79-84`). Any
+/// other character, another count of digits or a wrong check digit is 422.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = "nip", example = "9562307984")]
+#[allow(dead_code)]
+pub struct NipInput(String);
 
 /// The list's NIPs, each checked.
 impl TryFrom<PreferenceListRequest> for Vec<Nip> {
@@ -202,18 +249,92 @@ impl TryFrom<PreferenceListRequest> for Vec<Nip> {
     }
 }
 
-/// Body of `POST .../terms`: either dates and a deadline, or `planned`.
-#[derive(Debug, Deserialize, ToSchema)]
+/// Body of `POST .../terms`: either dates and a deadline, or `planned`. Its schema is the
+/// `oneOf` of the two shapes ([`TermShape`]); it is parsed as one flat object so that each
+/// missing or superfluous field is answered by name.
+#[derive(Debug, Deserialize)]
 pub struct TermRequest {
     pub label: String,
     pub seats: i64,
     pub starts_on: Option<String>,
     pub ends_on: Option<String>,
-    /// RFC 3339 with offset, e.g. `2022-06-23T11:00:00+02:00`.
     pub recruitment_deadline: Option<String>,
-    /// A PlannedDate (`{"month": "2022-07", "part": "mid"}`) when the dates are not fixed yet.
-    #[schema(value_type = Object)]
     pub planned: Option<serde_json::Value>,
+}
+
+impl PartialSchema for TermRequest {
+    fn schema() -> RefOr<Schema> {
+        TermShape::schema()
+    }
+}
+
+impl ToSchema for TermRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <TermShape as ToSchema>::schemas(schemas);
+    }
+}
+
+/// A term of the visit: dated (`starts_on`, `ends_on` and `recruitment_deadline`), or only
+/// planned (`planned`, no dates and no deadline; it cannot open until
+/// `POST .../terms/{term_id}/dates` fixes them). A body with both, or with neither
+/// complete, is 422.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TermShape {
+    Dated(DatedTermRequest),
+    Planned(PlannedTermRequest),
+}
+
+/// A term whose dates and recruitment deadline are known.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct DatedTermRequest {
+    /// How people call it, e.g. `I termin`: 1 to 500 characters, not blank.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+    label: String,
+    /// Seats on offer: 1 to 10000.
+    #[schema(minimum = 1, maximum = 10000)]
+    seats: i64,
+    /// The first day.
+    starts_on: NaiveDate,
+    /// The last day, not before `starts_on`.
+    ends_on: NaiveDate,
+    /// When recruitment closes by itself: RFC 3339 with its offset, e.g.
+    /// `2022-06-23T11:00:00+02:00`.
+    recruitment_deadline: DateTime<Utc>,
+    /// Absent (or null) in a dated term.
+    #[schema(schema_with = null_only)]
+    planned: Option<()>,
+}
+
+/// A term planned at some precision, its dates not fixed yet.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct PlannedTermRequest {
+    /// How people call it, e.g. `II termin`: 1 to 500 characters, not blank.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+    label: String,
+    /// Seats on offer: 1 to 10000.
+    #[schema(minimum = 1, maximum = 10000)]
+    seats: i64,
+    /// When it is planned for, e.g. `{"month": "2022-07", "part": "mid"}`.
+    #[schema(value_type = PlannedDateSchema)]
+    planned: (),
+    /// Absent (or null) in a planned term.
+    #[schema(schema_with = null_only)]
+    starts_on: Option<()>,
+    /// Absent (or null) in a planned term.
+    #[schema(schema_with = null_only)]
+    ends_on: Option<()>,
+    /// Absent (or null) in a planned term.
+    #[schema(schema_with = null_only)]
+    recruitment_deadline: Option<()>,
+}
+
+/// The schema of a field that must be absent or null in its shape.
+fn null_only() -> Schema {
+    ObjectBuilder::new().schema_type(Type::Null).into()
 }
 
 /// A checked term: everything `StudyVisitCommand::ScheduleTerm` needs but the new term's id.
@@ -286,11 +407,19 @@ impl TryFrom<TermRequest> for NewTerm {
     }
 }
 
-/// Body of `POST .../terms/{term_id}/dates`.
+/// Body of `POST .../terms/{term_id}/dates`: all three are required (each one missing is
+/// named in the 422); optional in the type only so that it can be.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DatesRequest {
+    /// The first day.
+    #[schema(value_type = NaiveDate, required = true)]
     pub starts_on: Option<String>,
+    /// The last day, not before `starts_on`.
+    #[schema(value_type = NaiveDate, required = true)]
     pub ends_on: Option<String>,
+    /// When recruitment closes by itself: RFC 3339 with its offset, e.g.
+    /// `2022-06-23T11:00:00+02:00`.
+    #[schema(value_type = DateTime<Utc>, required = true)]
     pub recruitment_deadline: Option<String>,
 }
 
@@ -345,6 +474,8 @@ fn term_dates(
 /// Body of a cancellation.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReasonRequest {
+    /// Why, for the record: 1 to 500 characters, not blank.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -356,5 +487,126 @@ impl TryFrom<ReasonRequest> for NonEmptyText {
         let mut f = Fields::default();
         let reason = f.check("reason", NonEmptyText::parse(&body.reason));
         f.finish_with(|| reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::{AnnounceFor, Announcement, NewTerm, TermRequest};
+    use crate::http::validate::Fields;
+    use domain::values::OrganizerId;
+
+    /// Whether the document's schema `name` takes `body`.
+    fn schema_takes(name: &str, body: &Value) -> bool {
+        ::tests::contract::check_schema(name, body).is_ok()
+    }
+
+    /// Whether the handler takes `body` as a term (parsed and checked).
+    fn server_takes_term(body: &Value) -> bool {
+        serde_json::from_value::<TermRequest>(body.clone())
+            .ok()
+            .is_some_and(|r| NewTerm::try_from(r).is_ok())
+    }
+
+    fn with(base: &Value, extra: Value) -> Value {
+        let mut out = base.clone();
+        if let (Some(o), Some(e)) = (out.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn the_term_schema_takes_exactly_the_two_shapes_the_server_takes() {
+        let base = json!({"label": "I termin", "seats": 25});
+        let dates = json!({"starts_on": "2022-06-27", "ends_on": "2022-06-28",
+                           "recruitment_deadline": "2022-06-23T11:00:00+02:00"});
+        let planned = json!({"planned": {"month": "2022-07", "part": "mid"}});
+        let nulls = json!({"starts_on": null, "ends_on": null, "recruitment_deadline": null});
+        let accepted = [
+            with(&base, dates.clone()),
+            with(&base, planned.clone()),
+            with(&with(&base, planned.clone()), nulls),
+            with(&with(&base, dates.clone()), json!({"planned": null})),
+        ];
+        for body in &accepted {
+            assert!(schema_takes("TermRequest", body), "schema refuses {body}");
+            assert!(server_takes_term(body), "server refuses {body}");
+        }
+        let refused = [
+            base.clone(),
+            with(&base, json!({"starts_on": "2022-06-27"})),
+            with(&with(&base, dates.clone()), planned.clone()),
+            with(
+                &with(&base, planned.clone()),
+                json!({"starts_on": "2022-06-27"}),
+            ),
+            with(&with(&base, dates.clone()), json!({"seats": 0})),
+            with(&with(&base, dates), json!({"label": " "})),
+            with(&base, json!({"planned": {"month": "2022-13"}})),
+        ];
+        for body in &refused {
+            assert!(!schema_takes("TermRequest", body), "schema takes {body}");
+            assert!(!server_takes_term(body), "server takes {body}");
+        }
+    }
+
+    #[test]
+    fn the_announcement_schema_takes_what_the_server_takes() {
+        let takes = |body: &Value| {
+            serde_json::from_value(body.clone())
+                .ok()
+                .is_some_and(|request| {
+                    Announcement::try_from(AnnounceFor {
+                        request,
+                        organizer: OrganizerId::parse("rops-torun").ok(),
+                        fields: Fields::default(),
+                    })
+                    .is_ok()
+                })
+        };
+        let body = ::tests::visit_body(Some(2));
+        let minimal = json!({"title": "Wizyta", "destination": "Toruń",
+                             "eligible_institution_types": ["JST"]});
+        for ok in [
+            &body,
+            &minimal,
+            &with(&body, json!({"max_per_institution": null, "funding": null})),
+        ] {
+            assert!(schema_takes("AnnounceRequest", ok), "schema refuses {ok}");
+            assert!(takes(ok), "server refuses {ok}");
+        }
+        for bad in [
+            with(&body, json!({"eligible_institution_types": []})),
+            with(&body, json!({"eligible_institution_types": ["ROPS"]})),
+            with(&body, json!({"max_per_institution": 0})),
+            with(
+                &body,
+                json!({"preferences": [{"code": "x", "label": "y", "kind": "maybe"}]}),
+            ),
+            with(
+                &body,
+                json!({"preferences": [{"code": "Bad Code", "label": "y", "kind": "listed"}]}),
+            ),
+        ] {
+            assert!(!schema_takes("AnnounceRequest", &bad), "schema takes {bad}");
+            assert!(!takes(&bad), "server takes {bad}");
+        }
+    }
+
+    #[test]
+    fn the_dates_schema_requires_all_three() {
+        let all = json!({"starts_on": "2022-06-27", "ends_on": "2022-06-28",
+                         "recruitment_deadline": "2022-06-23T11:00:00+02:00"});
+        assert!(schema_takes("DatesRequest", &all));
+        for missing in ["starts_on", "ends_on", "recruitment_deadline"] {
+            let mut body = all.clone();
+            if let Some(o) = body.as_object_mut() {
+                o.remove(missing);
+            }
+            assert!(!schema_takes("DatesRequest", &body), "without {missing}");
+        }
     }
 }
