@@ -4,11 +4,12 @@ would do. Run by scripts/api_client.sh, which generates the client (`koordynator
 and starts the service; exits non-zero at the first answer that is not what the API
 promises.
 
-The visit: 2 seats, at most one person per institution, one preference (a listed NIP);
-four applicants, two of them from one institution, one refused for a wrong NIP and one for
-applying twice. After the close, the seat of an allocated person is released and the first
-waiting person is promoted; each applicant reads their own status with their key; an
-evaluator reads the history and verifies every decision.
+The visit: 3 seats, at most one person per institution, one preference (a listed NIP);
+five applicants, two of them from one institution (the second is passed over for the cap),
+one applying twice and one with a wrong NIP (both refused). After the close, the seat of an
+allocated person is released and the first person waiting below the cap is promoted; each
+applicant reads their own status with their key; an evaluator reads the history and
+verifies every decision.
 """
 
 import datetime
@@ -32,16 +33,20 @@ from koordynator_client.api.study_visits import (
     schedule_term,
 )
 from koordynator_client.models import (
+    AggregateType,
     AnnounceRequest,
     ApplicationRequest,
+    ApplicationStatus,
+    DatedTermRequest,
     FundingRequest,
     InstitutionRequest,
+    InstitutionType,
     PersonRequest,
+    PreferenceKind,
     PreferenceListRequest,
     PreferenceRequest,
     Problem,
     ReleaseRequest,
-    TermRequest,
 )
 
 BASE = os.environ["KOORDYNATOR_URL"]
@@ -86,10 +91,10 @@ visit = expect(
         body=AnnounceRequest(
             title="Wizyta studyjna: dobre praktyki ekonomii społecznej",
             destination="województwo wielkopolskie",
-            eligible_institution_types=["JST", "JOPS", "PES", "OWES"],
+            eligible_institution_types=[InstitutionType.JST, InstitutionType.JOPS, InstitutionType.PES, InstitutionType.OWES],
             max_per_institution=1,
             preferences=[
-                PreferenceRequest(code="cus_declared", label="JST deklarujące utworzenie CUS", kind="listed")
+                PreferenceRequest(code="cus_declared", label="JST deklarujące utworzenie CUS", kind=PreferenceKind.LISTED)
             ],
             funding=FundingRequest(
                 project="Koordynacja rozwoju ekonomii społecznej",
@@ -105,7 +110,10 @@ visit = expect(
 )
 step(f"visit {visit.id} announced at position {visit.position}")
 
-institutions = {name: nip(100_000_000 + 1000 * i) for i, name in enumerate(["Gmina A", "Gmina B", "Spółdzielnia C"])}
+institutions = {
+    name: nip(100_000_000 + 1000 * i)
+    for i, name in enumerate(["Gmina A", "Gmina B", "Spółdzielnia C", "Stowarzyszenie E"])
+}
 expect(
     replace_preference_list.sync_detailed(
         visit.id,
@@ -122,12 +130,12 @@ term = expect(
     schedule_term.sync_detailed(
         visit.id,
         client=coordinator,
-        body=TermRequest(
+        body=DatedTermRequest(
             label="I termin",
-            seats=2,
-            starts_on=start.isoformat(),
-            ends_on=(start + datetime.timedelta(days=1)).isoformat(),
-            recruitment_deadline=(now + datetime.timedelta(days=7)).isoformat(timespec="seconds"),
+            seats=3,
+            starts_on=start,
+            ends_on=start + datetime.timedelta(days=1),
+            recruitment_deadline=(now + datetime.timedelta(days=7)).replace(microsecond=0),
         ),
     ),
     201,
@@ -137,7 +145,9 @@ expect(open_recruitment.sync_detailed(visit.id, term.term_id, client=coordinator
 step(f"term {term.term_id} open")
 
 
-def application(first: str, last: str, email: str, institution: str, kind: str, nip_: str) -> ApplicationRequest:
+def application(
+    first: str, last: str, email: str, institution: str, kind: InstitutionType, nip_: str
+) -> ApplicationRequest:
     return ApplicationRequest(
         person=PersonRequest(first_name=first, last_name=last, email=email),
         institution=InstitutionRequest(name=institution, type_=kind, nip=nip_),
@@ -145,14 +155,15 @@ def application(first: str, last: str, email: str, institution: str, kind: str, 
     )
 
 
-# Four applications from the public form (no token): A, then two from C (one institution,
-# the cap is one), then B (the preference: ranked first).
+# Five applications from the public form (no token): two from C (one institution, the cap
+# is one), then A and E, then B (on the preference's list: ranked first).
 applied = {}
 for first, last, email, inst, kind in [
-    ("Anna", "Nowak", "anna.nowak@gmina-a.example", "Gmina A", "JST"),
-    ("Celina", "Kowalska", "celina@spoldzielnia-c.example", "Spółdzielnia C", "PES"),
-    ("Cezary", "Wiśniewski", "cezary@spoldzielnia-c.example", "Spółdzielnia C", "PES"),
-    ("Bartosz", "Zieliński", "bartosz@gmina-b.example", "Gmina B", "JST"),
+    ("Celina", "Kowalska", "celina@spoldzielnia-c.example", "Spółdzielnia C", InstitutionType.PES),
+    ("Cezary", "Wiśniewski", "cezary@spoldzielnia-c.example", "Spółdzielnia C", InstitutionType.PES),
+    ("Anna", "Nowak", "anna.nowak@gmina-a.example", "Gmina A", InstitutionType.JST),
+    ("Ewa", "Mazur", "ewa@stowarzyszenie-e.example", "Stowarzyszenie E", InstitutionType.NGO),
+    ("Bartosz", "Zieliński", "bartosz@gmina-b.example", "Gmina B", InstitutionType.JST),
 ]:
     created = expect(
         submit_application.sync_detailed(
@@ -171,7 +182,7 @@ wrong = institutions["Gmina A"][:9] + str((int(institutions["Gmina A"][9]) + 1) 
 refused = expect(
     submit_application.sync_detailed(
         visit.id, term.term_id, client=public,
-        body=application("Dorota", "Lis", "dorota@gmina-d.example", "Gmina D", "JST", wrong),
+        body=application("Dorota", "Lis", "dorota@gmina-d.example", "Gmina D", InstitutionType.JST, wrong),
     ),
     422,
     "a wrong NIP",
@@ -182,7 +193,9 @@ assert fields == ["institution.nip"], fields
 again = expect(
     submit_application.sync_detailed(
         visit.id, term.term_id, client=public,
-        body=application("Anna", "Nowak", "anna.nowak@gmina-a.example", "Gmina A", "JST", institutions["Gmina A"]),
+        body=application(
+            "Anna", "Nowak", "anna.nowak@gmina-a.example", "Gmina A", InstitutionType.JST, institutions["Gmina A"]
+        ),
     ),
     409,
     "the same person again",
@@ -197,11 +210,20 @@ roster = expect(
     "provisional roster",
 )
 assert roster.provisional, roster
-ranked = [str(e.application_id) for e in roster.allocated]
-assert ranked == [str(applied["Bartosz"].application_id), str(applied["Anna"].application_id)], ranked
+
+def ids(entries):
+    return [str(e.application_id) for e in entries]
+
+
+def of(*names):
+    return [str(applied[n].application_id) for n in names]
+
+
+assert ids(roster.allocated) == of("Bartosz", "Celina", "Anna"), ids(roster.allocated)
+assert ids(roster.waitlist) == of("Ewa") and ids(roster.passed_over) == of("Cezary")
 step("provisional roster: the preference first, then submission order, one seat per institution")
 
-# Close: the allocation is recorded. Celina waits; Cezary (same institution) is passed over.
+# Close: the allocation is recorded. Ewa waits; Cezary (C holds its one seat) is passed over.
 closed = expect(close_recruitment.sync_detailed(visit.id, term.term_id, client=coordinator), 200, "close")
 roster = expect(
     get_roster.sync_detailed(visit.id, term.term_id, client=coordinator, min_position=closed.position),
@@ -209,11 +231,11 @@ roster = expect(
     "final roster",
 )
 assert not roster.provisional
-assert [str(e.application_id) for e in roster.waitlist] == [str(applied["Celina"].application_id)]
-assert [str(e.application_id) for e in roster.passed_over] == [str(applied["Cezary"].application_id)]
+assert ids(roster.allocated) == of("Bartosz", "Celina", "Anna"), ids(roster.allocated)
+assert ids(roster.waitlist) == of("Ewa") and ids(roster.passed_over) == of("Cezary")
 assert all(e.person is not None for e in roster.allocated), "a coordinator sees names"
 
-# Anna cannot go: her seat is released and Celina is promoted.
+# Anna cannot go: her seat is released and Ewa, the first waiting below the cap, promoted.
 released = expect(
     release_seat.sync_detailed(
         visit.id, applied["Anna"].application_id, client=coordinator, body=ReleaseRequest(reason="Rezygnacja z udziału")
@@ -226,11 +248,17 @@ roster = expect(
     200,
     "roster after the release",
 )
-assert str(applied["Celina"].application_id) in [str(e.application_id) for e in roster.allocated]
+assert ids(roster.allocated) == of("Bartosz", "Celina", "Ewa"), ids(roster.allocated)
 step("a released seat went to the first person waiting")
 
 # Each applicant reads their own status with their key.
-expected = {"Anna": "released", "Celina": "allocated", "Cezary": "passed_over", "Bartosz": "allocated"}
+expected = {
+    "Anna": ApplicationStatus.RELEASED,
+    "Celina": ApplicationStatus.ALLOCATED,
+    "Ewa": ApplicationStatus.ALLOCATED,
+    "Cezary": ApplicationStatus.PASSED_OVER,
+    "Bartosz": ApplicationStatus.ALLOCATED,
+}
 for name, status in expected.items():
     own = expect(
         get_own_application.sync_detailed(
@@ -242,7 +270,7 @@ for name, status in expected.items():
         200,
         f"{name}'s own status",
     )
-    assert str(own.status) == status, (name, own.status)
+    assert own.status == status, (name, own.status)
 wrong_key = get_own_application.sync_detailed(applied["Anna"].application_id, client=public, x_applicant_key="nie-ten")
 assert wrong_key.status_code == 404, wrong_key.status_code
 step("applicants read their own status; a wrong key is 404")
@@ -254,7 +282,11 @@ after = 0
 while True:
     page = expect(
         list_audit_events.sync_detailed(
-            client=evaluator, aggregate_type="StudyVisit", aggregate_id=str(visit.id), after=after, limit=5
+            client=evaluator,
+            aggregate_type=AggregateType.STUDYVISIT,
+            aggregate_id=str(visit.id),
+            after=after,
+            limit=5,
         ),
         200,
         "audit events",
