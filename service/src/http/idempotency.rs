@@ -21,13 +21,20 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if !(req.method() == Method::POST || req.method() == Method::PUT) {
         return next.run(req).await;
     }
-    let Some(key) = req
-        .headers()
-        .get(IDEMPOTENCY_KEY)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-    else {
+    let Some(key) = req.headers().get(IDEMPOTENCY_KEY) else {
         return next.run(req).await;
+    };
+    // A key that is not printable ASCII is refused rather than ignored: ignoring it would
+    // carry the request out without the protection its sender asked for.
+    let key = match key.to_str() {
+        Ok(k) if k.bytes().all(|b| (b' '..=b'~').contains(&b)) => k.to_owned(),
+        _ => {
+            return ApiError::bad_param(
+                "Idempotency-Key",
+                "must be printable ASCII characters (letters, digits, punctuation, spaces)",
+            )
+            .into_response()
+        }
     };
     if key.is_empty() || key.len() > 200 {
         return ApiError::bad_param("Idempotency-Key", "must be 1 to 200 characters")

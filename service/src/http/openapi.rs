@@ -138,9 +138,9 @@ fn implied_statuses(op: &Operation, method: &HttpMethod, path: &str) -> BTreeSet
         statuses.extend([413, 422]);
     }
     if matches!(method, HttpMethod::Post | HttpMethod::Put) {
-        // A malformed `Idempotency-Key` is 400; a body sent where none is read is still
-        // limited.
-        statuses.extend([400, 413]);
+        // `Idempotency-Key`: malformed 400, still in progress or its answer lost 409, reused
+        // with another body 422; a body sent where none is read is still limited (413).
+        statuses.extend([400, 409, 413, 422]);
     }
     if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
         statuses.extend([401, 403]);
@@ -172,7 +172,8 @@ fn conventions(path: &str, method: HttpMethod, op: &mut Operation) {
                     ObjectBuilder::new()
                         .schema_type(Type::String)
                         .min_length(Some(1))
-                        .max_length(Some(200)),
+                        .max_length(Some(200))
+                        .pattern(Some("^[ -~]+$")),
                 ))
                 .build(),
         ));
@@ -238,6 +239,15 @@ fn conventions(path: &str, method: HttpMethod, op: &mut Operation) {
                 _ => "The answer.",
             }
             .to_owned();
+        }
+        if (200..300).contains(&status) && matches!(method, HttpMethod::Post | HttpMethod::Put) {
+            response.headers.insert(
+                "Idempotent-Replayed".to_owned(),
+                header(
+                    "`true` when this is the stored answer of an earlier request with the same `Idempotency-Key`.",
+                    string(),
+                ),
+            );
         }
         response.headers.insert(
             "X-Request-Id".to_owned(),
