@@ -31,12 +31,15 @@ use crate::http::validate::Fields;
 /// Answer of `POST /api/v1/networks`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NetworkCreated {
+    /// The new network's id.
     pub id: Uuid,
+    /// Global position of the event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
-// The answer is `command::Created`'s `{id, position}`; it keeps this schema's name (and its
-// field descriptions, none) in the OpenAPI document until that document is revised.
+// The answer is `command::Created`'s `{id, position}`, under a schema of the network's own
+// name.
 impl From<Created> for NetworkCreated {
     fn from(c: Created) -> Self {
         NetworkCreated {
@@ -49,8 +52,11 @@ impl From<Created> for NetworkCreated {
 /// Establish a network.
 #[utoipa::path(post, path = "/api/v1/networks", operation_id = "establish_network", tag = "networks", request_body = EstablishRequest,
     security(("bearer" = [])),
-    responses((status = 201, body = NetworkCreated), (status = 400, body = crate::http::problem::Problem), (status = 401),
-        (status = 403), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = NetworkCreated, description = "Established: the network's `id`, and the `position` of its first event."),
+        (status = 403, description = "An evaluator's token, or a coordinator naming another organizer."),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (an admin token must name the `organizer`); `errors` lists each.")))]
 pub async fn establish(
     State(state): State<AppState>,
     auth: Auth,
@@ -82,8 +88,10 @@ pub async fn establish(
 /// Adopt a version of the network's regulations (409 when that version was adopted already).
 #[utoipa::path(post, path = "/api/v1/networks/{id}/regulations", operation_id = "adopt_regulations", tag = "networks",
     request_body = RegulationsRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 403), (status = 404),
-        (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = PositionResponse, description = "Adopted: the regulations in force are this version."),
+        (status = 409, description = "This version was adopted already; or a request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (among them: `adopted_on` before the network was established); `errors` lists each.")))]
 pub async fn adopt_regulations(
     State(state): State<AppState>,
     auth: Auth,
@@ -105,6 +113,8 @@ pub async fn adopt_regulations(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberCreated {
     pub member_id: Uuid,
+    /// Global position of the event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
@@ -112,8 +122,10 @@ pub struct MemberCreated {
 /// admit its type, 409 when it is already an active member).
 #[utoipa::path(post, path = "/api/v1/networks/{id}/members", operation_id = "join_network", tag = "networks",
     request_body = MemberRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 201, body = MemberCreated), (status = 403), (status = 404),
-        (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = MemberCreated, description = "Admitted: the membership's `member_id`, and the `position` of the event."),
+        (status = 409, description = "The institution (by NIP) is an active member already; or a request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (among them: an institution type the network does not admit); `errors` lists each.")))]
 pub async fn join(
     State(state): State<AppState>,
     auth: Auth,
@@ -142,8 +154,11 @@ pub async fn join(
 /// officers hold end with it.
 #[utoipa::path(post, path = "/api/v1/networks/{id}/members/{member_id}/leave", operation_id = "leave_network", tag = "networks",
     request_body = LeaveRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 403), (status = 404),
-        (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = PositionResponse, description = "Left: the membership is `left`, and its officers' terms ended (`member_left`)."),
+        (status = 404, description = "No such network or member, or not this token's organizer's."),
+        (status = 409, description = "The member has left already; or a request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (among them: `left_on` before the member joined); `errors` lists each.")))]
 pub async fn leave(
     State(state): State<AppState>,
     auth: Auth,
@@ -165,14 +180,18 @@ pub async fn leave(
 pub struct OfficerElectedResponse {
     /// The officer's record id (their name is kept under it).
     pub officer_id: Uuid,
+    /// Global position of the last event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// Elect an officer from an active member (409 otherwise); the previous holder's term ends.
 #[utoipa::path(post, path = "/api/v1/networks/{id}/officers", operation_id = "elect_officer", tag = "networks",
     request_body = OfficerRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = OfficerElectedResponse), (status = 403), (status = 404),
-        (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = OfficerElectedResponse, description = "Elected: the officer's `officer_id`; the previous holder's term ended (`succeeded`)."),
+        (status = 409, description = "`member_id` is not an active member, or the term would start before the current holder's did; or a request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (among them: `term_starts_on` before the network was established, or `term_ends_on` before it); `errors` lists each.")))]
 pub async fn elect(
     State(state): State<AppState>,
     auth: Auth,
@@ -204,14 +223,18 @@ pub async fn elect(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingCreated {
     pub meeting_id: Uuid,
+    /// Global position of the event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// Record a meeting of the network.
 #[utoipa::path(post, path = "/api/v1/networks/{id}/meetings", operation_id = "record_meeting", tag = "networks",
     request_body = MeetingRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 201, body = MeetingCreated), (status = 403), (status = 404),
-        (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = MeetingCreated, description = "Recorded: the meeting's `meeting_id`, and the `position` of the event; the schedule shows it."),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (among them: `when` before the network was established); `errors` lists each.")))]
 pub async fn record_meeting(
     State(state): State<AppState>,
     auth: Auth,

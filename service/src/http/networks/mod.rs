@@ -15,6 +15,7 @@
 mod commands;
 mod reads;
 mod requests;
+mod schemas;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 

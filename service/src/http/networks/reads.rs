@@ -15,12 +15,16 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::network::Network;
+use domain::values::{Institution, PlannedDate};
 use infra::officers::{self, OfficerName};
 use projections::networks::read::{self, Registry};
 use projections::networks::{Networks, NETWORK};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
+
+use super::schemas;
 
 use crate::http::auth::Auth;
 use crate::http::consistency::{self, wait_for};
@@ -37,16 +41,23 @@ pub const NETWORK_PROJECTIONS: &[&str] = &["networks"];
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NetworkView {
     pub id: Uuid,
+    /// The organizer (slug) it belongs to.
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub organizer: String,
     pub name: String,
     pub region: String,
+    /// The institution types it admits.
+    #[schema(value_type = Vec<crate::http::openapi::InstitutionType>)]
     pub member_types: Vec<String>,
     pub established_on: NaiveDate,
     /// Members that have not left.
+    #[schema(minimum = 0)]
     pub active_members: i64,
     /// Meetings recorded.
+    #[schema(minimum = 0)]
     pub meetings: i64,
-    /// Version of the regulations in force, if any were adopted.
+    /// Version of the regulations in force; null until some are adopted.
+    #[schema(required = true)]
     pub current_regulations: Option<String>,
 }
 
@@ -74,6 +85,9 @@ impl From<read::Summary> for NetworkView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NetworkList {
     pub networks: Vec<NetworkView>,
+    /// The read model's position (0 when the list is empty because the organizer asked for
+    /// is not the token's).
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
@@ -81,14 +95,17 @@ pub struct NetworkList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NetworkListParams {
-    /// Only this organizer's networks.
+    /// Only this organizer's networks (a token scoped to another organizer gets an empty
+    /// list).
     pub organizer: Option<String>,
+    /// Answer only once the read model has processed this position (waits up to 5 s).
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
 /// List the networks the caller may read.
 #[utoipa::path(get, path = "/api/v1/networks", operation_id = "list_networks", tag = "networks", security(("bearer" = [])),
-    params(NetworkListParams), responses((status = 200, body = NetworkList), (status = 401), (status = 503)))]
+    params(NetworkListParams), responses((status = 200, body = NetworkList, description = "The networks, oldest first.")))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -121,7 +138,10 @@ pub async fn list(
 /// A declaration of accession as recorded.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeclarationView {
+    /// The day it was signed: the member's joining day.
     pub signed_on: NaiveDate,
+    /// Reference to the signed document; null when none was given.
+    #[schema(required = true)]
     pub document_ref: Option<String>,
 }
 
@@ -129,13 +149,17 @@ pub struct DeclarationView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
     pub member_id: Uuid,
-    #[schema(value_type = Object)]
-    pub institution: serde_json::Value,
+    #[schema(value_type = crate::http::openapi::Institution)]
+    pub institution: Institution,
     pub joined_on: NaiveDate,
-    /// active | left
+    #[schema(value_type = schemas::MemberStatus)]
     pub status: String,
     pub declaration: DeclarationView,
+    /// The day it left; null while active.
+    #[schema(required = true)]
     pub left_on: Option<NaiveDate>,
+    /// Why it left; null while active.
+    #[schema(required = true)]
     pub left_reason: Option<String>,
 }
 
@@ -143,34 +167,51 @@ pub struct MemberView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum OfficerPersonView {
+    /// The name as held.
     Known {
         first_name: String,
         last_name: String,
     },
+    /// The name was erased (personal data): the office and its dates stay.
     Erased {
+        #[schema(schema_with = always_true)]
         erased: bool,
     },
+}
+
+/// `true`, the only value `erased` takes.
+fn always_true() -> impl Into<RefOr<Schema>> {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([true]))
 }
 
 /// An officer's term of office.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OfficerView {
     pub officer_id: Uuid,
-    /// chair | vice_chair | coordinator | secretary
+    #[schema(value_type = schemas::OfficerRole)]
     pub role: String,
     pub member_id: Uuid,
-    /// The member institution as it was at the election.
-    #[schema(value_type = Object)]
-    pub institution: serde_json::Value,
+    /// The member institution as it was at the election (null only if the read model did
+    /// not know the member then, which the domain does not allow).
+    #[schema(value_type = Option<crate::http::openapi::Institution>, required = true)]
+    pub institution: Option<Institution>,
     pub term_starts_on: NaiveDate,
+    /// The term's fixed end; null for a term without one.
+    #[schema(required = true)]
     pub term_ends_on: Option<NaiveDate>,
-    /// current | ended
+    #[schema(value_type = schemas::OfficerStatus)]
     pub status: String,
+    /// The day the term ended; null while current.
+    #[schema(required = true)]
     pub ended_on: Option<NaiveDate>,
-    /// succeeded | member_left, when the term ended.
+    /// Why the term ended; null while current.
+    #[schema(value_type = Option<schemas::TermEndReason>, required = true)]
     pub end_reason: Option<String>,
-    /// Only for coordinator and admin tokens.
+    /// The officer's name: present only for coordinator and admin tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = OfficerPersonView, required = false)]
     pub person: Option<OfficerPersonView>,
 }
 
@@ -197,6 +238,8 @@ impl From<&read::RegulationsVersion> for RegulationsVersionView {
 /// The regulations in force and every adopted version (in adoption order).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegulationsView {
+    /// The version in force (the last adopted); null until some are adopted.
+    #[schema(required = true)]
     pub current: Option<RegulationsVersionView>,
     pub versions: Vec<RegulationsVersionView>,
 }
@@ -206,10 +249,13 @@ pub struct RegulationsView {
 pub struct MeetingView {
     pub meeting_id: Uuid,
     pub title: String,
-    /// A PlannedDate, at the precision it was recorded with.
-    #[schema(value_type = Object)]
-    pub when: serde_json::Value,
+    /// When it took place, at the precision it was recorded with.
+    #[schema(value_type = crate::http::openapi::PlannedDate)]
+    pub when: PlannedDate,
+    /// Where; null when not given.
+    #[schema(required = true)]
     pub location: Option<String>,
+    #[schema(minimum = 0)]
     pub participants_total: i32,
     pub topics: Vec<String>,
 }
@@ -219,7 +265,7 @@ impl From<read::Meeting> for MeetingView {
         MeetingView {
             meeting_id: m.meeting_id,
             title: m.title,
-            when: json(&m.when),
+            when: m.when,
             location: m.location,
             // The read model keeps it as an integer column, clamped the same way.
             participants_total: i32::try_from(m.participants_total).unwrap_or(i32::MAX),
@@ -232,14 +278,19 @@ impl From<read::Meeting> for MeetingView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegistryView {
     pub id: Uuid,
+    /// The organizer (slug) it belongs to.
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub organizer: String,
     pub name: String,
     pub region: String,
+    /// The institution types it admits.
+    #[schema(value_type = Vec<crate::http::openapi::InstitutionType>)]
     pub member_types: Vec<String>,
     pub established_on: NaiveDate,
     /// Every membership in joining order, with its status.
     pub members: Vec<MemberView>,
-    /// Active members counted by institution type.
+    /// Active members counted by institution type (types without one are left out).
+    #[schema(schema_with = members_by_type_schema)]
     pub members_by_type: BTreeMap<String, i64>,
     /// The officers holding office now, in election order.
     pub officers: Vec<OfficerView>,
@@ -247,20 +298,34 @@ pub struct RegistryView {
     pub officer_history: Vec<OfficerView>,
     pub regulations: RegulationsView,
     /// Number of meetings recorded.
+    #[schema(minimum = 0)]
     pub meetings: i64,
     /// The meetings, by date.
     pub meeting_list: Vec<MeetingView>,
+    /// The read model's position this answer reflects (with `at`, the last event replayed).
+    #[schema(minimum = 0)]
     pub position: i64,
-    /// Set when the registry was replayed as of an instant.
+    /// The instant asked for with `at`: present only then.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime, required = false)]
     pub at: Option<DateTime<Utc>>,
 }
 
-/// A domain value as the read model stores it (its JSON), for the fields the API shows as
-/// objects. Serializing these plain data types cannot fail; were it to, `null` is shown
-/// rather than the answer refused.
-fn json<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+/// `members_by_type`: institution types to how many active members are of each.
+fn members_by_type_schema() -> impl Into<RefOr<Schema>> {
+    ObjectBuilder::new()
+        .property_names(Some(crate::http::openapi::InstitutionType::schema()))
+        .additional_properties(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int64,
+                )))
+                .minimum(Some(1)),
+        ))
+        .description(Some(
+            "Active members counted by institution type (types without one are left out).",
+        ))
 }
 
 /// The registry for the wire: `registry` as read (live or replayed), with officers' names
@@ -287,7 +352,7 @@ async fn view(
         .iter()
         .map(|m| MemberView {
             member_id: m.member_id,
-            institution: json(&m.institution),
+            institution: m.institution.clone(),
             joined_on: m.joined_on,
             status: m.status.as_str().to_owned(),
             declaration: DeclarationView {
@@ -310,7 +375,7 @@ async fn view(
         officer_id: o.officer_id,
         role: o.role.as_str().to_owned(),
         member_id: o.member_id,
-        institution: o.institution.as_ref().map_or(serde_json::Value::Null, json),
+        institution: o.institution.clone(),
         term_starts_on: o.term_starts_on,
         term_ends_on: o.term_ends_on,
         status: if o.is_current() { "current" } else { "ended" }.to_owned(),
@@ -365,10 +430,12 @@ async fn view(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RegistryParams {
-    /// RFC 3339 instant: the registry as it stood then, replayed from the events recorded
-    /// at or before it (instead of read from today's read model).
+    /// RFC 3339 instant with its offset: the registry as it stood then, replayed from the
+    /// events recorded at or before it (instead of read from today's read model).
+    #[param(format = DateTime, example = "2020-12-31T12:00:00+01:00")]
     pub at: Option<String>,
     /// Answer only once the read model has processed this position (waits up to 5 s).
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
@@ -379,7 +446,10 @@ pub struct RegistryParams {
 /// (personal data is kept outside the events and may have been erased since).
 #[utoipa::path(get, path = "/api/v1/networks/{id}/registry", operation_id = "get_network_registry", tag = "networks", security(("bearer" = [])),
     params(("id" = Uuid, Path), RegistryParams),
-    responses((status = 200, body = RegistryView), (status = 400), (status = 401), (status = 404), (status = 503)))]
+    responses(
+        (status = 200, body = RegistryView, description = "The registry: live, or as it stood at `at`."),
+        (status = 400, description = "`at` is not an RFC 3339 instant with its offset, or `min_position` is negative."),
+        (status = 404, description = "No such network, not this token's organizer's, or (with `at`) it did not exist yet then.")))]
 pub async fn registry(
     State(state): State<AppState>,
     auth: Auth,

@@ -6,6 +6,10 @@
 //! whose organizer comes from the caller's token: [`EstablishRequest::check`] records its
 //! errors beside the organizer's, and the handler finishes both together. Ids are not made
 //! here: the handler gives each new thing its id when it builds the command.
+//!
+//! The `#[schema]` attributes on each body state the same rules for the OpenAPI document
+//! (which fields are required, lengths, formats, closed sets from `super::schemas`), so a
+//! client learns them before it is refused.
 
 use chrono::NaiveDate;
 use domain::network::{Declaration, OfficerRole, RegulationsVersion};
@@ -15,6 +19,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::schemas;
 use crate::http::institution::InstitutionRequest;
 use crate::http::validate::{Fields, Invalid};
 
@@ -36,16 +41,26 @@ fn optional_text(f: &mut Fields, field: &str, v: Option<&str>) -> Option<Option<
 /// Body of `POST /api/v1/networks`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EstablishRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub name: String,
     /// The region (voivodeship) it covers.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub region: String,
-    /// Institution types it admits: JST, JOPS, OWES, PES, CIS, KIS, ZAZ, WTZ, NGO, OTHER
-    /// (PES admits its kinds CIS, KIS, ZAZ, WTZ and NGO).
+    /// Institution types it admits, at least one (PES admits its kinds CIS, KIS, ZAZ, WTZ
+    /// and NGO).
+    #[schema(value_type = Vec<crate::http::openapi::InstitutionType>, min_items = 1)]
     pub member_types: Vec<String>,
-    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub established_on: String,
-    /// Organizer (slug); required for admin tokens, implied by a coordinator's token.
+    /// The organizer (slug) it belongs to: required with an admin token; a coordinator's
+    /// token implies its own (naming another is 403).
     #[serde(default)]
+    #[schema(
+        pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        min_length = 2,
+        max_length = 64,
+        example = "rops-torun"
+    )]
     pub organizer: Option<String>,
 }
 
@@ -86,11 +101,15 @@ impl EstablishRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegulationsRequest {
     /// Version label, unique within the network (e.g. `1.0`).
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S", example = "1.0")]
     pub version: String,
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: String,
-    /// `YYYY-MM-DD`.
+    /// Not before the network was established.
+    #[schema(format = Date)]
     pub adopted_on: String,
     /// Reference to the document (file name, register number).
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub document_ref: String,
 }
 
@@ -117,9 +136,12 @@ impl TryFrom<RegulationsRequest> for RegulationsVersion {
 /// A declaration of accession.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeclarationRequest {
-    /// `YYYY-MM-DD`: the member's joining day.
+    /// The member's joining day.
+    #[schema(format = Date)]
     pub signed_on: String,
+    /// Reference to the signed document (blank is none).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub document_ref: Option<String>,
 }
 
@@ -163,8 +185,10 @@ impl TryFrom<MemberRequest> for Accession {
 /// Body of a member's leaving.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LeaveRequest {
-    /// `YYYY-MM-DD`.
+    /// Not before the member joined.
+    #[schema(format = Date)]
     pub left_on: String,
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -193,22 +217,26 @@ impl TryFrom<LeaveRequest> for Leaving {
 /// An officer's name (personal data: kept out of the events).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OfficerPersonRequest {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub first_name: String,
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub last_name: String,
 }
 
 /// Body of `POST /api/v1/networks/{id}/officers`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OfficerRequest {
-    /// chair | vice_chair | coordinator | secretary
+    #[schema(value_type = schemas::OfficerRole)]
     pub role: String,
     pub person: OfficerPersonRequest,
     /// The active member the officer comes from.
     pub member_id: Uuid,
-    /// `YYYY-MM-DD`.
+    /// Not before the network was established.
+    #[schema(format = Date)]
     pub term_starts_on: String,
-    /// `YYYY-MM-DD`, or null for a term without a fixed end.
+    /// Not before `term_starts_on`; null or absent for a term without a fixed end.
     #[serde(default)]
+    #[schema(format = Date)]
     pub term_ends_on: Option<String>,
 }
 
@@ -265,15 +293,20 @@ impl TryFrom<OfficerRequest> for Election {
 /// Body of `POST /api/v1/networks/{id}/meetings`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MeetingRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: String,
-    /// A PlannedDate: `{"day": ...}`, `{"from": ..., "to": ...}`, `{"month": ...}` or
-    /// `{"month": ..., "part": "early" | "mid" | "late"}`.
-    #[schema(value_type = Object)]
+    /// When it took place, at the precision known; not before the network was established.
+    #[schema(value_type = crate::http::openapi::PlannedDate)]
     pub when: serde_json::Value,
+    /// Where (blank is none).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub location: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub participants_total: i64,
+    /// What was discussed, each 1 to 500 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub topics: Vec<String>,
 }
 

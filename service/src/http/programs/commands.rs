@@ -19,8 +19,8 @@ use uuid::Uuid;
 use super::requests::{
     ActivityRequest, CloseRequest, CommentRequest, ConsultationRequest, CreateRequest,
     EvaluateRequest, FeedbackRequest, Held, HeldRequest, JoiningPartner, NewActivity, NewComment,
-    NewConsultation, NewFeedback, PartnerRequest, ReasonRequest, RescheduleRequest,
-    TestingPeriodRequest,
+    NewConsultation, NewFeedback, PartnerRequest, PartnerRequestSchema, ReasonRequest,
+    RescheduleRequest, TestingPeriodRequest,
 };
 use crate::http::auth::Auth;
 use crate::http::command::{self, Created, PositionResponse};
@@ -33,7 +33,11 @@ use crate::http::validate::Fields;
 /// Create a cooperation programme or project.
 #[utoipa::path(post, path = "/api/v1/programs", operation_id = "create_program", tag = "programs", request_body = CreateRequest,
     security(("bearer" = [])),
-    responses((status = 201, body = Created), (status = 400, body = crate::http::problem::Problem), (status = 401), (status = 403), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = Created, description = "Created: the programme's `id`, and the `position` of its first event."),
+        (status = 403, description = "An evaluator's token, or a coordinator naming another organizer."),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (an admin token must name the `organizer`); `errors` lists each.")))]
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -55,13 +59,18 @@ pub async fn create(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartnerCreated {
     pub partner_id: Uuid,
+    /// Global position of the event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// An institution joins as a partner by its application card (409 when late).
-#[utoipa::path(post, path = "/api/v1/programs/{id}/partners", operation_id = "join_partner", tag = "programs", request_body = PartnerRequest,
+#[utoipa::path(post, path = "/api/v1/programs/{id}/partners", operation_id = "join_partner", tag = "programs", request_body = PartnerRequestSchema,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 201, body = PartnerCreated), (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = PartnerCreated, description = "The institution is a partner: its `partner_id`, and the `position` of the event."),
+        (status = 409, description = "The date that counts for the channel is after the programme's partner application deadline, the institution (by NIP) is a partner already, or the programme is closed; or a request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (among them: the channel's counting date missing, or `delivered_on` before `sent_on` or `postmarked_on`); `errors` lists each.")))]
 pub async fn join_partner(
     State(state): State<AppState>,
     auth: Auth,
@@ -90,13 +99,17 @@ pub async fn join_partner(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityCreated {
     pub activity_id: Uuid,
+    /// Global position of the event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// Plan an activity.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/activities", operation_id = "plan_activity", tag = "programs", request_body = ActivityRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 201, body = ActivityCreated), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = ActivityCreated, description = "Planned: the activity's `activity_id`, and the `position` of the event."),
+        (status = 409, description = "The programme is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn plan_activity(
     State(state): State<AppState>,
     auth: Auth,
@@ -120,7 +133,10 @@ pub async fn plan_activity(
 /// Record that an activity took place.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/held", operation_id = "record_activity_held", tag = "programs",
     request_body = HeldRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("activity_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = PositionResponse, description = "Recorded as held; the schedule shows its actual days."),
+        (status = 404, description = "No such programme or activity, or not this token's organizer's."),
+        (status = 409, description = "The activity was held or cancelled already, or the programme is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn activity_held(
     State(state): State<AppState>,
     auth: Auth,
@@ -143,7 +159,10 @@ pub async fn activity_held(
 /// Cancel a planned activity.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/cancel", operation_id = "cancel_activity", tag = "programs",
     request_body = ReasonRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("activity_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = PositionResponse, description = "Cancelled; it still counts as planned in the evaluation."),
+        (status = 404, description = "No such programme or activity, or not this token's organizer's."),
+        (status = 409, description = "The activity was held or cancelled already, or the programme is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn cancel_activity(
     State(state): State<AppState>,
     auth: Auth,
@@ -162,7 +181,10 @@ pub async fn cancel_activity(
 /// Move a planned activity to another date.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/activities/{activity_id}/reschedule", operation_id = "reschedule_activity", tag = "programs",
     request_body = RescheduleRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("activity_id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = PositionResponse, description = "Moved to the new date."),
+        (status = 404, description = "No such programme or activity, or not this token's organizer's."),
+        (status = 409, description = "The activity was held or cancelled already, or the programme is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn reschedule_activity(
     State(state): State<AppState>,
     auth: Auth,
@@ -182,13 +204,17 @@ pub async fn reschedule_activity(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedbackCreated {
     pub feedback_id: Uuid,
+    /// Global position of the event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// Record an opinion, proposal or suggestion.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/feedback", operation_id = "record_feedback", tag = "programs", request_body = FeedbackRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 201, body = FeedbackCreated), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = FeedbackCreated, description = "Recorded: the feedback's `feedback_id`, and the `position` of the event."),
+        (status = 409, description = "The programme is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn record_feedback(
     State(state): State<AppState>,
     auth: Auth,
@@ -219,7 +245,9 @@ pub async fn record_feedback(
 /// Set (or move) the end of the testing period.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/testing-period", operation_id = "set_testing_period", tag = "programs", request_body = TestingPeriodRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = PositionResponse, description = "Set: the evaluation may be recorded from the day after `ends_on`."),
+        (status = 409, description = "The programme was evaluated already (its testing period can no longer change), or it is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn set_testing_period(
     State(state): State<AppState>,
     auth: Auth,
@@ -234,13 +262,17 @@ pub async fn set_testing_period(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsultationCreated {
     pub consultation_id: Uuid,
+    /// Global position of the event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// Open a consultation with its window.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/consultations", operation_id = "open_consultation", tag = "programs", request_body = ConsultationRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 201, body = ConsultationCreated), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = ConsultationCreated, description = "Opened: the consultation's `consultation_id`, and the `position` of the event."),
+        (status = 409, description = "The programme is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn open_consultation(
     State(state): State<AppState>,
     auth: Auth,
@@ -270,13 +302,18 @@ pub async fn open_consultation(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommentCreated {
     pub comment_id: Uuid,
+    /// Global position of the event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// Submit an institution's comment (409 outside the consultation's window).
 #[utoipa::path(post, path = "/api/v1/programs/{id}/consultations/{consultation_id}/comments", operation_id = "submit_comment", tag = "programs",
     request_body = CommentRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("consultation_id" = Uuid, Path)),
-    responses((status = 201, body = CommentCreated), (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 201, body = CommentCreated, description = "Submitted: the comment's `comment_id`, and the `position` of the event."),
+        (status = 404, description = "No such programme or consultation, or not this token's organizer's."),
+        (status = 409, description = "`submitted_on` is outside the consultation's window, or the programme is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn submit_comment(
     State(state): State<AppState>,
     auth: Auth,
@@ -306,7 +343,10 @@ pub async fn submit_comment(
 /// Record the evaluation (409 before the testing period ends).
 #[utoipa::path(post, path = "/api/v1/programs/{id}/evaluation", operation_id = "evaluate_program", tag = "programs", request_body = EvaluateRequest,
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = PositionResponse, description = "Recorded; `GET .../evaluation` shows the verdict with the figures."),
+        (status = 409, description = "No testing period was set, it has not ended yet, the programme was evaluated already, or it is closed; or a request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "Some fields are invalid (among them: a `manual_values` code that is not an indicator measured by hand); `errors` lists each.")))]
 pub async fn evaluate(
     State(state): State<AppState>,
     auth: Auth,
@@ -318,9 +358,13 @@ pub async fn evaluate(
 }
 
 /// Close the programme (nothing can be recorded afterwards). The body may be empty.
-#[utoipa::path(post, path = "/api/v1/programs/{id}/close", operation_id = "close_program", tag = "programs", request_body = CloseRequest,
+// The body is declared optional by `super::body_optional` where the route is added.
+#[utoipa::path(post, path = "/api/v1/programs/{id}/close", operation_id = "close_program", tag = "programs",
+    request_body(content = CloseRequest, description = "Optional: an empty body, or only whitespace, closes without a reason."),
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = PositionResponse), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = PositionResponse, description = "Closed: nothing more can be recorded about the programme."),
+        (status = 409, description = "The programme is closed already; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn close(
     State(state): State<AppState>,
     auth: Auth,

@@ -101,7 +101,12 @@ fn lines(e: &EvaluationView) -> Vec<[String; 9]> {
 /// feedback, the verdict and the position it was read at. `?at=` as for the JSON answer.
 #[utoipa::path(get, path = "/api/v1/programs/{id}/evaluation.csv", operation_id = "get_program_evaluation_csv", tag = "programs", security(("bearer" = [])),
     params(("id" = Uuid, Path), EvaluationParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 404), (status = 503)))]
+    responses(
+        (status = 200, content_type = "text/csv", body = String,
+            description = "The evaluation for spreadsheets: UTF-8 with a BOM, `;` between fields, CRLF line ends, decimal comma; the header `section;code;label;target;actual;achieved;planned;held;cancelled`.",
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"evaluation-<id>.csv\"`"))),
+        (status = 400, description = "`at` is not an RFC 3339 instant with its offset, or `min_position` is negative."),
+        (status = 404, description = "No such programme, not this token's organizer's, or (with `at`) it did not exist yet then.")))]
 async fn evaluation_csv(
     State(state): State<AppState>,
     auth: Auth,

@@ -17,7 +17,9 @@ use domain::cooperation_program::{
 };
 use domain::values::{NonEmptyText, PlannedDate};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use crate::http::auth::Auth;
@@ -32,6 +34,7 @@ use crate::http::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// The year for dates written without one (`Koniec września` in a schedule "na 2020 rok").
+    #[param(minimum = 1000, maximum = 9999, example = 2020)]
     pub year: Option<i32>,
 }
 
@@ -39,6 +42,7 @@ pub struct ImportParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportError {
     /// Line of the CSV file (the header is line 1).
+    #[schema(minimum = 1)]
     pub line: u64,
     pub message: String,
 }
@@ -46,12 +50,33 @@ pub struct ImportError {
 /// Answer of an import.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportResult {
-    /// Activities planned.
+    /// Activities planned: one per row of the file (blank rows aside).
+    #[schema(minimum = 1)]
     pub imported: usize,
-    /// Always empty on success: a bad row refuses the whole import (422).
+    /// Always empty on success: a bad row refuses the whole import (422, every bad row
+    /// named in `errors` as `line N`).
+    #[schema(max_items = 0)]
     pub errors: Vec<ImportError>,
+    /// Global position of the last event written.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
+
+/// The schedule sent as bytes (`application/octet-stream`), for clients that send files
+/// that way: read exactly as `text/csv`.
+pub struct CsvFile;
+
+impl PartialSchema for CsvFile {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The CSV file's bytes (UTF-8)."))
+            .into()
+    }
+}
+
+impl ToSchema for CsvFile {}
 
 const COLUMNS: [&str; 5] = ["date", "title", "kind", "location", "co_organizer"];
 
@@ -199,9 +224,17 @@ pub fn parse_schedule(
 /// `Koniec września 2020`); an empty kind is `other`. All or nothing: any bad row answers 422
 /// listing every bad row as `line N`, and nothing is planned.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/schedule/import", operation_id = "import_program_schedule", tag = "programs",
-    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    request_body(
+        content((String = "text/csv"), (inline(CsvFile) = "application/octet-stream")),
+        description = "The schedule as CSV (UTF-8, a BOM allowed, `,` between fields) with the header `date,title,kind,location,co_organizer` (`date` and `title` required; the others may be left out). Any content type but JSON is read as CSV; a JSON one is refused (400)."
+    ),
+    security(("bearer" = [])),
     params(("id" = Uuid, Path), ImportParams),
-    responses((status = 200, body = ImportResult), (status = 400, body = crate::http::problem::Problem), (status = 404), (status = 409), (status = 422, body = crate::http::problem::Problem)))]
+    responses(
+        (status = 200, body = ImportResult, description = "Every row planned as an activity, in one command."),
+        (status = 400, description = "The body is not UTF-8, is sent as JSON, or `year` is not a year of four digits."),
+        (status = 409, description = "The programme is closed; or a request with the same `Idempotency-Key` is still being processed."),
+        (status = 422, description = "The file was read but some rows are not valid; nothing was planned, and `errors` names every bad row as `line N` (the header is line 1).")))]
 pub async fn import_schedule(
     State(state): State<AppState>,
     auth: Auth,

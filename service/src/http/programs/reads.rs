@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::requests::{EvaluationParams, ListParams};
+use super::schemas;
 use crate::http::auth::Auth;
 use crate::http::consistency::{self, wait_for, Consistency};
 use crate::http::extract::{ApiPath, ApiQuery};
@@ -43,33 +44,92 @@ fn no_such_programme() -> ApiError {
 /// A programme's period.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeriodView {
+    /// First day.
     pub start: NaiveDate,
+    /// Last day.
     pub end: NaiveDate,
+}
+
+/// An indicator with its target, as the programme was created with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorView {
+    #[schema(pattern = r"^[a-z0-9_]+$", min_length = 1, max_length = 64)]
+    pub code: String,
+    pub label: String,
+    pub target: u64,
+    #[schema(value_type = schemas::Measure)]
+    pub measure: String,
+}
+
+impl From<Indicator> for IndicatorView {
+    fn from(i: Indicator) -> Self {
+        Self {
+            code: i.code.to_string(),
+            label: i.label.to_string(),
+            target: i.target,
+            measure: i.measure.to_string(),
+        }
+    }
+}
+
+/// The evaluation as recorded by `POST .../evaluation` (the figures are in
+/// `GET .../evaluation`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordedEvaluationView {
+    #[schema(value_type = schemas::Verdict)]
+    pub verdict: String,
+    /// Trimmed; empty when none was given.
+    pub summary: String,
+    /// Values of the indicators measured by hand, by code.
+    pub manual_values: BTreeMap<String, u64>,
+    pub recommendations: Vec<String>,
+    /// The service's date when it was recorded.
+    pub evaluated_on: NaiveDate,
+}
+
+impl From<RecordedEvaluation> for RecordedEvaluationView {
+    fn from(e: RecordedEvaluation) -> Self {
+        Self {
+            verdict: e.verdict,
+            summary: e.summary,
+            manual_values: e.manual_values,
+            recommendations: e.recommendations,
+            evaluated_on: e.evaluated_on,
+        }
+    }
 }
 
 /// A programme as listed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgramView {
     pub id: Uuid,
+    /// The organizer (slug) it belongs to.
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub organizer: String,
     pub title: String,
-    /// cooperation_programme | project
+    #[schema(value_type = schemas::ProgramKind)]
     pub kind: String,
     pub period: PeriodView,
     pub goals: Vec<String>,
-    /// `[{code, label, target, measure}]`
-    #[schema(value_type = Vec<Object>)]
-    pub indicators: Vec<Indicator>,
+    pub indicators: Vec<IndicatorView>,
+    /// Last day a partner's application card may count; null: no deadline.
+    #[schema(required = true)]
     pub partner_application_deadline: Option<NaiveDate>,
-    /// Last day of the testing period, once set.
+    /// Last day of the testing period; null until set.
+    #[schema(required = true)]
     pub testing_ends_on: Option<NaiveDate>,
-    /// `{verdict, summary, manual_values, recommendations, evaluated_on}` once evaluated.
-    #[schema(value_type = Option<Object>)]
-    pub evaluation: Option<RecordedEvaluation>,
-    /// active | closed
+    /// The evaluation as recorded; null until evaluated.
+    #[schema(required = true)]
+    pub evaluation: Option<RecordedEvaluationView>,
+    #[schema(value_type = schemas::ProgramStatus)]
     pub status: String,
+    /// The day it was closed; null while active.
+    #[schema(required = true)]
     pub closed_on: Option<NaiveDate>,
+    /// Why it was closed; null while active or when no reason was given.
+    #[schema(required = true)]
     pub close_reason: Option<String>,
+    /// When its creation was recorded.
     pub created_at: DateTime<Utc>,
 }
 
@@ -85,10 +145,10 @@ impl From<read::Program> for ProgramView {
                 end: p.period_end,
             },
             goals: p.goals,
-            indicators: p.indicators,
+            indicators: p.indicators.into_iter().map(IndicatorView::from).collect(),
             partner_application_deadline: p.partner_application_deadline,
             testing_ends_on: p.testing_ends_on,
-            evaluation: p.evaluation,
+            evaluation: p.evaluation.map(RecordedEvaluationView::from),
             // Closing is the only way out of `active`.
             status: if p.closed_on.is_some() {
                 "closed"
@@ -107,12 +167,15 @@ impl From<read::Program> for ProgramView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgramList {
     pub programs: Vec<ProgramView>,
+    /// The read model's position (0 when the list is empty because the organizer asked for
+    /// is not the token's).
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// List the programmes the caller may read.
 #[utoipa::path(get, path = "/api/v1/programs", operation_id = "list_programs", tag = "programs", security(("bearer" = [])),
-    params(ListParams), responses((status = 200, body = ProgramList), (status = 401), (status = 503)))]
+    params(ListParams), responses((status = 200, body = ProgramList, description = "The programmes, oldest first.")))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -145,12 +208,15 @@ pub async fn list(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartnerView {
     pub partner_id: Uuid,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::http::openapi::Institution)]
     pub institution: Institution,
-    /// email | post | in_person
+    #[schema(value_type = schemas::PartnerChannel)]
     pub channel: String,
+    #[schema(required = true)]
     pub sent_on: Option<NaiveDate>,
+    #[schema(required = true)]
     pub postmarked_on: Option<NaiveDate>,
+    #[schema(required = true)]
     pub delivered_on: Option<NaiveDate>,
     /// The date that counted for the channel.
     pub counted_on: NaiveDate,
@@ -174,23 +240,38 @@ impl From<read::Partner> for PartnerView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityView {
     pub activity_id: Uuid,
+    #[schema(value_type = schemas::ActivityKind)]
     pub kind: String,
     pub title: String,
-    /// The PlannedDate at its precision.
-    #[schema(value_type = Object)]
+    /// When it is planned, at the precision known.
+    #[schema(value_type = crate::http::openapi::PlannedDate)]
     pub planned: PlannedDate,
-    /// The month it is filed under (`YYYY-MM`).
+    /// The month it is filed under (`YYYY-MM`): the one it starts in.
+    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2020-09")]
     pub month: String,
+    #[schema(required = true)]
     pub location: Option<String>,
+    #[schema(required = true)]
     pub co_organizer: Option<String>,
-    /// planned | held | cancelled
+    #[schema(value_type = schemas::ActivityStatus)]
     pub status: String,
+    /// The first day it took place; null unless held.
+    #[schema(required = true)]
     pub starts_on: Option<NaiveDate>,
+    /// The last day it took place; null unless held.
+    #[schema(required = true)]
     pub ends_on: Option<NaiveDate>,
+    /// How many took part; null unless held.
+    #[schema(required = true, minimum = 0)]
     pub participants_total: Option<i32>,
-    #[schema(value_type = Option<Vec<Object>>)]
+    /// The institutions that took part; null unless held.
+    #[schema(value_type = Option<Vec<crate::http::openapi::Institution>>, required = true)]
     pub institutions: Option<Vec<Institution>>,
+    /// Notes recorded when held; null unless held.
+    #[schema(required = true)]
     pub notes: Option<String>,
+    /// Why it was cancelled; null unless cancelled.
+    #[schema(required = true)]
     pub cancel_reason: Option<String>,
 }
 
@@ -219,11 +300,15 @@ impl From<read::Activity> for ActivityView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedbackView {
     pub feedback_id: Uuid,
+    #[schema(value_type = schemas::FeedbackChannel)]
     pub channel: String,
     pub received_on: NaiveDate,
     pub text: String,
+    /// 1 to 5; null when none was given.
+    #[schema(required = true, minimum = 1, maximum = 5)]
     pub rating: Option<i16>,
-    #[schema(value_type = Option<Object>)]
+    /// The institution it came from; null when none was named.
+    #[schema(value_type = Option<crate::http::openapi::Institution>, required = true)]
     pub institution: Option<Institution>,
 }
 
@@ -244,7 +329,7 @@ impl From<read::Feedback> for FeedbackView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommentView {
     pub comment_id: Uuid,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::http::openapi::Institution)]
     pub institution: Institution,
     pub text: String,
     pub submitted_on: NaiveDate,
@@ -293,12 +378,15 @@ pub struct ProgramDetail {
     pub activities: Vec<ActivityView>,
     pub feedback: Vec<FeedbackView>,
     pub consultations: Vec<ConsultationView>,
+    /// The read model's position this answer reflects.
+    #[schema(minimum = 0)]
     pub position: i64,
 }
 
 /// One programme with its partners, activities, feedback and consultations.
 #[utoipa::path(get, path = "/api/v1/programs/{id}", operation_id = "get_program", tag = "programs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), Consistency), responses((status = 200, body = ProgramDetail), (status = 404), (status = 503)))]
+    params(("id" = Uuid, Path), Consistency),
+    responses((status = 200, body = ProgramDetail, description = "The programme with everything recorded about it.")))]
 pub async fn detail(
     State(state): State<AppState>,
     auth: Auth,
@@ -333,13 +421,16 @@ pub async fn detail(
 /// An indicator's target against its actual value.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndicatorResult {
+    #[schema(pattern = r"^[a-z0-9_]+$", min_length = 1, max_length = 64)]
     pub code: String,
     pub label: String,
     pub target: u64,
     /// Computed from what was recorded by the indicator's measure; for `manual`, the value
     /// given in the evaluation (null before).
+    #[schema(required = true)]
     pub actual: Option<u64>,
     /// actual ≥ target; null while the actual value is unknown.
+    #[schema(required = true)]
     pub achieved: Option<bool>,
 }
 
@@ -358,6 +449,8 @@ pub struct ActivityCounts {
     pub planned: u64,
     pub held: u64,
     pub cancelled: u64,
+    /// The same counts for each kind of activity planned at least once.
+    #[schema(value_type = BTreeMap<schemas::ActivityKind, KindCounts>)]
     pub by_kind: BTreeMap<String, KindCounts>,
 }
 
@@ -366,6 +459,7 @@ pub struct ActivityCounts {
 pub struct FeedbackSummary {
     pub count: u64,
     /// Average of the ratings given (two decimals); null when none was given.
+    #[schema(required = true, minimum = 1, maximum = 5)]
     pub average_rating: Option<f64>,
 }
 
@@ -380,11 +474,15 @@ pub struct EvaluationView {
     pub distinct_institutions: u64,
     pub partners: u64,
     pub feedback: FeedbackSummary,
-    /// achieved | partially_achieved | not_achieved; null before the evaluation.
+    /// The recorded verdict; null before the evaluation.
+    #[schema(value_type = Option<schemas::Verdict>, required = true)]
     pub verdict: Option<String>,
+    /// The read model's position this answer reflects (with `at`, the last event replayed).
+    #[schema(minimum = 0)]
     pub position: i64,
-    /// Set when the evaluation was replayed as of an instant.
+    /// The instant asked for with `at`: present only then.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime, required = false)]
     pub at: Option<DateTime<Utc>>,
 }
 
@@ -442,7 +540,10 @@ fn evaluation_view(e: Evaluation, position: i64, at: Option<DateTime<Utc>>) -> E
 /// replayed (404 when the programme did not exist yet).
 #[utoipa::path(get, path = "/api/v1/programs/{id}/evaluation", operation_id = "get_program_evaluation", tag = "programs", security(("bearer" = [])),
     params(("id" = Uuid, Path), EvaluationParams),
-    responses((status = 200, body = EvaluationView), (status = 400), (status = 401), (status = 404), (status = 503)))]
+    responses(
+        (status = 200, body = EvaluationView, description = "The evaluation: live, or as it stood at `at`."),
+        (status = 400, description = "`at` is not an RFC 3339 instant with its offset, or `min_position` is negative."),
+        (status = 404, description = "No such programme, not this token's organizer's, or (with `at`) it did not exist yet then.")))]
 pub async fn evaluation(
     State(state): State<AppState>,
     auth: Auth,

@@ -5,6 +5,12 @@
 //! records every invalid field in a [`Fields`] before giving up, so a person filling a form
 //! sees all of their mistakes in one 422. Ids are not minted here: the handler decides the
 //! identity of what a command creates, and answers it.
+//!
+//! The `#[schema]` attributes on each request state the same rules for the OpenAPI document
+//! (which fields are required, lengths, formats, closed sets from `super::schemas`), so a
+//! client learns them before it is refused; a rule that spans fields is said in the field's
+//! description, or, for the partner's counting date, in the schema itself
+//! ([`PartnerRequestSchema`]).
 
 use std::collections::BTreeMap;
 
@@ -17,9 +23,12 @@ use domain::values::ValueError;
 use domain::values::{Institution, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode};
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{AllOfBuilder, KnownFormat, OneOfBuilder, SchemaFormat};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
+use super::schemas;
 use crate::http::extract::parse_json;
 use crate::http::institution::InstitutionRequest;
 use crate::http::problem::ApiError;
@@ -50,39 +59,63 @@ fn planned_field(f: &mut Fields, field: &str, v: &Value) -> Option<PlannedDate> 
 /// The period a programme covers.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PeriodRequest {
-    /// `YYYY-MM-DD`.
+    /// First day.
+    #[schema(format = Date, example = "2013-01-01")]
     pub start: String,
-    /// `YYYY-MM-DD`.
+    /// Last day, not before `start`.
+    #[schema(format = Date, example = "2014-12-31")]
     pub end: String,
 }
 
 /// An indicator with its target.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IndicatorRequest {
+    /// The indicator's code, unique within the programme: lower-case letters, digits and `_`.
+    #[schema(
+        pattern = r"^[a-z0-9_]+$",
+        min_length = 1,
+        max_length = 64,
+        example = "trainings"
+    )]
     pub code: String,
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub label: String,
+    /// The value to reach.
+    #[schema(minimum = 0)]
     pub target: i64,
-    /// participants_total, activities_held, activities_held:<kind>, distinct_institutions,
-    /// partners, feedback_received or manual.
+    #[schema(value_type = schemas::Measure)]
     pub measure: String,
 }
 
 /// Body of `POST /api/v1/programs`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: String,
-    /// `cooperation_programme` or `project`.
+    #[schema(value_type = schemas::ProgramKind)]
     pub kind: String,
     pub period: PeriodRequest,
+    /// The programme's goals, each 1 to 2,000 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub goals: Vec<String>,
+    /// Codes must differ.
     #[serde(default)]
     pub indicators: Vec<IndicatorRequest>,
-    /// Last day a partner's application card may count (`YYYY-MM-DD`); null = no deadline.
+    /// Last day a partner's application card may count (the date that counts for its
+    /// channel); null or absent: no deadline.
     #[serde(default)]
+    #[schema(format = Date)]
     pub partner_application_deadline: Option<String>,
-    /// Organizer (slug); required for admin tokens, implied by a coordinator's token.
+    /// The organizer (slug) it belongs to: required with an admin token; a coordinator's
+    /// token implies its own (naming another is 403).
     #[serde(default)]
+    #[schema(
+        pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        min_length = 2,
+        max_length = 64,
+        example = "rops-torun"
+    )]
     pub organizer: Option<String>,
 }
 
@@ -201,18 +234,78 @@ impl NewProgram {
 // ---------------------------------------------------------------------------------------
 
 /// Body of `POST /api/v1/programs/{id}/partners`: the date that counts depends on the
-/// channel (email → `sent_on`, post → `postmarked_on`, in_person → `delivered_on`).
+/// channel (email → `sent_on`, post → `postmarked_on`, in_person → `delivered_on`) and is
+/// required; the others may be given for the record. `delivered_on` may not be before
+/// `sent_on` or `postmarked_on`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = PartnerFields)]
 pub struct PartnerRequest {
     pub institution: InstitutionRequest,
-    /// email, post or in_person.
+    #[schema(value_type = schemas::PartnerChannel)]
     pub channel: String,
+    /// The day the card was sent by e-mail (counts for `email`).
     #[serde(default)]
+    #[schema(format = Date)]
     pub sent_on: Option<String>,
+    /// The postmark's day (counts for `post`).
     #[serde(default)]
+    #[schema(format = Date)]
     pub postmarked_on: Option<String>,
+    /// The day the card was delivered (counts for `in_person`).
     #[serde(default)]
+    #[schema(format = Date)]
     pub delivered_on: Option<String>,
+}
+
+/// The schema of [`PartnerRequest`]: its fields, and the rule no single field can state,
+/// that the channel's counting date is present and not null (one branch of a `oneOf` per
+/// channel, each requiring its date), so that a client or a fuzzer reading the document
+/// knows which date to send.
+pub struct PartnerRequestSchema;
+
+impl PartialSchema for PartnerRequestSchema {
+    fn schema() -> RefOr<Schema> {
+        let by_channel = [Channel::Email, Channel::Post, Channel::InPerson].map(|c| {
+            ObjectBuilder::new()
+                .property(
+                    "channel",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([c.as_str()])),
+                )
+                .required("channel")
+                .property(
+                    c.counting_field(),
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+                )
+                .required(c.counting_field())
+                .description(Some(format!(
+                    "Channel `{}`: `{}` is required.",
+                    c.as_str(),
+                    c.counting_field()
+                )))
+        });
+        AllOfBuilder::new()
+            .item(<PartnerRequest as PartialSchema>::schema())
+            .item(
+                by_channel
+                    .into_iter()
+                    .fold(OneOfBuilder::new(), OneOfBuilder::item),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for PartnerRequestSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "PartnerRequest".into()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <PartnerRequest as ToSchema>::schemas(schemas);
+    }
 }
 
 /// An institution joining as a partner, with its application card.
@@ -271,17 +364,22 @@ impl TryFrom<PartnerRequest> for JoiningPartner {
 /// Body of `POST /api/v1/programs/{id}/activities`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ActivityRequest {
-    /// consultation, forum, study_visit, training, conference, meeting, committee_sitting,
-    /// monitoring_meeting, publication, gala or other.
+    #[schema(value_type = schemas::ActivityKind)]
     pub kind: String,
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub title: String,
-    /// A PlannedDate (`{"day": "2020-02-07"}`, `{"month": "2020-09", "part": "late"}`, …) or
-    /// Polish text such as `"Koniec września 2020"`.
-    #[schema(value_type = Object)]
+    /// When it is planned, at the precision known: a `PlannedDate`
+    /// (`{"day": "2020-02-07"}`, `{"month": "2020-09", "part": "late"}`, …) or Polish text
+    /// such as `"Koniec września 2020"`.
+    #[schema(value_type = schemas::PlannedDateOrText)]
     pub planned: Value,
+    /// Where (blank is none).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub location: Option<String>,
+    /// Who organizes it with the organizer (blank is none).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub co_organizer: Option<String>,
 }
 
@@ -334,12 +432,21 @@ impl NewActivity {
 /// Body of `POST .../activities/{activity_id}/held`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HeldRequest {
+    /// The first day it took place.
+    #[schema(format = Date)]
     pub starts_on: String,
+    /// The last day, not before `starts_on`.
+    #[schema(format = Date)]
     pub ends_on: String,
+    /// How many people took part.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub participants_total: i64,
+    /// The institutions that took part (counted once each by NIP in the evaluation).
     #[serde(default)]
     pub institutions: Vec<InstitutionRequest>,
+    /// Notes (blank is none).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub notes: Option<String>,
 }
 
@@ -393,9 +500,12 @@ impl TryFrom<HeldRequest> for Held {
     }
 }
 
-/// Body of a cancellation.
+/// Body of an activity's cancellation.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = CancelActivityRequest)]
 pub struct ReasonRequest {
+    /// Why it was cancelled.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -412,8 +522,8 @@ impl TryFrom<ReasonRequest> for NonEmptyText {
 /// Body of a rescheduling.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RescheduleRequest {
-    /// The new PlannedDate (JSON form or Polish text).
-    #[schema(value_type = Object)]
+    /// The new planned date (its JSON form or Polish text).
+    #[schema(value_type = schemas::PlannedDateOrText)]
     pub planned: Value,
 }
 
@@ -434,13 +544,18 @@ impl TryFrom<RescheduleRequest> for PlannedDate {
 /// Body of `POST /api/v1/programs/{id}/feedback`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct FeedbackRequest {
-    /// email, post, in_person, phone, online_form, survey, meeting or other.
+    #[schema(value_type = schemas::FeedbackChannel)]
     pub channel: String,
+    #[schema(format = Date)]
     pub received_on: String,
+    /// The opinion, proposal or suggestion.
+    #[schema(min_length = 1, max_length = 10_000, pattern = r"\S")]
     pub text: String,
-    /// 1..5, or null.
+    /// A rating from 1 to 5; null or absent when none was given.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
+    /// The institution it came from; null or absent when from a person or unknown.
     #[serde(default)]
     pub institution: Option<InstitutionRequest>,
 }
@@ -491,7 +606,8 @@ impl TryFrom<FeedbackRequest> for NewFeedback {
 /// Body of `POST /api/v1/programs/{id}/testing-period`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TestingPeriodRequest {
-    /// Last day of testing (`YYYY-MM-DD`); the evaluation may be recorded from the next day.
+    /// Last day of testing; the evaluation may be recorded from the next day.
+    #[schema(format = Date)]
     pub ends_on: String,
 }
 
@@ -509,8 +625,13 @@ impl TryFrom<TestingPeriodRequest> for CooperationProgramCommand {
 /// Body of `POST /api/v1/programs/{id}/consultations`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ConsultationRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub subject: String,
+    /// First day comments are accepted.
+    #[schema(format = Date)]
     pub opens_on: String,
+    /// Last day comments are accepted, not before `opens_on`.
+    #[schema(format = Date)]
     pub closes_on: String,
 }
 
@@ -549,7 +670,10 @@ impl TryFrom<ConsultationRequest> for NewConsultation {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CommentRequest {
     pub institution: InstitutionRequest,
+    #[schema(min_length = 1, max_length = 10_000, pattern = r"\S")]
     pub text: String,
+    /// The day it was submitted: within the consultation's window, else 409.
+    #[schema(format = Date)]
     pub submitted_on: String,
 }
 
@@ -586,15 +710,41 @@ impl TryFrom<CommentRequest> for NewComment {
 /// Body of `POST /api/v1/programs/{id}/evaluation`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EvaluateRequest {
-    /// achieved, partially_achieved or not_achieved.
+    #[schema(value_type = schemas::Verdict)]
     pub verdict: String,
     #[serde(default)]
+    #[schema(max_length = 20_000)]
     pub summary: String,
-    /// Values of the indicators measured by hand, by code.
+    /// Values of the indicators measured by hand (`manual`), by code; naming any other
+    /// code is 422.
     #[serde(default)]
+    #[schema(schema_with = manual_values_schema)]
     pub manual_values: BTreeMap<String, i64>,
+    /// Each 1 to 5,000 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
     pub recommendations: Vec<String>,
+}
+
+/// `manual_values`: indicator codes to values of 0 or more.
+fn manual_values_schema() -> impl Into<RefOr<Schema>> {
+    ObjectBuilder::new()
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^[a-z0-9_]+$"))
+                .min_length(Some(1))
+                .max_length(Some(64)),
+        ))
+        .additional_properties(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0)),
+        ))
+        .description(Some(
+            "Values of the indicators measured by hand (`manual`), by code; naming any other code is 422.",
+        ))
 }
 
 impl TryFrom<EvaluateRequest> for CooperationProgramCommand {
@@ -647,7 +797,9 @@ impl TryFrom<EvaluateRequest> for CooperationProgramCommand {
 /// Optional body of `POST /api/v1/programs/{id}/close`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CloseRequest {
+    /// Why it is closed (blank is none).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -687,8 +839,11 @@ impl TryFrom<CloseRequest> for CooperationProgramCommand {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Only this organizer's programmes.
+    /// Only this organizer's programmes (a token scoped to another organizer gets an empty
+    /// list).
     pub organizer: Option<String>,
+    /// Answer only once the read model has processed this position (waits up to 5 s).
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }
 
@@ -696,9 +851,11 @@ pub struct ListParams {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EvaluationParams {
-    /// RFC 3339 instant: the evaluation as it stood then, replayed from the events recorded
-    /// at or before it (instead of read from today's read model).
+    /// RFC 3339 instant with its offset: the evaluation as it stood then, replayed from the
+    /// events recorded at or before it (instead of read from today's read model).
+    #[param(format = DateTime, example = "2020-12-31T12:00:00+01:00")]
     pub at: Option<String>,
     /// Answer only once the read model has processed this position (waits up to 5 s).
+    #[param(minimum = 0)]
     pub min_position: Option<i64>,
 }

@@ -77,7 +77,11 @@ fn event(e: &ScheduleEntry, stamp: chrono::DateTime<Utc>) -> icalendar::Event {
 /// meeting, with a UID that stays the same across downloads (calendars update, not
 /// duplicate). Same scope as `GET /api/v1/schedule`.
 #[utoipa::path(get, path = "/api/v1/schedule.ics", operation_id = "get_schedule_ics", tag = "schedule", security(("bearer" = [])), params(ScheduleParams),
-    responses((status = 200, content_type = "text/calendar", body = String), (status = 400), (status = 401), (status = 503)))]
+    responses(
+        (status = 200, content_type = "text/calendar", body = String,
+            description = "The year's schedule as an iCalendar file (RFC 5545, UTF-8): one all-day event per entry; a date known only roughly spans its period, tentative and free.",
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"harmonogram-<year>.ics\"`"))),
+        (status = 400, description = "`year` is missing or not between 1990 and 2100, or `min_position` is negative.")))]
 async fn schedule_ics(
     State(state): State<AppState>,
     auth: Auth,
