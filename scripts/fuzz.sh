@@ -11,7 +11,9 @@
 # Needs PostgreSQL (KOORDYNATOR_FUZZ_DATABASE_SERVER, default postgres://postgres@127.0.0.1:5432)
 # and Python 3 with pip; Schemathesis (pinned in scripts/fuzz/requirements.txt) is installed
 # from PyPI into the target directory once. scripts/fuzz/hooks.py generates NIPs and REGONs
-# with valid check digits. The report is written to the target directory (fuzz-report).
+# with valid check digits; scripts/fuzz/schemathesis.toml fixes `min_position`, and
+# scripts/fuzz/seed.py makes a visit, a programme and a network whose ids the operations
+# taking them are given (otherwise they would only answer 404). The report is written to the target directory (fuzz-report).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,9 +34,13 @@ trap stop_service_and_drop_database EXIT
 start_service "$BIN" "$PORT" "$LOG" --submission-rate-limit 0
 
 TOKEN="$("$BIN" token issue --role admin --name fuzz)"
+# One of everything the paths name, made through the API, and their ids in the config.
+CONFIG="$TARGET/fuzz-schemathesis.toml"
+python3 scripts/fuzz/seed.py "http://127.0.0.1:$PORT" "$TOKEN" scripts/fuzz/schemathesis.toml >"$CONFIG"
 
 set +e
-SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/fuzz "$VENV/bin/schemathesis" --no-color run \
+SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/fuzz "$VENV/bin/schemathesis" --no-color \
+    --config-file "$CONFIG" run \
     "http://127.0.0.1:$PORT/api/v1/openapi.json" \
     --header "Authorization: Bearer $TOKEN" \
     --checks all \

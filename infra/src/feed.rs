@@ -178,6 +178,10 @@ pub async fn aggregate_events(
 /// Whether the event at `position` exists and lies below the feed's horizon (readers in
 /// commit order can see it): what `?min_position=` on the audit trail waits for.
 pub async fn is_settled(pool: &sqlx::PgPool, position: i64) -> Result<bool, sqlx::Error> {
+    if position <= 0 {
+        // Before every event: nothing to wait for.
+        return Ok(true);
+    }
     let settled: Option<bool> = sqlx::query_scalar(
         "SELECT tx_id < pg_snapshot_xmin(pg_current_snapshot()) FROM events WHERE position = $1",
     )

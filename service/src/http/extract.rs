@@ -87,6 +87,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             errors: vec![],
         });
     }
+    // JSON can carry the NUL character only escaped; PostgreSQL text cannot hold it at all,
+    // so a body with one would pass every check and fail when stored.
+    if contains_nul_escape(bytes) {
+        if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            let mut fields = Vec::new();
+            nul_fields(&doc, String::new(), &mut fields);
+            if !fields.is_empty() {
+                return Err(ApiError::invalid(
+                    fields
+                        .into_iter()
+                        .map(|f| FieldError::new(f, NUL_MESSAGE))
+                        .collect(),
+                ));
+            }
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => v,
@@ -110,6 +126,56 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         errors: vec![],
     })?;
     Ok(value)
+}
+
+/// What a field holding the NUL character is told.
+const NUL_MESSAGE: &str = "must not contain the NUL character (\\u0000)";
+
+/// Whether `bytes` hold the escape `\u0000` (any case of hex digits) outside an escaped
+/// backslash: the only way JSON text can carry a NUL character.
+fn contains_nul_escape(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// The paths (`person.first_name`, `preferences[1].label`) of every string, or object key,
+/// holding the NUL character.
+fn nul_fields(v: &serde_json::Value, path: String, out: &mut Vec<String>) {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => out.push(path),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(item, format!("{path}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                if key.contains('\0') {
+                    out.push(join(&key.replace('\0', "\\u0000")));
+                } else {
+                    nul_fields(item, join(key), out);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The path of the field an error is about. serde reports a missing field at the object
@@ -168,6 +234,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) = url_pairs(query).find(|(_, v)| v.contains('\0')) {
+            return Err(ApiError::bad_param(&name, NUL_MESSAGE));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
@@ -176,6 +246,13 @@ where
                 errors: vec![],
             })
     }
+}
+
+/// The decoded `name=value` pairs of a query string.
+fn url_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
 }
 
 #[cfg(test)]
@@ -224,6 +301,28 @@ mod tests {
             fields(r#"{"destination": 1, "person": {"email": "a"}}"#)[0].0,
             "destination"
         );
+    }
+
+    #[test]
+    fn the_nul_character_is_refused_naming_each_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            title: String,
+            tags: Vec<String>,
+        }
+        match parse_json::<Body>(
+            br#"{"title": "a\u0000b", "tags": ["x", "\u0000"], "extra": {"k": "\u0000"}}"#,
+        ) {
+            Err(ApiError::Invalid { errors, .. }) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, vec!["extra.k", "tags[1]", "title"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // An escaped backslash followed by `u0000` is text, not a NUL.
+        assert!(parse_json::<Body>(br#"{"title": "\\u0000", "tags": []}"#).is_ok());
+        assert!(!contains_nul_escape(br#"{"a": "\\u0000"}"#));
     }
 
     #[test]

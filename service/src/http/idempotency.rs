@@ -11,7 +11,7 @@ use infra::idempotency::{self, Reservation};
 use sha2::{Digest, Sha256};
 
 use crate::http::problem::ApiError;
-use crate::http::request::IDEMPOTENCY_KEY;
+use crate::http::request::{APPLICANT_KEY, IDEMPOTENCY_KEY};
 use crate::http::state::AppState;
 
 const MAX_BODY: usize = 256 * 1024;
@@ -40,12 +40,23 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return ApiError::bad_param("Idempotency-Key", "must be 1 to 200 characters")
             .into_response();
     }
-    // A key is private to its caller: the same key from another token is another request.
-    let caller = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| hex::encode(&Sha256::digest(v.as_bytes())[..12]))
-        .unwrap_or_else(|| "public".to_owned());
+    // A key is private to its caller: the same key from another token, or from another
+    // applicant (their key is their credential), is another request; a stored answer is
+    // never given to whoever merely knows someone's Idempotency-Key.
+    let credentials: Vec<&[u8]> = [header::AUTHORIZATION.as_str(), APPLICANT_KEY]
+        .into_iter()
+        .filter_map(|name| req.headers().get(name).map(|v| v.as_bytes()))
+        .collect();
+    let caller = if credentials.is_empty() {
+        "public".to_owned()
+    } else {
+        let mut digest = Sha256::new();
+        for c in &credentials {
+            digest.update((c.len() as u64).to_be_bytes());
+            digest.update(c);
+        }
+        hex::encode(&digest.finalize()[..12])
+    };
     let scope = format!("{} {} {}", req.method(), req.uri().path(), caller);
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {

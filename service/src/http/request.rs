@@ -14,6 +14,10 @@ use crate::http::problem::ApiError;
 pub const CORRELATION_ID: &str = "x-correlation-id";
 /// Header carrying the request id, generated for every request by [`assign_ids`].
 pub const REQUEST_ID: &str = "x-request-id";
+/// Header with which an applicant proves an application is theirs (the key given once at
+/// submission): their credential on the applicant's own routes.
+pub const APPLICANT_KEY: &str = "x-applicant-key";
+
 /// Header making a POST safe to repeat.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 

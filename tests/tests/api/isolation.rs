@@ -440,3 +440,51 @@ async fn every_route_refuses_callers_without_the_right() {
         failures.join("\n")
     );
 }
+
+/// An applicant's key is their credential for idempotency too: whoever sends the same
+/// `Idempotency-Key` without that applicant's key is another caller, never given the stored
+/// answer (nor does the withdrawal happen on their behalf).
+#[tokio::test]
+async fn a_stored_answer_is_given_only_to_the_applicant_who_earned_it() {
+    let app = spawn().await;
+    let (visit, term) = app
+        .open_term(None, 25, "2099-06-27", "2099-06-23T11:00:00+02:00")
+        .await;
+    let applied = expect(
+        app.apply(&visit, &term, "ola.nowak@example.org", &nip(2), "JST")
+            .await,
+        201,
+    );
+    let path = format!(
+        "/api/v1/applications/{}/withdraw",
+        applied.str("application_id")
+    );
+    let key = applied.str("applicant_key");
+    let mine = [
+        ("x-applicant-key", key.as_str()),
+        ("idempotency-key", "wycofanie-1"),
+    ];
+    let first = expect(app.call_with("POST", &path, None, None, &mine).await, 200);
+    // The same Idempotency-Key without the applicant's key, or with another: not theirs.
+    for theirs in [
+        vec![("idempotency-key", "wycofanie-1")],
+        vec![
+            ("x-applicant-key", "nie-ten-klucz"),
+            ("idempotency-key", "wycofanie-1"),
+        ],
+    ] {
+        let a = app.call_with("POST", &path, None, None, &theirs).await;
+        assert_eq!(a.status, 404, "{a:?}");
+        assert!(a.headers.get("idempotent-replayed").is_none(), "{a:?}");
+    }
+    // The applicant's own repeat is the stored answer.
+    let again = expect(app.call_with("POST", &path, None, None, &mine).await, 200);
+    assert_eq!(again.position(), first.position());
+    assert_eq!(
+        again
+            .headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+}

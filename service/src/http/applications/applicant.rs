@@ -8,8 +8,7 @@ use uuid::Uuid;
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 
-/// Header with which an applicant proves an application is theirs.
-pub const APPLICANT_KEY: &str = "x-applicant-key";
+pub use crate::http::request::APPLICANT_KEY;
 
 /// The visit of the application the `X-Applicant-Key` header opens; a missing or wrong key
 /// answers 404, like an application that does not exist.

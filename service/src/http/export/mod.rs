@@ -37,7 +37,7 @@ pub struct ExportParams {
     /// Only events of this aggregate type.
     #[param(value_type = Option<crate::http::openapi::AggregateType>)]
     pub aggregate_type: Option<String>,
-    /// Only events of this aggregate (its id); requires `aggregate_type`.
+    /// Only events of this aggregate (its id; ids are unique across aggregate types).
     pub aggregate_id: Option<String>,
 }
 
@@ -47,7 +47,7 @@ pub struct ExportParams {
     responses((status = 200, content_type = "application/x-ndjson", body = String,
             description = "JSON Lines (docs/audit.md): one event per line with its metadata and hashes, in commit order, then the trailer `{\"export\": {\"events\", \"digest\", \"streams\", \"seal\", …}}`. A body without the trailer was cut short and is incomplete.",
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"koordynator-audit.jsonl\"`"))),
-        (status = 400, description = "`from` or `to` is not an RFC 3339 instant, `to` is not after `from`, `aggregate_type` is not one of the three, or `aggregate_id` is given without it."),
+        (status = 400, description = "`from` or `to` is not an RFC 3339 instant, `to` is not after `from`, or `aggregate_type` is not one of the three."),
         (status = 403, description = "A coordinator's token, or a token bound to one organizer naming another.")))]
 async fn export(
     State(state): State<AppState>,
@@ -74,12 +74,6 @@ async fn export(
                 "must be StudyVisit, CooperationProgram or Network",
             ));
         }
-    }
-    if p.aggregate_id.is_some() && p.aggregate_type.is_none() {
-        return Err(ApiError::bad_param(
-            "aggregate_type",
-            "is required with aggregate_id",
-        ));
     }
     let organizer = match (auth.read_scope(), p.organizer) {
         (Some(own), Some(asked)) if own != asked => {

@@ -265,7 +265,13 @@ impl TryFrom<OfficerRequest> for Election {
             NonEmptyText::parse_max(&body.person.last_name, 100),
         );
         let starts = f.date("term_starts_on", &body.term_starts_on);
-        let ends = match body.term_ends_on.as_deref() {
+        // Blank is absent, as for the optional dates of programmes.
+        let ends = match body
+            .term_ends_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => Some(None),
             Some(s) => f.date("term_ends_on", s).map(Some),
         };

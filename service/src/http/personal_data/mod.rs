@@ -57,6 +57,7 @@ pub struct HeldParams {
     #[param(
         required = true,
         max_length = 254,
+        pattern = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$",
         example = "jan.kowalski@gmina-testowo.pl"
     )]
     pub email: Option<String>,

@@ -267,6 +267,13 @@ pub async fn import_schedule(
         errors: vec![],
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // PostgreSQL text cannot hold the NUL character; name its line instead of failing to store.
+    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
+        return Err(ApiError::invalid_field(
+            &format!("line {}", line + 1),
+            "must not contain the NUL character",
+        ));
+    }
     let activities = parse_schedule(text, params.year).map_err(|errors| {
         ApiError::invalid(
             errors
