@@ -22,6 +22,7 @@ const SHARED: &[&str] = &[
     "idempotency",
     "institution",
     "limits",
+    "messages",
     "openapi",
     "problem",
     "request",

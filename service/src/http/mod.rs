@@ -18,6 +18,7 @@ pub mod history;
 pub mod idempotency;
 pub mod institution;
 pub mod limits;
+pub mod messages;
 pub mod openapi;
 pub mod problem;
 pub mod request;
