@@ -32,6 +32,10 @@ pub struct NewApplication {
     pub application_id: Uuid,
     /// What the applicant typed about themselves.
     pub person: PersonRecord,
+    /// The applicant's secret (only its hash is kept): fresh from
+    /// `personal_data::new_applicant_key`, or derived from a form's one-time key so that
+    /// the same form sent twice names the same application and key.
+    pub applicant_key: String,
 }
 
 /// A submission the aggregate accepted and the store recorded.
@@ -88,7 +92,7 @@ where
     A::Error: Send + Sync,
 {
     let email_hash = hasher.hash(&application.person.email.trim().to_lowercase());
-    let applicant_key = personal_data::new_applicant_key();
+    let applicant_key = application.applicant_key.clone();
     let mut subject_id = personal_data::find_subject(pool, &email_hash)
         .await?
         .unwrap_or_else(Uuid::now_v7);

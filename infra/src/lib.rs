@@ -18,6 +18,7 @@ pub mod officers;
 pub mod personal_data;
 pub mod pipeline;
 pub mod seal;
+pub mod secrets;
 pub mod store;
 pub mod subject_access;
 pub mod tokens;

@@ -31,18 +31,9 @@ pub struct EmailHasher {
 impl EmailHasher {
     /// Loads the hash key, generating and storing it on first use.
     pub async fn load(pool: &PgPool) -> Result<Self, sqlx::Error> {
-        let mut fresh = vec![0u8; 32];
-        rand::thread_rng().fill_bytes(&mut fresh);
-        // Insert-if-missing then read: concurrent first starts agree on one key.
-        sqlx::query("INSERT INTO service_secrets (name, value) VALUES ('email_hash_key', $1) ON CONFLICT DO NOTHING")
-            .bind(&fresh)
-            .execute(pool)
-            .await?;
-        let key: Vec<u8> =
-            sqlx::query_scalar("SELECT value FROM service_secrets WHERE name = 'email_hash_key'")
-                .fetch_one(pool)
-                .await?;
-        Ok(Self { key })
+        Ok(Self {
+            key: crate::secrets::load_or_create(pool, "email_hash_key").await?,
+        })
     }
 
     /// HMAC of the normalised (trimmed, lower-case) address.

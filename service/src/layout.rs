@@ -29,6 +29,7 @@ const SHARED: &[&str] = &[
     "server",
     "spreadsheet",
     "state",
+    "submission",
     "telemetry",
     "validate",
 ];

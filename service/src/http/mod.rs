@@ -25,6 +25,7 @@ pub mod request;
 pub mod server;
 pub mod spreadsheet;
 pub mod state;
+pub mod submission;
 pub mod telemetry;
 pub mod validate;
 

@@ -8,17 +8,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use domain::study_visit::{StudyVisit, StudyVisitCommand, Withdrawer};
 use domain::values::NonEmptyText;
-use domain::DomainError;
-use infra::applications::{NewApplication, SubmitError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::applicant::applicant_visit;
-use super::requests::{
-    accepted_clause, AllocateRequest, Applicant, ApplicationRequest, AttendanceRequest,
-    ReleaseRequest,
-};
+use super::requests::{AllocateRequest, AttendanceRequest, ReleaseRequest};
 use crate::http::auth::Auth;
 use crate::http::command::{self, PositionResponse};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -26,6 +21,7 @@ use crate::http::limits::SubmissionQuota;
 use crate::http::problem::ApiError;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
+use crate::http::submission::{self, Applicant, ApplicationRequest, NewIds};
 
 /// Answer to a submitted application.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,18 +35,6 @@ pub struct ApplicationCreated {
     /// `X-Applicant-Key`); shown once, never again (the service keeps only its hash).
     #[schema(pattern = "^[A-Za-z0-9_-]{32}$")]
     pub applicant_key: String,
-}
-
-/// What a submission that was not recorded answers.
-fn not_submitted(e: SubmitError<DomainError>) -> ApiError {
-    match e {
-        SubmitError::Command(e) => e.into(),
-        SubmitError::SubjectContended { .. } => ApiError::Unavailable {
-            detail: "Too many simultaneous applications from this address; retry shortly.".into(),
-            retry_after_secs: 1,
-        },
-        SubmitError::Database(e) => e.into(),
-    }
 }
 
 /// Submit an application (public: no token).
@@ -70,35 +54,10 @@ pub(super) async fn submit(
     ApiPath((id, term_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<ApplicationRequest>,
 ) -> Result<(StatusCode, Json<ApplicationCreated>), ApiError> {
-    let Applicant {
-        person,
-        institution,
-    } = body.try_into()?;
-    let consent = accepted_clause()?;
-    let application = NewApplication {
-        visit_id: id,
-        application_id: Uuid::now_v7(),
-        person,
-    };
-    let application_id = application.application_id;
-    // The public has no token: the actor is `public`, and nothing scopes the command.
-    let ctx = meta.context("public".into(), None, "SubmitApplication");
-    let submitted = infra::applications::submit(
-        &state.visits,
-        &state.pool,
-        &state.hasher,
-        &application,
-        &ctx,
-        |subject_id| StudyVisitCommand::SubmitApplication {
-            application_id,
-            term_id,
-            subject_id,
-            institution: institution.clone(),
-            consent: Some(consent.clone()),
-        },
-    )
-    .await
-    .map_err(not_submitted)?;
+    let applicant: Applicant = body.try_into()?;
+    let ids = NewIds::fresh();
+    let application_id = ids.application_id;
+    let submitted = submission::submit(&state, &meta, id, term_id, applicant, ids).await?;
     Ok((
         StatusCode::CREATED,
         Json(ApplicationCreated {

@@ -15,8 +15,8 @@ mod requests;
 use crate::http::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+pub use crate::http::submission::{INFORMATION_CLAUSE_VERSION, LEGAL_BASIS};
 pub use applicant::APPLICANT_KEY;
-pub use requests::{INFORMATION_CLAUSE_VERSION, LEGAL_BASIS};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
