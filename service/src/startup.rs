@@ -62,6 +62,8 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// Largest projection lag in events at which `/ready` still answers 200.
     pub ready_max_lag: i64,
+    /// Who runs the site (the pages' accessibility statement).
+    pub site: crate::http::state::SiteInfo,
 }
 
 impl Settings {
@@ -90,6 +92,7 @@ impl Settings {
             // One projection batch: under steady traffic a projection is always a few
             // events behind; a rebuild from zero is thousands.
             ready_max_lag: projections::runner::BATCH,
+            site: Default::default(),
         }
     }
 
@@ -147,7 +150,8 @@ pub fn router_with_ops(state: AppState, settings: &Settings, ops: Ops) -> Router
                         .unwrap_or("")
                 };
                 // The path only: query strings can carry personal data (`?email=` of an access request).
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
+                // An applicant's key in the path is cut out (`request::loggable_path`).
+                tracing::info_span!("request", method = %req.method(), path = %request::loggable_path(req.uri().path()),
                         request_id = %id(REQUEST_ID), correlation_id = %id(CORRELATION_ID))
             })
             // One line per answer (status, latency) inside the span: the access log.
@@ -286,6 +290,7 @@ pub async fn start_with_pool(
     projections::runner::setup(&pool, &all).await?;
     let mut state = AppState::new(pool.clone(), clock).await?;
     state.read_wait = settings.read_wait;
+    state.site = Arc::new(settings.site.clone());
     let runner = projections::Runner::start(pool, all, settings.projection_poll);
     let watcher = tokio::spawn(crate::jobs::deadlines::run(
         state.clone(),

@@ -12,7 +12,7 @@ use service::http::state::SystemClock;
 use service::startup::{self, Running, Settings};
 use sqlx::PgPool;
 
-use crate::database::fresh_database_url;
+use crate::database::{fresh_database_url, DropDatabase};
 use crate::fixtures::{application_body, instant, visit_body};
 
 /// A running service over its own database.
@@ -27,6 +27,9 @@ pub struct TestApp {
     pub coordinator: String,
     pub other_coordinator: String,
     pub evaluator: String,
+    /// Drops the database at the end of the test when this app made it (last: after the
+    /// service and its pool). None when the test named the database (it owns it).
+    pub owned_database: Option<DropDatabase>,
 }
 
 /// Options of [`spawn_with`].
@@ -87,6 +90,7 @@ pub async fn spawn_at_seed_000() -> (TestApp, Arc<FixedClock>) {
 
 /// Starts a service with `options`.
 pub async fn spawn_with(options: Options) -> TestApp {
+    let owned = options.database_url.is_none();
     let database_url = options.database_url.unwrap_or_else(fresh_database_url);
     let mut settings = Settings::new(database_url.clone(), "127.0.0.1:0");
     settings.deadline_poll = Duration::from_millis(100);
@@ -115,6 +119,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let coordinator = issue(Role::Coordinator, Some("rops-torun")).await;
     let other_coordinator = issue(Role::Coordinator, Some("rops-olsztyn")).await;
     let evaluator = issue(Role::Evaluator, Some("rops-torun")).await;
+    let owned_database = owned.then(|| DropDatabase::new(&database_url));
     TestApp {
         base: format!("http://{}", running.addr),
         database_url,
@@ -128,6 +133,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         coordinator,
         other_coordinator,
         evaluator,
+        owned_database,
     }
 }
 

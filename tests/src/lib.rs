@@ -25,6 +25,6 @@ pub use app::{
     event_count, expect, spawn, spawn_at, spawn_at_seed_000, spawn_with, Answer, Options, TestApp,
 };
 pub use commands::{study_visit_bus, submission};
-pub use database::{database_url, fresh_database_url, server_url};
+pub use database::{database_url, fresh_database_url, server_url, DropDatabase};
 pub use fixtures::{application_body, bad_nip, instant, institution, nip, visit_body};
 pub use poll::eventually;

@@ -51,10 +51,12 @@ pub struct Application {
     /// The reason recorded when passed over.
     pub reason: Option<String>,
     pub attended: Option<bool>,
+    /// When the submission was recorded (the server's clock).
+    pub submitted_at: DateTime<Utc>,
 }
 
 const APPLICATION_COLUMNS: &str = "application_id, visit_id, term_id, subject_id, institution, \
-    submission_order, status, rank, basis, reason, attended";
+    submission_order, status, rank, basis, reason, attended, submitted_at";
 
 /// A row of `rm_applications` as stored.
 #[derive(sqlx::FromRow)]
@@ -70,6 +72,7 @@ struct ApplicationRow {
     basis: Option<Value>,
     reason: Option<String>,
     attended: Option<bool>,
+    submitted_at: DateTime<Utc>,
 }
 
 impl ApplicationRow {
@@ -92,6 +95,7 @@ impl ApplicationRow {
                 .transpose()?,
             reason: self.reason,
             attended: self.attended,
+            submitted_at: self.submitted_at,
         })
     }
 }
@@ -108,6 +112,51 @@ pub async fn application(
     .fetch_optional(&mut *conn)
     .await?;
     row.map(ApplicationRow::typed).transpose()
+}
+
+/// Where an application stands for its applicant: as recorded, and while it may still move
+/// (the term open, or waiting after the close) its place in the term's current roster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standing {
+    pub application: Application,
+    /// Rank among the term's candidates (1 = first); provisional while the term is open.
+    pub rank: Option<u32>,
+    /// The place on the waiting list (1 = next), while waiting.
+    pub waitlist_position: Option<u32>,
+}
+
+/// Where `application_id` (of `visit_id`) stands; None when the read model has not
+/// recorded it (yet).
+pub async fn standing(
+    conn: &mut PgConnection,
+    visit_id: Uuid,
+    application_id: Uuid,
+) -> Result<Option<Standing>, ReadError> {
+    let Some(application) = application(&mut *conn, application_id).await? else {
+        return Ok(None);
+    };
+    let mut standing = Standing {
+        rank: application.rank,
+        waitlist_position: None,
+        application,
+    };
+    if matches!(
+        standing.application.status,
+        ApplicationStatus::Submitted | ApplicationStatus::Waitlisted
+    ) {
+        if let Some(roster) = roster(&mut *conn, visit_id, standing.application.term_id).await? {
+            let all = roster
+                .allocated
+                .iter()
+                .chain(&roster.waitlist)
+                .chain(&roster.passed_over);
+            if let Some(e) = all.into_iter().find(|e| e.application_id == application_id) {
+                standing.rank = Some(e.rank);
+                standing.waitlist_position = e.waitlist_position;
+            }
+        }
+    }
+    Ok(Some(standing))
 }
 
 /// An application as recorded for its applicant: what a request about a person's data

@@ -96,6 +96,22 @@ pub enum Command {
         /// Largest projection lag, in events, at which `/ready` still answers 200.
         #[arg(long, env = "KOORDYNATOR_READY_MAX_LAG", default_value_t = 500)]
         ready_max_lag: u32,
+        /// The public body running the site, as the accessibility statement names it.
+        #[arg(long, env = "KOORDYNATOR_ORGANIZATION")]
+        organization: Option<String>,
+        /// Who answers about accessibility (name or unit), for the accessibility statement.
+        #[arg(long, env = "KOORDYNATOR_ACCESSIBILITY_PERSON")]
+        accessibility_person: Option<String>,
+        /// The e-mail address of accessibility requests.
+        #[arg(long, env = "KOORDYNATOR_ACCESSIBILITY_EMAIL")]
+        accessibility_email: Option<String>,
+        /// The telephone of accessibility requests.
+        #[arg(long, env = "KOORDYNATOR_ACCESSIBILITY_PHONE")]
+        accessibility_phone: Option<String>,
+        /// The site's public address, e.g. https://wizyty.rops.example (named in the
+        /// accessibility statement).
+        #[arg(long, env = "KOORDYNATOR_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Load the source documents' data with invented people into an empty database, then
     /// print a read-only token (alone on stdout) to sign in to the dashboard at `/`.
@@ -188,6 +204,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown_grace_secs,
             metrics_token,
             ready_max_lag,
+            organization,
+            accessibility_person,
+            accessibility_email,
+            accessibility_phone,
+            public_url,
         } => {
             let mut settings = Settings::new(cli.database_url, bind);
             settings.max_connections = max_connections;
@@ -201,6 +222,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.shutdown_grace = Duration::from_secs(shutdown_grace_secs);
             settings.metrics_token = metrics_token.filter(|t| !t.trim().is_empty());
             settings.ready_max_lag = i64::from(ready_max_lag);
+            let given =
+                |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+            if let Some(organization) = given(organization) {
+                settings.site.organization = organization;
+            }
+            settings.site.contact_person = given(accessibility_person);
+            settings.site.contact_email = given(accessibility_email);
+            settings.site.contact_phone = given(accessibility_phone);
+            settings.site.public_url = given(public_url);
             let pool = infra::connect_and_migrate(&settings.database_url, settings.max_connections)
                 .await?;
             if demo {

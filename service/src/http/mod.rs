@@ -14,12 +14,14 @@ pub mod auth;
 pub mod command;
 pub mod consistency;
 pub mod extract;
+pub mod forms;
 pub mod history;
 pub mod idempotency;
 pub mod institution;
 pub mod limits;
 pub mod messages;
 pub mod openapi;
+pub mod polish;
 pub mod problem;
 pub mod request;
 pub mod server;
@@ -38,6 +40,7 @@ pub mod export;
 pub mod integrity;
 pub mod networks;
 pub mod operations;
+pub mod pages;
 pub mod personal_data;
 pub mod programs;
 pub mod rosters;
@@ -85,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(Scalar::with_url("/docs", api))
         .merge(crate::http::dashboard::router())
+        .merge(pages::router())
         .fallback(|| async { ApiError::NotFound("No such route.".into()) })
         .with_state(state)
 }

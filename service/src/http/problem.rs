@@ -300,7 +300,10 @@ pub async fn plain_errors_as_problems(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.starts_with("application/problem+json") || v.starts_with("application/json")
+            v.starts_with("application/problem+json")
+                || v.starts_with("application/json")
+                // The pages answer their refusals as pages.
+                || v.starts_with("text/html")
         });
     if is_deliberate {
         return res;

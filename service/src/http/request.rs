@@ -18,6 +18,23 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// submission): their credential on the applicant's own routes.
 pub const APPLICANT_KEY: &str = "x-applicant-key";
 
+/// A request's path as it may be logged: an applicant's page holds their key in its address
+/// (`/zgloszenia/{id}/{key}…`), a credential no log line may carry.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/zgloszenia/") {
+        Some(rest) => {
+            let mut parts = rest.splitn(3, '/');
+            let id = parts.next().unwrap_or_default();
+            match (parts.next(), parts.next()) {
+                (Some(_key), Some(tail)) => format!("/zgloszenia/{id}/[klucz]/{tail}").into(),
+                (Some(_key), None) => format!("/zgloszenia/{id}/[klucz]").into(),
+                _ => path.into(),
+            }
+        }
+        None => path.into(),
+    }
+}
+
 /// Header making a POST safe to repeat.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 

@@ -11,6 +11,8 @@ use infra::personal_data::EmailHasher;
 use infra::CommandBus;
 use sqlx::PgPool;
 
+use crate::http::forms::FormKeys;
+
 /// Shared application state (cheap to clone).
 #[derive(Clone)]
 pub struct AppState {
@@ -19,15 +21,46 @@ pub struct AppState {
     pub programs: Arc<CommandBus<CooperationProgram>>,
     pub networks: Arc<CommandBus<Network>>,
     pub hasher: EmailHasher,
+    /// The secret of the public forms' CSRF tokens and form keys.
+    pub forms: FormKeys,
     pub clock: Arc<dyn Clock>,
     /// How long a read with `?min_position=` waits for its projection (API.md: 5 s).
     pub read_wait: Duration,
+    /// Who runs this site, for the pages (the accessibility statement's contact).
+    pub site: Arc<SiteInfo>,
+}
+
+/// Who runs the site, as the accessibility statement the law requires names them
+/// (`serve --organization …`, `--accessibility-email …`; README, configuration).
+#[derive(Debug, Clone)]
+pub struct SiteInfo {
+    /// The public body running the site, e.g. `Regionalny Ośrodek Polityki Społecznej w Toruniu`.
+    pub organization: String,
+    /// Who answers about accessibility.
+    pub contact_person: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    /// The site's public address, e.g. `https://wizyty.rops.example`.
+    pub public_url: Option<String>,
+}
+
+impl Default for SiteInfo {
+    fn default() -> Self {
+        Self {
+            organization: "Organizator serwisu".to_owned(),
+            contact_person: None,
+            contact_email: None,
+            contact_phone: None,
+            public_url: None,
+        }
+    }
 }
 
 impl AppState {
     /// Builds the state over a migrated pool.
     pub async fn new(pool: PgPool, clock: Arc<dyn Clock>) -> Result<Self, sqlx::Error> {
         let hasher = EmailHasher::load(&pool).await?;
+        let forms = FormKeys::load(&pool).await?;
         let visits = CommandBus::new(
             pool.clone(),
             StudyVisitServices::new(clock.clone()),
@@ -52,8 +85,10 @@ impl AppState {
             programs: Arc::new(programs),
             networks: Arc::new(networks),
             hasher,
+            forms,
             clock,
             read_wait: Duration::from_secs(5),
+            site: Arc::new(SiteInfo::default()),
         })
     }
 }

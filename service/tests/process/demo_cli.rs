@@ -25,6 +25,7 @@ fn run(db: &str, args: &[&str]) -> std::process::Output {
 fn demo_prints_only_the_token_on_stdout_and_refuses_other_data() {
     let _alone = common::alone_blocking();
     let db = database_url("kdn_democli");
+    let _drop_db = tests::DropDatabase::new(&db);
     let first = run(&db, &["demo"]);
     assert!(first.status.success(), "{first:?}");
     let stdout = String::from_utf8(first.stdout).unwrap();
@@ -46,6 +47,7 @@ fn demo_prints_only_the_token_on_stdout_and_refuses_other_data() {
 
     // Another database with something else in it.
     let other = database_url("kdn_democli_other");
+    let _drop_other = tests::DropDatabase::new(&other);
     let token = run(&other, &["token", "issue", "--role", "admin"]);
     let token = String::from_utf8(token.stdout).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -96,6 +98,7 @@ fn demo_prints_only_the_token_on_stdout_and_refuses_other_data() {
 fn serve_demo_loads_an_empty_database_and_prints_a_working_token() {
     let _alone = common::alone_blocking();
     let db = database_url("kdn_servedemo");
+    let _drop_db = tests::DropDatabase::new(&db);
     let port = free_port();
     let mut server = Command::new(BIN)
         .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])

@@ -87,6 +87,7 @@ async fn fingerprint(db: &str) -> (i64, Option<String>) {
 async fn a_large_log_exports_in_bounded_memory_and_reimports_to_the_same_hashes() {
     let _alone = common::alone().await;
     let source = database_url("kdn_export");
+    let _drop_source = tests::DropDatabase::new(&source);
     let pool = infra::connect_and_migrate(&source, 4).await.unwrap();
     fill(&pool).await;
     let first: String = sqlx::query_scalar("SELECT aggregate_id FROM events LIMIT 1")
@@ -139,6 +140,7 @@ async fn a_large_log_exports_in_bounded_memory_and_reimports_to_the_same_hashes(
     );
     assert!(ok, "the offline check passes");
     let target = database_url("kdn_export");
+    let _drop_target = tests::DropDatabase::new(&target);
     let (ok, import_peak) = run_measured(&["audit", "import", full.to_str().unwrap()], &target);
     assert!(ok, "the import succeeds");
     assert!(
@@ -159,6 +161,7 @@ async fn a_large_log_exports_in_bounded_memory_and_reimports_to_the_same_hashes(
     let lines: Vec<&str> = text.lines().collect();
     std::fs::write(&cut, lines[..lines.len() - 1].join("\n")).unwrap();
     let empty = database_url("kdn_export");
+    let _drop_empty = tests::DropDatabase::new(&empty);
     let (ok, _) = run_measured(&["audit", "import", cut.to_str().unwrap()], &empty);
     assert!(!ok, "a file without its trailer is refused");
     let (n, _) = fingerprint(&empty).await;

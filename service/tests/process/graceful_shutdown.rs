@@ -48,6 +48,7 @@ fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::
 fn sigterm_finishes_requests_in_flight_and_exits_zero() {
     let _alone = common::alone_blocking();
     let db = database_url("kdn_term");
+    let _drop_db = tests::DropDatabase::new(&db);
     let token = coordinator_token(&db);
 
     let port = free_port();

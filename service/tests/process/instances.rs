@@ -64,6 +64,7 @@ async fn eventually_leases(pool: &sqlx::PgPool, what: &str) {
 async fn two_instances_share_the_work_and_one_takes_over_when_the_other_is_killed() {
     let _alone = common::alone().await;
     let db = database_url("kdn_instances");
+    let _drop_db = tests::DropDatabase::new(&db);
     let token = coordinator_token(&db);
     let pool = sqlx::PgPool::connect(&db).await.unwrap();
     let http = reqwest::Client::builder()

@@ -16,6 +16,7 @@ const CLIENTS: u32 = 16;
 async fn sigkill_during_submissions_loses_nothing_acknowledged() {
     let _alone = common::alone().await;
     let db = database_url("kdn_kill");
+    let _drop_db = tests::DropDatabase::new(&db);
     let token = coordinator_token(&db);
     let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");

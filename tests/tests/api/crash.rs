@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_models_catch_up_exactly_once_after_the_projections_were_stopped() {
-    let app = tests::spawn().await;
+    let mut app = tests::spawn().await;
     let (visit, term) = app.open_recruitment(Some(2), 10).await;
     for i in 0..5 {
         assert_eq!(
@@ -28,6 +28,8 @@ async fn read_models_catch_up_exactly_once_after_the_projections_were_stopped() 
     let database_url = app.database_url.clone();
     // The "crash": HTTP server, projections and watcher stop at once, wherever they were.
     app.running.abort();
+    // The database outlives this app: the test restarts on it.
+    let _database = app.owned_database.take();
     drop(app);
 
     // Meanwhile commands keep committing (another instance, or commits whose projection never ran).

@@ -45,6 +45,7 @@ async fn the_page_and_its_assets_are_served() {
 #[tokio::test]
 async fn demo_loads_the_documents_once_and_refuses_other_data() {
     let url = fresh_database_url();
+    let _database = tests::DropDatabase::new(&url);
     let pool = infra::connect_and_migrate(&url, 4).await.unwrap();
     let now = chrono::Utc::now();
     let first = service::cli::demo::run(&pool, now).await.unwrap();

@@ -49,6 +49,7 @@ mod integrity;
 mod isolation;
 mod networks;
 mod operations;
+mod pages;
 mod personal_data;
 mod programs;
 mod rebuild;

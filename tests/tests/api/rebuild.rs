@@ -3,7 +3,7 @@
 
 #[tokio::test]
 async fn rebuilding_every_read_model_gives_the_same_rosters() {
-    let app = tests::spawn().await;
+    let mut app = tests::spawn().await;
     let (visit, term) = app.open_recruitment(Some(1), 3).await;
     let mut last = 0;
     for i in 0..6u32 {
@@ -32,6 +32,8 @@ async fn rebuilding_every_read_model_gives_the_same_rosters() {
     // Rebuild while the service is down (as `koordynator projections rebuild` would), then restart.
     let (database_url, pool) = (app.database_url.clone(), app.pool.clone());
     app.running.abort();
+    // The database outlives this app: the test restarts on it.
+    let _database = app.owned_database.take();
     drop(app);
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(&pool)

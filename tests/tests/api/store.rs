@@ -5,10 +5,11 @@ use infra::feed::{self, Checkpoint};
 use serde_json::json;
 use sqlx::PgPool;
 
-async fn fresh_pool() -> PgPool {
-    infra::connect_and_migrate(&tests::fresh_database_url(), 5)
-        .await
-        .expect("database")
+/// A migrated database of the test's own, dropped with the guard.
+async fn fresh_pool() -> (PgPool, tests::DropDatabase) {
+    let url = tests::fresh_database_url();
+    let pool = infra::connect_and_migrate(&url, 5).await.expect("database");
+    (pool, tests::DropDatabase::new(&url))
 }
 
 async fn insert(db: impl sqlx::PgExecutor<'_>, id: &str, seq: i64) {
@@ -26,7 +27,7 @@ async fn insert(db: impl sqlx::PgExecutor<'_>, id: &str, seq: i64) {
 
 #[tokio::test]
 async fn the_database_refuses_to_change_or_remove_events() {
-    let pool = fresh_pool().await;
+    let (pool, _database) = fresh_pool().await;
     insert(&pool, "a", 1).await;
     for sql in [
         "UPDATE events SET payload = '{}'",
@@ -45,7 +46,7 @@ async fn the_database_refuses_to_change_or_remove_events() {
 
 #[tokio::test]
 async fn events_carry_position_transaction_and_time() {
-    let pool = fresh_pool().await;
+    let (pool, _database) = fresh_pool().await;
     let mut tx = pool.begin().await.unwrap();
     insert(&mut *tx, "a", 1).await;
     insert(&mut *tx, "a", 2).await;
@@ -65,7 +66,7 @@ async fn events_carry_position_transaction_and_time() {
 /// reader that already moved past later positions (STACK.md, "Reading events in commit order").
 #[tokio::test]
 async fn the_feed_never_skips_a_late_commit() {
-    let pool = fresh_pool().await;
+    let (pool, _database) = fresh_pool().await;
     let mut slow = pool.begin().await.unwrap();
     insert(&mut *slow, "slow", 1).await; // lower position, still open
     insert(&pool, "fast", 1).await; // higher position, committed
@@ -101,7 +102,7 @@ async fn the_feed_never_skips_a_late_commit() {
 #[tokio::test]
 async fn a_projection_batch_and_its_checkpoint_commit_together() {
     use projections::runner;
-    let pool = fresh_pool().await;
+    let (pool, _database) = fresh_pool().await;
     let all = projections::all();
     runner::setup(&pool, &all).await.unwrap();
     for i in 1..=3 {

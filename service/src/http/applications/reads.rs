@@ -52,38 +52,19 @@ pub(super) async fn own_status(
     wait_for(&state, ROSTER_MODELS, c.min_position).await?;
     let mut conn = state.pool.acquire().await?;
     // The key exists once the submission committed; the read model may not have it yet.
-    let application = read::application(&mut conn, application_id)
+    let standing = read::standing(&mut conn, visit_id, application_id)
         .await?
         .ok_or_else(|| ApiError::Unavailable {
             detail: "The application is being recorded; retry shortly.".into(),
             retry_after_secs: 1,
         })?;
-    let mut view = ApplicationStatusView {
+    let view = ApplicationStatusView {
         application_id,
-        status: application.status,
+        status: standing.application.status,
         visit_id,
-        term_id: application.term_id,
-        rank: application.rank,
-        waitlist_position: None,
+        term_id: standing.application.term_id,
+        rank: standing.rank,
+        waitlist_position: standing.waitlist_position,
     };
-    // Still moving: the provisional ranking while the term is open, the place on the
-    // waiting list after the close.
-    if matches!(
-        application.status,
-        ApplicationStatus::Submitted | ApplicationStatus::Waitlisted
-    ) {
-        let roster = read::roster(&mut conn, visit_id, application.term_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound("No such term.".into()))?;
-        let all = roster
-            .allocated
-            .iter()
-            .chain(&roster.waitlist)
-            .chain(&roster.passed_over);
-        if let Some(e) = all.into_iter().find(|e| e.application_id == application_id) {
-            view.rank = Some(e.rank);
-            view.waitlist_position = e.waitlist_position;
-        }
-    }
     Ok(Json(view))
 }

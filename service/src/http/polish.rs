@@ -1,0 +1,176 @@
+//! Values written as people in Poland read them, for the pages: dates as `27 czerwca 2022 r.`,
+//! instants in Europe/Warsaw as `23 czerwca 2022 r., 11:00`, planned dates as `połowa lipca
+//! 2022`, institution types, term and application statuses in words.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Europe::Warsaw;
+use domain::study_visit::{ApplicationStatus, TermStatus};
+use domain::values::{InstitutionType, MonthPart, PlannedDate};
+
+/// Months in the genitive, as a date is written ("27 czerwca").
+const GENITIVE: [&str; 12] = [
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+];
+
+/// Months in the nominative, as a month alone is named ("lipiec 2022").
+const NOMINATIVE: [&str; 12] = [
+    "styczeń",
+    "luty",
+    "marzec",
+    "kwiecień",
+    "maj",
+    "czerwiec",
+    "lipiec",
+    "sierpień",
+    "wrzesień",
+    "październik",
+    "listopad",
+    "grudzień",
+];
+
+fn genitive(month: u32) -> &'static str {
+    GENITIVE[(month.clamp(1, 12) - 1) as usize]
+}
+
+/// `27 czerwca 2022 r.`
+pub fn date(d: NaiveDate) -> String {
+    format!("{} {} {} r.", d.day(), genitive(d.month()), d.year())
+}
+
+/// `23 czerwca 2022 r., 11:00` (Europe/Warsaw).
+pub fn instant(at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&Warsaw);
+    format!("{}, {}", date(local.date_naive()), local.format("%H:%M"))
+}
+
+/// The days of a term: `27–28 czerwca 2022 r.`, `30 czerwca – 1 lipca 2022 r.`, or one day.
+pub fn days(from: NaiveDate, to: NaiveDate) -> String {
+    if from == to {
+        date(from)
+    } else if (from.year(), from.month()) == (to.year(), to.month()) {
+        format!(
+            "{}–{} {} {} r.",
+            from.day(),
+            to.day(),
+            genitive(to.month()),
+            to.year()
+        )
+    } else if from.year() == to.year() {
+        format!(
+            "{} {} – {} {} {} r.",
+            from.day(),
+            genitive(from.month()),
+            to.day(),
+            genitive(to.month()),
+            to.year()
+        )
+    } else {
+        format!("{} – {}", date(from), date(to))
+    }
+}
+
+/// A planned date at its precision: `7 lutego 2020 r.`, `7–8 maja 2020 r.`, `luty 2020`,
+/// `połowa lipca 2022`.
+pub fn planned(p: &PlannedDate) -> String {
+    match *p {
+        PlannedDate::Day(d) => date(d),
+        PlannedDate::Range(r) => days(r.from(), r.to()),
+        PlannedDate::Month(m) => format!(
+            "{} {}",
+            NOMINATIVE[(m.month().clamp(1, 12) - 1) as usize],
+            m.year()
+        ),
+        PlannedDate::PartOfMonth(m, part) => {
+            let part = match part {
+                MonthPart::Early => "początek",
+                MonthPart::Mid => "połowa",
+                MonthPart::Late => "koniec",
+            };
+            format!("{part} {} {}", genitive(m.month()), m.year())
+        }
+    }
+}
+
+/// What an institution type is called.
+pub fn institution_type(t: InstitutionType) -> &'static str {
+    match t {
+        InstitutionType::JST => "jednostka samorządu terytorialnego (JST)",
+        InstitutionType::JOPS => "jednostka organizacyjna pomocy społecznej (JOPS)",
+        InstitutionType::OWES => "ośrodek wsparcia ekonomii społecznej (OWES)",
+        InstitutionType::PES => "podmiot ekonomii społecznej (PES)",
+        InstitutionType::CIS => "centrum integracji społecznej (CIS)",
+        InstitutionType::KIS => "klub integracji społecznej (KIS)",
+        InstitutionType::ZAZ => "zakład aktywności zawodowej (ZAZ)",
+        InstitutionType::WTZ => "warsztat terapii zajęciowej (WTZ)",
+        InstitutionType::NGO => "organizacja pozarządowa (NGO)",
+        InstitutionType::OTHER => "inna instytucja",
+    }
+}
+
+/// Where a term's recruitment stands, in words.
+pub fn term_status(s: TermStatus) -> &'static str {
+    match s {
+        TermStatus::Planned => "termin planowany, daty nieustalone",
+        TermStatus::Scheduled => "rekrutacja jeszcze nie otwarta",
+        TermStatus::Open => "rekrutacja otwarta",
+        TermStatus::Closed => "rekrutacja zakończona",
+        TermStatus::Cancelled => "termin odwołany",
+    }
+}
+
+/// An application's status as its applicant reads it (PAGES.md).
+pub fn application_status(s: ApplicationStatus, waitlist_position: Option<u32>) -> String {
+    match s {
+        ApplicationStatus::Submitted => "złożone".to_owned(),
+        ApplicationStatus::Allocated => "zakwalifikowany".to_owned(),
+        ApplicationStatus::Waitlisted => match waitlist_position {
+            Some(n) => format!("lista rezerwowa, miejsce {n}"),
+            None => "lista rezerwowa".to_owned(),
+        },
+        ApplicationStatus::PassedOver => "pominięty — limit osób z instytucji".to_owned(),
+        ApplicationStatus::Withdrawn => "wycofane".to_owned(),
+        ApplicationStatus::Released => "miejsce zwolnione".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date")
+    }
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        assert_eq!(date(d("2022-06-27")), "27 czerwca 2022 r.");
+        let deadline = DateTime::parse_from_rfc3339("2022-06-23T09:00:00Z")
+            .expect("an instant")
+            .with_timezone(&Utc);
+        assert_eq!(instant(deadline), "23 czerwca 2022 r., 11:00");
+        assert_eq!(
+            days(d("2022-06-27"), d("2022-06-28")),
+            "27–28 czerwca 2022 r."
+        );
+        assert_eq!(
+            days(d("2022-06-30"), d("2022-07-01")),
+            "30 czerwca – 1 lipca 2022 r."
+        );
+        let planned_mid: PlannedDate =
+            serde_json::from_str(r#"{"month": "2022-07", "part": "mid"}"#).expect("planned");
+        assert_eq!(planned(&planned_mid), "połowa lipca 2022");
+        let month: PlannedDate = serde_json::from_str(r#"{"month": "2020-02"}"#).expect("month");
+        assert_eq!(planned(&month), "luty 2020");
+    }
+}
