@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Browser check of the dashboard: a fresh database, `koordynator demo`, the service on a free
-# port, then headless Chromium signs in through the page with the demo's token, opens each
-# view, checks its text for the demo's content and saves a screenshot to docs/screenshots/.
-# Exits non-zero when a view does not show what the demo loaded.
+# Browser checks: a fresh database, `koordynator demo`, the service on a free port, then
+# headless Chromium
+#  - signs in to the dashboard with the demo's token, opens each view, checks its text for
+#    the demo's content and saves a screenshot to docs/screenshots/;
+#  - walks the public pages with the keyboard alone, with and without JavaScript: applies to
+#    the demo's open term, sends the empty form, corrects it, follows and withdraws the
+#    application; axe-core (from the npm registry, pinned in scripts/pages/package-lock.json)
+#    must find no WCAG 2.0/2.1 A or AA violation on any page or state (scripts/pages.py).
+# Exits non-zero when a view does not show what the demo loaded or a page check fails.
 #
 #   scripts/screenshots.sh
 #
@@ -44,3 +49,15 @@ start_service "$BIN" "$PORT" "$LOG"
 
 mkdir -p "$OUT"
 KOORDYNATOR_TOKEN="$TOKEN" "$VENV/bin/python" scripts/screenshots.py "http://127.0.0.1:$PORT" "$OUT"
+
+# axe-core, installed from the lock file into the target directory once.
+AXE_DIR="$TARGET/page-checks"
+LOCK_SUM="$(sha256sum scripts/pages/package-lock.json | cut -d' ' -f1)"
+if [ "$(cat "$AXE_DIR/.lock" 2>/dev/null)" != "$LOCK_SUM" ]; then
+    rm -rf "$AXE_DIR"
+    mkdir -p "$AXE_DIR"
+    cp scripts/pages/package.json scripts/pages/package-lock.json "$AXE_DIR"/
+    (cd "$AXE_DIR" && npm ci --no-audit --no-fund --silent)
+    echo "$LOCK_SUM" >"$AXE_DIR/.lock"
+fi
+"$VENV/bin/python" scripts/pages.py "http://127.0.0.1:$PORT" "$OUT" "$AXE_DIR/node_modules/axe-core/axe.min.js"

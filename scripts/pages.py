@@ -1,0 +1,229 @@
+"""The public pages in a real browser (headless Chromium), as PAGES.md requires them to work:
+an applicant with the keyboard alone opens a visit, sends the empty form (the error summary
+takes the focus, each of its links leads to its field), corrects the errors, lands on their
+own page and withdraws — once with JavaScript and once without. axe-core (WCAG 2.0/2.1 A and
+AA rules) must find nothing on any page in any state; no page may scroll sideways at 320 CSS
+px; screenshots at desktop and phone size go to OUT_DIR. Exit status 1 on any failure.
+
+    pages.py BASE_URL OUT_DIR AXE_JS      (run by scripts/screenshots.sh on the demo data)
+"""
+
+import base64
+import os
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE, OUT, AXE_PATH = sys.argv[1], sys.argv[2], sys.argv[3]
+AXE = open(AXE_PATH, encoding="utf-8").read()
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+failures = []
+
+
+def browser(javascript):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--lang=pl-PL", "--hide-scrollbars",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run"]:
+        options.add_argument(arg)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def fail(message):
+    print(f"pages: FAIL {message}")
+    failures.append(message)
+
+
+def axe(driver, state):
+    """axe-core on the page as it is now; every violation is a failure. (Run with scripts on:
+    the pages are the same markup without them.)"""
+    driver.execute_script(AXE)
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): '"
+        " + v.nodes.map(n => n.target.join(' ')).join(', '))))"
+        ".catch(e => done(['axe did not run: ' + e]));",
+        TAGS,
+    )
+    for v in violations:
+        fail(f"axe on {state}: {v}")
+    print(f"pages: axe on {state}: {len(violations)} violations")
+
+
+def narrow(driver, state):
+    """At 320 CSS px nothing scrolls sideways (WCAG 1.4.10)."""
+    driver.set_window_size(320, 800)
+    wide = driver.execute_script("return document.documentElement.scrollWidth")
+    if wide > 320:
+        fail(f"{state} is {wide} px wide at 320 px")
+    driver.set_window_size(1280, 900)
+
+
+def shoot(driver, name):
+    """A full-page screenshot at desktop size and one at phone size (360 x 800)."""
+    for suffix, (width, height) in [("", (1280, 900)), ("-telefon", (360, 800))]:
+        driver.set_window_size(width, height)
+        full = driver.execute_script("return document.documentElement.scrollHeight")
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": driver.execute_script(
+                "return document.documentElement.clientWidth"), "height": full, "scale": 1}})
+        with open(os.path.join(OUT, f"{name}{suffix}.png"), "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+    driver.set_window_size(1280, 900)
+
+
+def check(driver, state, shot=None, javascript=True):
+    if javascript:
+        axe(driver, state)
+        narrow(driver, state)
+    if shot:
+        shoot(driver, shot)
+
+
+def active(driver):
+    return driver.switch_to.active_element
+
+
+def press(driver, *keys):
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def tab_until(driver, matches, what, limit=80):
+    """Tab (only Tab) until the focused element is what `matches` wants."""
+    for _ in range(limit):
+        press(driver, Keys.TAB)
+        if matches(active(driver)):
+            return active(driver)
+    fail(f"Tab never reached {what}")
+    raise SystemExit(1)
+
+
+def wait_text(driver, text):
+    WebDriverWait(driver, 10).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+
+
+def fill_by_keyboard(driver, values):
+    """Tabs through the form typing each field's value (and Shift+Tab back to any it started
+    below), then Tabs to the submit button and returns it."""
+    filled = set()
+
+    def fill(el):
+        ident = el.get_attribute("id")
+        if ident not in values or ident in filled:
+            return
+        if el.tag_name == "select":
+            el.send_keys(values[ident])  # type-ahead, as a keyboard user selects
+        elif el.get_attribute("type") == "checkbox":
+            if not el.is_selected():
+                press(driver, Keys.SPACE)
+        else:
+            el.send_keys(Keys.CONTROL, "a")
+            el.send_keys(values[ident])
+        filled.add(ident)
+
+    def is_submit(el):
+        return el.tag_name == "button" and el.get_attribute("type") == "submit"
+
+    fill(active(driver))
+    for direction in (Keys.TAB, (Keys.SHIFT, Keys.TAB), Keys.TAB):
+        for _ in range(80):
+            if set(values) <= filled and direction != (Keys.SHIFT, Keys.TAB) and is_submit(active(driver)):
+                return active(driver)
+            press(driver, *direction) if isinstance(direction, tuple) else press(driver, direction)
+            el = active(driver)
+            fill(el)
+            if direction == Keys.TAB and is_submit(el) and set(values) <= filled:
+                return el
+            if direction == Keys.TAB and is_submit(el):
+                break
+            if direction != Keys.TAB and set(values) <= filled:
+                break
+    fail(f"the keyboard never reached {sorted(set(values) - filled)}")
+    raise SystemExit(1)
+
+
+def apply_and_withdraw(javascript, email, shots):
+    mode = "z JavaScriptem" if javascript else "bez JavaScriptu"
+    driver = browser(javascript)
+    try:
+        # The open recruitments, then a form, by keyboard.
+        driver.get(BASE + "/wizyty")
+        wait_text(driver, "Otwarte rekrutacje")
+        check(driver, f"lista wizyt ({mode})", shots and "strony-1-wizyty", javascript)
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Zgłoś się"), "a form link")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Zgłoszenie na wizytę studyjną")
+        check(driver, f"pusty formularz ({mode})", shots and "strony-2-formularz", javascript)
+
+        # The empty form: the summary takes the focus and its links lead to the fields.
+        tab_until(driver, lambda e: e.tag_name == "button", "the submit button")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Popraw zgłoszenie")
+        if active(driver).get_attribute("id") != "bledy":
+            fail(f"the error summary does not take the focus ({mode})")
+        check(driver, f"formularz z błędami ({mode})", shots and "strony-3-formularz-bledy", javascript)
+        links = driver.find_elements(By.CSS_SELECTOR, "#bledy a")
+        if len(links) < 6:
+            fail(f"the summary lists {len(links)} errors ({mode})")
+        tab_until(driver, lambda e: e.tag_name == "a" and e.get_attribute("href").endswith("#first_name"),
+                  "the first error's link")
+        press(driver, Keys.ENTER)
+        if javascript:
+            # The script moves the focus into the field itself.
+            if active(driver).get_attribute("id") != "first_name":
+                fail("the error link does not move the focus to its field")
+        elif not driver.current_url.endswith("#first_name"):
+            # Without it, the link leads to the field (the next Tab starts there).
+            fail(f"the error link leads to {driver.current_url!r} ({mode})")
+
+        # Corrected with the keyboard alone, from where the link left the focus.
+        fill_by_keyboard(driver, {
+            "first_name": "Zofia", "last_name": "Wiśniewska", "email": email,
+            "institution_name": "Gmina Przykładowa", "institution_type": "jednostka s",
+            "nip": "9562307984", "consent": True,
+        })
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Zgłoszenie przyjęte")
+        if "złożone" not in driver.find_element(By.TAG_NAME, "body").text:
+            fail(f"the applicant's page shows no status ({mode})")
+        check(driver, f"strona zgłoszenia ({mode})", shots and "strony-4-zgloszenie", javascript)
+
+        # Withdrawal, confirmed, by keyboard.
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Wycofaj zgłoszenie", "the withdrawal link")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Czy na pewno wycofać zgłoszenie?")
+        check(driver, f"potwierdzenie wycofania ({mode})", shots and "strony-5-wycofanie", javascript)
+        tab_until(driver, lambda e: e.tag_name == "button", "the confirmation button")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "wycofane")
+        check(driver, f"zgłoszenie wycofane ({mode})", shots and "strony-6-wycofane", javascript)
+
+        # The accessibility statement and a page that does not exist.
+        driver.get(BASE + "/deklaracja-dostepnosci")
+        wait_text(driver, "Deklaracja dostępności")
+        check(driver, f"deklaracja dostępności ({mode})", None, javascript)
+        driver.get(BASE + "/zgloszenia/00000000-0000-0000-0000-000000000000/brak")
+        wait_text(driver, "Nie ma takiej strony")
+        check(driver, f"strona nie istnieje ({mode})", None, javascript)
+        print(f"pages: applied, followed and withdrew with the keyboard alone ({mode})")
+    finally:
+        driver.quit()
+
+
+os.makedirs(OUT, exist_ok=True)
+apply_and_withdraw(True, "zofia.klawiatura@gmina-przykladowa.pl", True)
+apply_and_withdraw(False, "zofia.bez.skryptu@gmina-przykladowa.pl", False)
+if failures:
+    print(f"pages: {len(failures)} failures")
+    sys.exit(1)
+print("pages: every public page passes axe-core and works by keyboard, with and without JavaScript")
