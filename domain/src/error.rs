@@ -3,6 +3,77 @@
 
 use std::fmt;
 
+/// Every code a [`DomainError`] can carry, sorted: the reasons the aggregates give when they
+/// refuse a command. Clients branch on them (`/problems/<code>`), and the Polish catalogue
+/// (`service::http::messages`) has a sentence for each; so a code is listed here when a rule
+/// gains it, and `domain/tests/error_codes.rs` fails when a call site uses one that is not
+/// listed, or the list names one no call site uses. The codes of invalid values are
+/// [`crate::values::CODES`]; the two lists share one namespace and never overlap.
+pub const CODES: &[&str] = &[
+    "activity_cancelled",
+    "activity_held",
+    "activity_not_found",
+    "already_announced",
+    "already_created",
+    "already_established",
+    "already_evaluated",
+    "already_member",
+    "already_partner",
+    "already_withdrawn",
+    "application_late",
+    "application_not_found",
+    "before_establishment",
+    "before_joining",
+    "closes_before_opening",
+    "consent_required",
+    "consultation_not_found",
+    "date_required",
+    "dates_not_fixed",
+    "deadline_after_term",
+    "deadline_not_reached",
+    "deadline_passed",
+    "delivered_before_sent",
+    "duplicate",
+    "duplicate_application",
+    "duplicate_application_id",
+    "duplicate_id",
+    "duplicate_indicator",
+    "duplicate_term",
+    "election_predates_current_term",
+    "empty_schedule",
+    "ends_before_start",
+    "institution_type_not_eligible",
+    "meeting_id_taken",
+    "member_id_taken",
+    "member_not_active",
+    "member_not_found",
+    "network_not_found",
+    "no_seat",
+    "not_a_manual_indicator",
+    "not_an_active_member",
+    "not_waiting",
+    "officer_id_taken",
+    "out_of_range",
+    "outside_consultation_window",
+    "preference_not_found",
+    "preferences_frozen",
+    "program_closed",
+    "program_not_found",
+    "rating_out_of_range",
+    "recruitment_already_open",
+    "recruitment_closed",
+    "recruitment_not_open",
+    "regulations_version_exists",
+    "required",
+    "term_cancelled",
+    "term_not_editable",
+    "term_not_found",
+    "testing_period_not_over",
+    "testing_period_not_set",
+    "type_not_admitted",
+    "visit_not_found",
+];
+
 /// What kind of refusal an error is; the service maps it to a status code
 /// (Invalid → 422, Conflict → 409, NotFound → 404).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,7 +92,7 @@ pub enum ErrorKind {
 pub struct DomainError {
     /// Which family of refusal this is (decides the HTTP status).
     pub kind: ErrorKind,
-    /// Stable machine-readable code, e.g. `deadline_passed`.
+    /// Stable machine-readable code, e.g. `deadline_passed` (one of [`CODES`]).
     pub code: &'static str,
     /// A clear English sentence for the person who sent the command.
     pub message: String,

@@ -22,7 +22,7 @@ use crate::http::limits::{ClientAddress, SubmissionLimiter};
 use crate::http::request::{CORRELATION_ID, REQUEST_ID};
 use crate::http::state::AppState;
 use crate::http::telemetry::{self, Operations, Ops};
-use crate::http::{self, audit_log, idempotency, problem, request};
+use crate::http::{self, audit_log, idempotency, messages, problem, request};
 use crate::jobs::sealer;
 
 /// Settings of a running service.
@@ -168,6 +168,9 @@ pub fn router_with_ops(state: AppState, settings: &Settings, ops: Ops) -> Router
     // Answers made below the routes (timeouts, 405, a 413 of a raw-body route) become
     // problem documents too.
     .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
+    // Every problem document, whoever made it (a stored idempotent answer too), in the
+    // language the request asked for (`Accept-Language: pl`), with its `Content-Language`.
+    .layer(axum::middleware::from_fn(messages::localize))
     // Counted with their final status.
     .layer(axum::middleware::from_fn(telemetry::track_http))
     .layer(axum::Extension(ops))

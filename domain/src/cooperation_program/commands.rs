@@ -203,7 +203,10 @@ impl ProgramKind {
         match s {
             "cooperation_programme" => Ok(Self::CooperationProgramme),
             "project" => Ok(Self::Project),
-            _ => Err(ValueError::new("must be cooperation_programme or project")),
+            _ => Err(ValueError::new(
+                "program_kind_unknown",
+                "must be cooperation_programme or project",
+            )),
         }
     }
 }
@@ -281,9 +284,12 @@ impl ActivityKind {
     /// Parses the API spelling.
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            ValueError::new(format!(
-                "activity kind must be one of consultation, forum, study_visit, training, conference, meeting, committee_sitting, monitoring_meeting, publication, gala, other; got '{s}'"
-            ))
+            ValueError::new(
+                "activity_kind_unknown",
+                format!(
+                    "activity kind must be one of consultation, forum, study_visit, training, conference, meeting, committee_sitting, monitoring_meeting, publication, gala, other; got '{s}'"
+                ),
+            )
         })
     }
 }
@@ -327,6 +333,7 @@ impl Measure {
             other => match other.strip_prefix("activities_held:") {
                 Some(kind) => ActivityKind::parse(kind).map(Self::ActivitiesHeldOfKind),
                 None => Err(ValueError::new(
+                    "measure_unknown",
                     "measure must be participants_total, activities_held, activities_held:<kind>, distinct_institutions, partners, feedback_received or manual",
                 )),
             },
@@ -402,7 +409,10 @@ impl Channel {
             "email" => Ok(Self::Email),
             "post" => Ok(Self::Post),
             "in_person" => Ok(Self::InPerson),
-            _ => Err(ValueError::new("must be email, post or in_person")),
+            _ => Err(ValueError::new(
+                "channel_unknown",
+                "must be email, post or in_person",
+            )),
         }
     }
 
@@ -496,6 +506,7 @@ impl FeedbackChannel {
             .find(|c| c.as_str() == s)
             .ok_or_else(|| {
                 ValueError::new(
+                    "feedback_channel_unknown",
                     "must be email, post, in_person, phone, online_form, survey, meeting or other",
                 )
             })
@@ -531,6 +542,7 @@ impl Verdict {
             "partially_achieved" => Ok(Self::PartiallyAchieved),
             "not_achieved" => Ok(Self::NotAchieved),
             _ => Err(ValueError::new(
+                "verdict_unknown",
                 "must be achieved, partially_achieved or not_achieved",
             )),
         }

@@ -148,6 +148,7 @@ impl OfficerRole {
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
                 crate::values::ValueError::new(
+                    "officer_role_unknown",
                     "must be one of chair, vice_chair, coordinator, secretary",
                 )
             })

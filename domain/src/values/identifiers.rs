@@ -9,24 +9,17 @@ const NIP_WEIGHTS: [u32; 9] = [6, 5, 7, 2, 3, 4, 5, 6, 7];
 const REGON9_WEIGHTS: [u32; 8] = [8, 9, 2, 3, 4, 5, 6, 7];
 const REGON14_WEIGHTS: [u32; 13] = [2, 4, 8, 5, 0, 9, 7, 3, 6, 1, 2, 4, 8];
 
-/// Strips the separators people type (spaces and hyphens) and returns the digits,
-/// or an error naming `what` when anything else appears.
-fn digits_of(s: &str, what: &str) -> Result<Vec<u32>, ValueError> {
+/// Strips the separators people type (spaces and hyphens) and returns the digits, or None
+/// when anything else appears (the caller names the number in its error).
+fn digits_of(s: &str) -> Option<Vec<u32>> {
     let mut digits = Vec::with_capacity(s.len());
     for c in s.chars() {
         match c {
             ' ' | '-' => {}
-            _ => match c.to_digit(10) {
-                Some(d) => digits.push(d),
-                None => {
-                    return Err(ValueError::new(format!(
-                        "{what} may contain only digits, spaces and hyphens"
-                    )))
-                }
-            },
+            _ => digits.push(c.to_digit(10)?),
         }
     }
-    Ok(digits)
+    Some(digits)
 }
 
 fn weighted_sum(digits: &[u32], weights: &[u32]) -> u32 {
@@ -55,13 +48,21 @@ impl Nip {
             Some(p) if p.eq_ignore_ascii_case("PL") => &t[2..],
             _ => t,
         };
-        let digits = digits_of(t, "NIP")?;
+        let digits = digits_of(t).ok_or_else(|| {
+            ValueError::new(
+                "nip_characters",
+                "NIP may contain only digits, spaces and hyphens",
+            )
+        })?;
         if digits.len() != 10 {
-            return Err(ValueError::new("NIP must have 10 digits"));
+            return Err(ValueError::new("nip_digits", "NIP must have 10 digits"));
         }
         let check = weighted_sum(&digits[..9], &NIP_WEIGHTS) % 11;
         if check == 10 || check != digits[9] {
-            return Err(ValueError::new("NIP check digit is wrong"));
+            return Err(ValueError::new(
+                "nip_check_digit",
+                "NIP check digit is wrong",
+            ));
         }
         Ok(Self(to_string(&digits)))
     }
@@ -93,16 +94,29 @@ impl Regon {
     /// Parses a 9- or 14-digit REGON (spaces and hyphens ignored), checking the
     /// check digit: (weighted sum mod 11) mod 10.
     pub fn parse(s: &str) -> Result<Self, ValueError> {
-        let digits = digits_of(s.trim(), "REGON")?;
+        let digits = digits_of(s.trim()).ok_or_else(|| {
+            ValueError::new(
+                "regon_characters",
+                "REGON may contain only digits, spaces and hyphens",
+            )
+        })?;
         let weights: &[u32] = match digits.len() {
             9 => &REGON9_WEIGHTS,
             14 => &REGON14_WEIGHTS,
-            _ => return Err(ValueError::new("REGON must have 9 or 14 digits")),
+            _ => {
+                return Err(ValueError::new(
+                    "regon_digits",
+                    "REGON must have 9 or 14 digits",
+                ))
+            }
         };
         let n = digits.len();
         let check = weighted_sum(&digits[..n - 1], weights) % 11 % 10;
         if check != digits[n - 1] {
-            return Err(ValueError::new("REGON check digit is wrong"));
+            return Err(ValueError::new(
+                "regon_check_digit",
+                "REGON check digit is wrong",
+            ));
         }
         Ok(Self(to_string(&digits)))
     }

@@ -71,6 +71,7 @@ impl InstitutionType {
             .find(|t| t.as_str() == s)
             .ok_or_else(|| {
                 ValueError::new(
+                    "institution_type_unknown",
                     "institution type must be one of JST, JOPS, OWES, PES, CIS, KIS, ZAZ, WTZ, NGO, OTHER",
                 )
             })

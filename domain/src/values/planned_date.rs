@@ -20,9 +20,10 @@ fn parse_day(s: &str, field: &str) -> Result<NaiveDate, ValueError> {
         .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
         .flatten();
     date.ok_or_else(|| {
-        ValueError::new(format!(
-            "{field} must be a calendar date written YYYY-MM-DD, got '{s}'"
-        ))
+        ValueError::new(
+            "date_format",
+            format!("{field} must be a calendar date written YYYY-MM-DD, got '{s}'"),
+        )
     })
 }
 
@@ -35,16 +36,21 @@ impl YearMonth {
     /// Builds a month from its year (1000..=9999) and month number (1..=12).
     pub fn new(year: i32, month: u32) -> Result<Self, ValueError> {
         if !(1000..=9999).contains(&year) {
-            return Err(ValueError::new("year must have four digits"));
+            return Err(ValueError::new("year_digits", "year must have four digits"));
         }
         NaiveDate::from_ymd_opt(year, month, 1)
             .map(Self)
-            .ok_or_else(|| ValueError::new("month must be between 01 and 12"))
+            .ok_or_else(|| ValueError::new("month_number", "month must be between 01 and 12"))
     }
 
     /// Parses `YYYY-MM`.
     pub fn parse(s: &str) -> Result<Self, ValueError> {
-        let err = || ValueError::new(format!("month must be written YYYY-MM, got '{s}'"));
+        let err = || {
+            ValueError::new(
+                "month_format",
+                format!("month must be written YYYY-MM, got '{s}'"),
+            )
+        };
         let shaped = s.len() == 7
             && s.bytes().enumerate().all(|(i, b)| match i {
                 4 => b == b'-',
@@ -134,9 +140,10 @@ impl MonthPart {
             "early" => Ok(Self::Early),
             "mid" => Ok(Self::Mid),
             "late" => Ok(Self::Late),
-            _ => Err(ValueError::new(format!(
-                "part must be early, mid or late, got '{s}'"
-            ))),
+            _ => Err(ValueError::new(
+                "month_part_unknown",
+                format!("part must be early, mid or late, got '{s}'"),
+            )),
         }
     }
 
@@ -160,9 +167,10 @@ impl DateRange {
     /// Accepts `from` ≤ `to`.
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, ValueError> {
         if from > to {
-            return Err(ValueError::new(format!(
-                "a date range must not end ({to}) before it starts ({from})"
-            )));
+            return Err(ValueError::new(
+                "date_range_reversed",
+                format!("a date range must not end ({to}) before it starts ({from})"),
+            ));
         }
         Ok(Self { from, to })
     }
@@ -304,15 +312,35 @@ impl TryFrom<PlannedDateRepr> for PlannedDate {
                 MonthPart::parse(&part)?,
             )),
             (None, Some(_), None, None, None) | (None, None, Some(_), None, None) => Err(
-                ValueError::new("a date range needs both 'from' and 'to'"),
+                ValueError::new(
+                    "date_range_incomplete",
+                    "a date range needs both 'from' and 'to'",
+                ),
             ),
             (None, None, None, None, Some(_)) => {
-                Err(ValueError::new("'part' needs a 'month' to belong to"))
+                Err(ValueError::new(
+                "month_part_without_month",
+                "'part' needs a 'month' to belong to",
+            ))
             }
             _ => Err(ValueError::new(
+                "planned_date_shape",
                 "a planned date is exactly one of {\"day\"}, {\"from\", \"to\"}, {\"month\"} or {\"month\", \"part\"}",
             )),
         }
+    }
+}
+
+impl PlannedDate {
+    /// Reads the JSON form (`{"day": …}`, `{"from", "to"}`, `{"month"}`, `{"month", "part"}`)
+    /// from a JSON value, as `serde_json::from_value` would, but keeping the reason's
+    /// [`ValueError::code`] (serde's error keeps only the sentence). A value of another shape
+    /// (not an object, an unknown key, a non-string) is `planned_date_shape`, with serde's
+    /// sentence.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, ValueError> {
+        let repr = PlannedDateRepr::deserialize(v)
+            .map_err(|e| ValueError::new("planned_date_shape", e.to_string()))?;
+        Self::try_from(repr)
     }
 }
 
@@ -444,9 +472,12 @@ fn month_number(word: &str) -> Option<u32> {
 }
 
 fn polish_error(original: &str, reason: impl fmt::Display) -> ValueError {
-    ValueError::new(format!(
-        "'{original}' is not a date this service can read: {reason}; write it like 7.02.2020, 7-8.05.2020, 30.04-2.05.2020, Luty 2020 or Koniec września 2020"
-    ))
+    ValueError::new(
+        "planned_date_text",
+        format!(
+            "'{original}' is not a date this service can read: {reason}; write it like 7.02.2020, 7-8.05.2020, 30.04-2.05.2020, Luty 2020 or Koniec września 2020"
+        ),
+    )
 }
 
 fn parse_number(s: &str, what: &str) -> Result<u32, String> {
@@ -637,6 +668,7 @@ fn parse_polish_impl(original: &str, default_year: Option<i32>) -> Result<Planne
     let s = strip_suffixes(&folded);
     if s.is_empty() {
         return Err(ValueError::new(
+            "planned_date_empty",
             "a date is required, e.g. 7.02.2020 or Luty 2020",
         ));
     }

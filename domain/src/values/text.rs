@@ -35,12 +35,14 @@ impl NonEmptyText {
     pub fn parse_max(s: &str, max: usize) -> Result<Self, ValueError> {
         let t = s.trim();
         if t.is_empty() {
-            return Err(ValueError::new("must not be empty"));
+            return Err(ValueError::new("text_empty", "must not be empty"));
         }
         if t.chars().count() > max {
-            return Err(ValueError::new(format!(
-                "must be at most {max} characters long"
-            )));
+            return Err(ValueError::new(
+                "text_too_long",
+                format!("must be at most {max} characters long"),
+            )
+            .with_limit(max));
         }
         Ok(Self(t.to_owned()))
     }
@@ -59,32 +61,42 @@ impl Email {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let t = s.trim();
         if t.is_empty() {
-            return Err(ValueError::new("e-mail address must not be empty"));
+            return Err(ValueError::new(
+                "email_empty",
+                "e-mail address must not be empty",
+            ));
         }
         if t.chars().count() > 254 {
             return Err(ValueError::new(
+                "email_too_long",
                 "e-mail address must be at most 254 characters long",
             ));
         }
         if t.chars().any(char::is_whitespace) {
-            return Err(ValueError::new("e-mail address must not contain spaces"));
+            return Err(ValueError::new(
+                "email_whitespace",
+                "e-mail address must not contain spaces",
+            ));
         }
         let mut parts = t.split('@');
         let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
             (Some(l), Some(d), None) => (l, d),
             _ => {
                 return Err(ValueError::new(
+                    "email_at_sign",
                     "e-mail address must contain exactly one '@'",
                 ))
             }
         };
         if local.is_empty() {
             return Err(ValueError::new(
+                "email_local_part",
                 "e-mail address needs a name before the '@'",
             ));
         }
         if !domain.contains('.') || domain.split('.').any(str::is_empty) {
             return Err(ValueError::new(
+                "email_domain",
                 "e-mail address needs a domain such as example.org after the '@'",
             ));
         }
@@ -120,11 +132,13 @@ impl OrganizerId {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         if !(2..=64).contains(&s.len()) {
             return Err(ValueError::new(
+                "organizer_length",
                 "organizer id must be 2 to 64 characters long",
             ));
         }
         if !is_hyphen_slug(s) {
             return Err(ValueError::new(
+                "organizer_slug",
                 "organizer id may contain only lower-case letters, digits and single hyphens between them (e.g. rops-torun)",
             ));
         }
@@ -143,6 +157,7 @@ impl PreferenceCode {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         if !(1..=64).contains(&s.len()) {
             return Err(ValueError::new(
+                "preference_code_length",
                 "preference code must be 1 to 64 characters long",
             ));
         }
@@ -151,6 +166,7 @@ impl PreferenceCode {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
             return Err(ValueError::new(
+                "preference_code_characters",
                 "preference code may contain only lower-case letters, digits and '_'",
             ));
         }

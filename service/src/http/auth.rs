@@ -85,7 +85,7 @@ impl Auth {
             (Some(own), _) => Ok(f.check("organizer", OrganizerId::parse(&own))),
             (None, Some(asked)) => Ok(f.check("organizer", OrganizerId::parse(asked))),
             (None, None) => {
-                f.fail("organizer", "is required for an admin token");
+                f.fail("organizer", "required", "is required for an admin token");
                 Ok(None)
             }
         }

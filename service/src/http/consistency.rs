@@ -28,7 +28,11 @@ pub async fn wait_for(
         return Ok(());
     };
     if position < 0 {
-        return Err(ApiError::bad_param("min_position", "must be 0 or more"));
+        return Err(ApiError::bad_param(
+            "min_position",
+            "negative_number",
+            "must be 0 or more",
+        ));
     }
     let reached =
         projections::runner::wait_for_position(&state.pool, projections, position, state.read_wait)

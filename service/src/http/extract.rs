@@ -1,4 +1,8 @@
 //! Request extractors that answer in problem+json instead of axum's plain-text rejections.
+//!
+//! serde's own refusals get codes like every other field error (`missing_field`,
+//! `wrong_type`, `nul_character`, …; see [`serde_code`]), so a client, and the Polish
+//! catalogue, can tell them apart without reading serde's English.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -97,7 +101,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 return Err(ApiError::invalid(
                     fields
                         .into_iter()
-                        .map(|f| FieldError::new(f, NUL_MESSAGE))
+                        .map(|f| FieldError::new(f, NUL_CODE, NUL_MESSAGE))
                         .collect(),
                 ));
             }
@@ -110,13 +114,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let path = err.path().to_string();
             let inner = err.into_inner();
             let field = field_of(&path, &inner);
+            let message = clean_message(&inner);
             return Err(match inner.classify() {
                 serde_json::error::Category::Data => {
-                    ApiError::invalid(vec![FieldError::new(field, clean_message(&inner))])
+                    ApiError::invalid(vec![FieldError::new(field, serde_code(&message), message)])
                 }
                 _ => ApiError::BadRequest {
                     detail: format!("The body is not valid JSON: {inner}"),
-                    errors: vec![FieldError::new(field, clean_message(&inner))],
+                    errors: vec![FieldError::new(field, "invalid_json", message)],
                 },
             });
         }
@@ -128,8 +133,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// What a field holding the NUL character is told.
+/// What a field holding the NUL character is told, and its code.
 const NUL_MESSAGE: &str = "must not contain the NUL character (\\u0000)";
+const NUL_CODE: &str = "nul_character";
+
+/// The start of each of serde's sentences [`serde_code`] tells apart, and its code.
+pub const SERDE_CODES: [(&str, &str); 6] = [
+    ("missing field", "missing_field"),
+    ("invalid type", "wrong_type"),
+    ("unknown field", "unknown_field"),
+    ("unknown variant", "unknown_variant"),
+    ("invalid length", "invalid_length"),
+    ("duplicate field", "duplicate_field"),
+];
+
+/// The code of a refusal of serde's (a well-formed body that does not fit the request's
+/// type), from the start of its sentence, which serde keeps stable: `missing field`,
+/// `invalid type`, `unknown field`, `unknown variant`, `invalid length`, `duplicate field`;
+/// anything else (`invalid value`, a value type's own refusal such as a malformed UUID) is
+/// `invalid_value`.
+pub fn serde_code(message: &str) -> &'static str {
+    SERDE_CODES
+        .iter()
+        .find(|(prefix, _)| message.starts_with(prefix))
+        .map_or("invalid_value", |(_, code)| code)
+}
 
 /// Whether `bytes` hold the escape `\u0000` (any case of hex digits) outside an escaped
 /// backslash: the only way JSON text can carry a NUL character.
@@ -236,7 +264,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
         if let Some((name, _)) = url_pairs(query).find(|(_, v)| v.contains('\0')) {
-            return Err(ApiError::bad_param(&name, NUL_MESSAGE));
+            return Err(ApiError::bad_param(&name, NUL_CODE, NUL_MESSAGE));
         }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
@@ -284,22 +312,31 @@ mod tests {
         let fields = |body: &str| match parse_json::<Body>(body.as_bytes()) {
             Err(ApiError::Invalid { errors, .. }) => errors
                 .into_iter()
-                .map(|e| (e.field, e.message))
+                .map(|e| (e.field, e.message, e.code))
                 .collect::<Vec<_>>(),
             other => panic!("{other:?}"),
         };
         assert_eq!(
             fields(r#"{"person": {"email": "a@b.pl"}}"#),
-            vec![("destination".into(), "missing field `destination`".into())]
+            vec![(
+                "destination".into(),
+                "missing field `destination`".into(),
+                "missing_field".into()
+            )]
         );
         assert_eq!(
             fields(r#"{"destination": "x", "person": {}}"#),
-            vec![("person.email".into(), "missing field `email`".into())]
+            vec![(
+                "person.email".into(),
+                "missing field `email`".into(),
+                "missing_field".into()
+            )]
         );
         // A wrong type keeps the path serde gives.
+        let wrong = fields(r#"{"destination": 1, "person": {"email": "a"}}"#);
         assert_eq!(
-            fields(r#"{"destination": 1, "person": {"email": "a"}}"#)[0].0,
-            "destination"
+            (wrong[0].0.as_str(), wrong[0].2.as_str()),
+            ("destination", "wrong_type")
         );
     }
 
@@ -317,12 +354,58 @@ mod tests {
             Err(ApiError::Invalid { errors, .. }) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 assert_eq!(fields, vec!["extra.k", "tags[1]", "title"]);
+                assert!(errors.iter().all(|e| e.code == "nul_character"));
             }
             other => panic!("{other:?}"),
         }
         // An escaped backslash followed by `u0000` is text, not a NUL.
         assert!(parse_json::<Body>(br#"{"title": "\\u0000", "tags": []}"#).is_ok());
         assert!(!contains_nul_escape(br#"{"a": "\\u0000"}"#));
+    }
+
+    #[test]
+    fn serde_refusals_get_codes_and_syntax_errors_are_invalid_json() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            kind: Kind,
+            id: uuid::Uuid,
+            pair: (u8, u8),
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            Listed,
+        }
+        let code = |body: &str| match parse_json::<Body>(body.as_bytes()) {
+            Err(ApiError::Invalid { errors, .. }) | Err(ApiError::BadRequest { errors, .. }) => {
+                errors.into_iter().map(|e| e.code).collect::<Vec<_>>()
+            }
+            other => panic!("{other:?}"),
+        };
+        let ok =
+            r#""kind": "listed", "id": "0190c6a0-0000-7000-8000-000000000000", "pair": [1, 2]"#;
+        assert_eq!(code(&format!("{{{ok}, \"x\": 1}}")), ["unknown_field"]);
+        assert_eq!(
+            code(r#"{"kind": "other", "id": "x", "pair": [1, 2]}"#),
+            ["unknown_variant"]
+        );
+        assert_eq!(
+            code(r#"{"kind": "listed", "id": "x", "pair": [1, 2]}"#),
+            ["invalid_value"]
+        );
+        assert_eq!(
+            code(
+                r#"{"kind": "listed", "id": "0190c6a0-0000-7000-8000-000000000000", "pair": [1]}"#
+            ),
+            ["invalid_length"]
+        );
+        assert_eq!(
+            code(r#"{"kind": "listed", "kind": "listed"}"#),
+            ["duplicate_field"]
+        );
+        assert_eq!(code(r#"{"kind": ["#), ["invalid_json"]);
     }
 
     #[test]

@@ -31,14 +31,19 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         _ => {
             return ApiError::bad_param(
                 "Idempotency-Key",
+                "idempotency_key_characters",
                 "must be printable ASCII characters (letters, digits, punctuation, spaces)",
             )
             .into_response()
         }
     };
     if key.is_empty() || key.len() > 200 {
-        return ApiError::bad_param("Idempotency-Key", "must be 1 to 200 characters")
-            .into_response();
+        return ApiError::bad_param(
+            "Idempotency-Key",
+            "idempotency_key_length",
+            "must be 1 to 200 characters",
+        )
+        .into_response();
     }
     // A key is private to its caller: the same key from another token, or from another
     // applicant (their key is their credential), is another request; a stored answer is
@@ -80,6 +85,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         Ok(Reservation::Mismatch) => ApiError::invalid_field(
             "Idempotency-Key",
+            "idempotency_key_reused",
             "this key was already used for a request with a different body",
         )
         .into_response(),

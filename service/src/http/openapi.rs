@@ -8,7 +8,8 @@
 //!   document under `application/problem+json` (`Retry-After` on 429 and 503,
 //!   `WWW-Authenticate` on 401);
 //! - the headers every request may carry (`Idempotency-Key` on POST and PUT,
-//!   `X-Correlation-Id`) and those every answer carries (`X-Request-Id`, `X-Correlation-Id`);
+//!   `X-Correlation-Id`, `Accept-Language`) and those every answer carries (`X-Request-Id`,
+//!   `X-Correlation-Id`; `Content-Language` on a problem document);
 //! - links from the answer of each create to the operations that take its id
 //!   ([`LINKS`]), so a client (or a stateful fuzzer) can follow them;
 //! - the bearer scheme, the licence, and the schemas shared across resources.
@@ -192,6 +193,21 @@ fn conventions(path: &str, method: HttpMethod, op: &mut Operation) {
         ));
     }
 
+    if !named(params, "Accept-Language") {
+        params.push(RefOr::T(
+            ParameterBuilder::new()
+                .name("Accept-Language")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The language of a problem document's `title`, `detail` and `errors[].message`: Polish when `pl` is preferred (listed first, or with a higher q-value than `en`), else English. Codes, types and fields are the same in both.",
+                ))
+                .schema(Some(string()))
+                .example(Some(serde_json::json!("pl")))
+                .build(),
+        ));
+    }
+
     // Every error status the route can answer, as a problem document.
     let implied = implied_statuses(op, &method, path);
     let responses = &mut op.responses.responses;
@@ -219,6 +235,16 @@ fn conventions(path: &str, method: HttpMethod, op: &mut Operation) {
                 response
                     .content
                     .insert("application/problem+json".to_owned(), problem_content());
+                response.headers.insert(
+                    "Content-Language".to_owned(),
+                    header(
+                        "The language of the problem's sentences: `pl` or `en` (see `Accept-Language`).",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(["pl", "en"]))
+                            .into(),
+                    ),
+                );
             }
             if matches!(status, 429 | 503) {
                 response.headers.insert(

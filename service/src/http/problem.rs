@@ -7,31 +7,60 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::error::{DomainError, ErrorKind};
+use domain::values::ValueError;
 use infra::PipelineError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+/// One invalid field of a request: where, why (a stable code a program can branch on and
+/// the Polish catalogue keys on), and a sentence for a person.
+///
+/// Deserializable too, so an answer already written (a replayed one included) can be read
+/// back and said again in another language (`crate::http::messages::localize`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct FieldError {
     /// JSON path of the field, e.g. `institution.nip`.
     pub field: String,
-    /// What is wrong with it, for a person.
+    /// Stable machine-readable reason, e.g. `nip_check_digit`, `text_too_long`,
+    /// `missing_field`: one of the domain's codes (refusals and invalid values) or the
+    /// service's own (docs/clients.md). Unlike `message`, it never changes with the wording
+    /// or the language, so a client can branch on it or say it in its own words.
+    #[schema(pattern = "^[a-z0-9_]+$", example = "nip_check_digit")]
+    pub code: String,
+    /// What is wrong with it, for a person: English, or Polish when the request asked for it
+    /// (`Accept-Language: pl`).
     pub message: String,
+    /// The bound the rule names, where the field chooses it: the most characters, for
+    /// `text_too_long`. Absent for every other code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, example = 500)]
+    pub limit: Option<usize>,
 }
 
 impl FieldError {
-    /// A field error from its path and message.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A field error from its path, code and message.
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
+            code: code.to_owned(),
             message: message.into(),
+            limit: None,
+        }
+    }
+
+    /// The error a value's parser gave, under `field`: its code, sentence and bound.
+    pub fn of(field: impl Into<String>, e: ValueError) -> Self {
+        Self {
+            field: field.into(),
+            code: e.code.to_owned(),
+            message: e.message,
+            limit: e.limit,
         }
     }
 }
 
 /// The problem document as sent (RFC 9457).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     /// What kind of problem, as a URI reference relative to the service: `/problems/` and
     /// a code (`not_found`, `invalid_input`, or for a 409 the rule that refused, e.g.
@@ -43,15 +72,22 @@ pub struct Problem {
         example = "/problems/not_found"
     )]
     pub kind: String,
-    /// The status's reason phrase, e.g. `Not Found`.
+    /// The status's reason phrase, e.g. `Not Found` (`Nie znaleziono` in Polish).
     pub title: String,
     /// The HTTP status of the answer.
     #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
-    /// What went wrong, for a person.
+    /// What went wrong, for a person: English, or Polish when the request asked for it
+    /// (`Accept-Language: pl`).
     pub detail: String,
+    /// The precise reason where `type` names only its family: for a 404 the domain gave,
+    /// what is missing (`term_not_found`, `application_not_found`, …). Absent otherwise
+    /// (`type` is the reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z0-9_]+$", example = "term_not_found")]
+    pub code: Option<String>,
     /// Each invalid field (400 and 422); absent when no field is to blame.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(min_items = 1)]
     pub errors: Vec<FieldError>,
 }
@@ -80,6 +116,11 @@ pub enum ApiError {
     /// 404: no such resource (or not visible to this caller).
     #[error("{0}")]
     NotFound(String),
+    /// 404 for a reason the domain named (`term_not_found`, …): `type` stays
+    /// `/problems/not_found`, and the problem's `code` says which thing is missing (so the
+    /// answer can be said in Polish as precisely as in English).
+    #[error("{detail}")]
+    NotFoundCode { code: String, detail: String },
     /// 413: the body is larger than the service accepts.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -114,8 +155,8 @@ impl ApiError {
     }
 
     /// 422 for one field.
-    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self::invalid(vec![FieldError::new(field, message)])
+    pub fn invalid_field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldError::new(field, code, message)])
     }
 
     /// A value that validation accepted is missing afterwards: a defect of ours, never the
@@ -125,11 +166,19 @@ impl ApiError {
     }
 
     /// 400 for one unparsable parameter.
-    pub fn bad_param(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+    pub fn bad_param(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::bad_param_error(FieldError::new(field, code, message))
+    }
+
+    /// 400 for a parameter its value's parser refused (keeping the parser's code).
+    pub fn bad_value(field: &str, e: ValueError) -> Self {
+        Self::bad_param_error(FieldError::of(field, e))
+    }
+
+    fn bad_param_error(e: FieldError) -> Self {
         ApiError::BadRequest {
-            detail: format!("{field}: {message}"),
-            errors: vec![FieldError::new(field, message)],
+            detail: format!("{}: {}", e.field, e.message),
+            errors: vec![e],
         }
     }
 
@@ -139,7 +188,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NotFoundCode { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -154,7 +203,7 @@ impl ApiError {
             ApiError::Invalid { .. } => "invalid_input",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound(_) => "not_found",
+            ApiError::NotFound(_) | ApiError::NotFoundCode { .. } => "not_found",
             ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::TooManyRequests { .. } => "too_many_requests",
@@ -178,11 +227,16 @@ impl ApiError {
             ),
             other => (other.to_string(), vec![]),
         };
+        let code = match self {
+            ApiError::NotFoundCode { code, .. } => Some(code.clone()),
+            _ => None,
+        };
         Problem {
             kind: format!("/problems/{}", self.code()),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
+            code,
             errors,
         }
     }
@@ -224,13 +278,17 @@ impl From<DomainError> for ApiError {
         match e.kind {
             ErrorKind::Invalid => ApiError::invalid(vec![FieldError::new(
                 e.field.clone().unwrap_or_default(),
+                e.code,
                 e.message.clone(),
             )]),
             ErrorKind::Conflict => ApiError::Conflict {
                 code: e.code.to_owned(),
                 detail: e.message,
             },
-            ErrorKind::NotFound => ApiError::NotFound(e.message),
+            ErrorKind::NotFound => ApiError::NotFoundCode {
+                code: e.code.to_owned(),
+                detail: e.message,
+            },
         }
     }
 }
@@ -327,6 +385,7 @@ pub async fn plain_errors_as_problems(
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
         status: status.as_u16(),
         detail: detail.to_owned(),
+        code: None,
         errors: vec![],
     };
     parts.headers.insert(

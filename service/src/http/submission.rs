@@ -123,6 +123,7 @@ impl TryFrom<ApplicationRequest> for Applicant {
         if !body.consent {
             f.fail(
                 "consent",
+                "consent_required",
                 "consent to the processing of personal data for the recruitment is required",
             );
         }

@@ -1,5 +1,7 @@
 //! Collecting every invalid field of a request at once, so a person filling a form sees all
-//! of their mistakes in one answer (API.md: an `errors` array of `{field, message}`).
+//! of their mistakes in one answer (API.md: an `errors` array of `{field, message}`), each
+//! with the stable code of its reason (`code`), which the Polish catalogue
+//! (`crate::http::messages`) keys on.
 
 use domain::values::ValueError;
 
@@ -12,20 +14,30 @@ pub struct Fields {
 }
 
 impl Fields {
-    /// Keeps the value, or records the error under `field`.
+    /// Keeps the value, or records the error under `field` (with the parser's code).
     pub fn check<T>(&mut self, field: &str, parsed: Result<T, ValueError>) -> Option<T> {
         match parsed {
             Ok(v) => Some(v),
             Err(e) => {
-                self.errors.push(FieldError::new(field, e.message));
+                self.errors.push(FieldError::of(field, e));
                 None
             }
         }
     }
 
-    /// Records an error found by other means.
-    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
+    /// Records an error found by other means, with the stable code of its reason: one of the
+    /// domain's (`required`, `ends_before_start`, `out_of_range`, …) where it means the same,
+    /// else one of the service's own (`crate::http::messages::SERVICE_CODES`).
+    pub fn fail(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, code, message));
+    }
+
+    /// Records text longer than the `max` characters `field` takes (`text_too_long`).
+    pub fn too_long(&mut self, field: &str, max: usize, message: impl Into<String>) {
+        self.errors.push(FieldError::of(
+            field,
+            ValueError::new("text_too_long", message).with_limit(max),
+        ));
     }
 
     /// Every recorded error (a 422), or Ok when there were none.
@@ -76,7 +88,7 @@ impl Fields {
     pub fn optional_text(&mut self, field: &str, v: &Option<String>, max: usize) -> Option<String> {
         let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
         if v.chars().count() > max {
-            self.fail(field, format!("must be at most {max} characters"));
+            self.too_long(field, max, format!("must be at most {max} characters"));
         }
         Some(v.to_owned())
     }
@@ -85,7 +97,7 @@ impl Fields {
 /// Parses `YYYY-MM-DD`.
 pub fn date(s: &str) -> Result<chrono::NaiveDate, ValueError> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ValueError::new("must be a date written YYYY-MM-DD"))
+        .map_err(|_| ValueError::new("date_format", "must be a date written YYYY-MM-DD"))
 }
 
 /// Parses an RFC 3339 instant with its offset.
@@ -94,6 +106,7 @@ pub fn instant(s: &str) -> Result<chrono::DateTime<chrono::Utc>, ValueError> {
         .map(|d| d.with_timezone(&chrono::Utc))
         .map_err(|_| {
             ValueError::new(
+                "instant_format",
                 "must be an instant in RFC 3339 with its offset, e.g. 2022-06-23T11:00:00+02:00",
             )
         })

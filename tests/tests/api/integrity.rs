@@ -433,10 +433,18 @@ async fn every_audit_read_is_logged_with_who_and_what() {
         app.get("/api/v1/audit/events", &app.evaluator).await.status,
         200
     );
+    // The visit must be known to the read model before its roster can be replayed (the
+    // service checks the caller may read it): ask for the newest position.
+    let newest: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     let at = chain::instant(chrono::Utc::now());
     let replay = app
         .get(
-            &format!("/api/v1/study-visits/{visit}/terms/{term}/roster?at={at}"),
+            &format!(
+                "/api/v1/study-visits/{visit}/terms/{term}/roster?at={at}&min_position={newest}"
+            ),
             &app.evaluator,
         )
         .await;

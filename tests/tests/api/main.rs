@@ -24,6 +24,7 @@
 //! - [`idempotency_recovery`]: an `Idempotency-Key` left behind is never carried out twice.
 //! - [`integrity`]: tamper evidence, the export and the access log.
 //! - [`isolation`]: organizers and roles kept apart on every route of the OpenAPI document.
+//! - [`language`]: refusals in English or, asked with `Accept-Language: pl`, in Polish.
 //! - [`networks`]: networks of seed 004 and 002, from founding day to succession.
 //! - [`operations`]: `/metrics`, `/ready`, request and correlation ids.
 //! - [`personal_data`]: what is held about a person, erasure and the retention purge.
@@ -47,6 +48,7 @@ mod group_commit;
 mod idempotency_recovery;
 mod integrity;
 mod isolation;
+mod language;
 mod networks;
 mod operations;
 mod pages;

@@ -111,11 +111,19 @@ async fn access_log(
     }
     let after = p.after.unwrap_or(0);
     if after < 0 {
-        return Err(ApiError::bad_param("after", "must be 0 or more"));
+        return Err(ApiError::bad_param(
+            "after",
+            "negative_number",
+            "must be 0 or more",
+        ));
     }
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_param("limit", "must be between 1 and 1000"));
+        return Err(ApiError::bad_param(
+            "limit",
+            "out_of_range",
+            "must be between 1 and 1000",
+        ));
     }
     let entries = access_log::page(&state.pool, after, limit, p.actor.as_deref()).await?;
     let next_after = entries.last().map_or(after, |e| e.id);

@@ -123,16 +123,25 @@ async fn events(
 ) -> Result<Json<EventsPage>, ApiError> {
     let after = p.after.unwrap_or(0);
     if after < 0 {
-        return Err(ApiError::bad_param("after", "must be 0 or more"));
+        return Err(ApiError::bad_param(
+            "after",
+            "negative_number",
+            "must be 0 or more",
+        ));
     }
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_param("limit", "must be between 1 and 1000"));
+        return Err(ApiError::bad_param(
+            "limit",
+            "out_of_range",
+            "must be between 1 and 1000",
+        ));
     }
     if let Some(t) = &p.aggregate_type {
         if !AGGREGATE_TYPES.contains(&t.as_str()) {
             return Err(ApiError::bad_param(
                 "aggregate_type",
+                "aggregate_type_unknown",
                 "must be StudyVisit, CooperationProgram or Network",
             ));
         }
@@ -362,9 +371,13 @@ async fn state_at(
         p.at.as_deref()
             .map(validate::instant)
             .transpose()
-            .map_err(|e| ApiError::bad_param("at", e.message))?;
+            .map_err(|e| ApiError::bad_value("at", e))?;
     if matches!(p.sequence, Some(s) if s < 0) {
-        return Err(ApiError::bad_param("sequence", "must be 0 or more"));
+        return Err(ApiError::bad_param(
+            "sequence",
+            "negative_number",
+            "must be 0 or more",
+        ));
     }
     let Ok(id) = Uuid::parse_str(&id) else {
         return Err(ApiError::NotFound("No such aggregate.".into()));

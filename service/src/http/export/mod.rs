@@ -57,20 +57,25 @@ async fn export(
     auth.audit_scope()?;
     let instant = |field: &str, v: &Option<String>| {
         v.as_deref()
-            .map(|v| validate::instant(v).map_err(|e| ApiError::bad_param(field, e.message)))
+            .map(|v| validate::instant(v).map_err(|e| ApiError::bad_value(field, e)))
             .transpose()
     };
     let from = instant("from", &p.from)?;
     let to = instant("to", &p.to)?;
     if let (Some(a), Some(b)) = (from, to) {
         if b <= a {
-            return Err(ApiError::bad_param("to", "must be after from"));
+            return Err(ApiError::bad_param(
+                "to",
+                "range_empty",
+                "must be after from",
+            ));
         }
     }
     if let Some(t) = &p.aggregate_type {
         if !AGGREGATE_TYPES.contains(&t.as_str()) {
             return Err(ApiError::bad_param(
                 "aggregate_type",
+                "aggregate_type_unknown",
                 "must be StudyVisit, CooperationProgram or Network",
             ));
         }

@@ -458,7 +458,7 @@ pub async fn registry(
 ) -> Result<Json<RegistryView>, ApiError> {
     wait_for(&state, NETWORK_PROJECTIONS, params.min_position).await?;
     if let Some(at) = &params.at {
-        let at = validate::instant(at).map_err(|e| ApiError::bad_param("at", e.message))?;
+        let at = validate::instant(at).map_err(|e| ApiError::bad_value("at", e))?;
         return Ok(Json(registry_at(&state, &auth, id, at).await?));
     }
     let found = {

@@ -79,7 +79,11 @@ impl EstablishRequest {
         let name = text(f, "name", &self.name);
         let region = text(f, "region", &self.region);
         if self.member_types.is_empty() {
-            f.fail("member_types", "must list at least one institution type");
+            f.fail(
+                "member_types",
+                "required",
+                "must list at least one institution type",
+            );
         }
         let member_types: Vec<InstitutionType> = self
             .member_types
@@ -278,7 +282,11 @@ impl TryFrom<OfficerRequest> for Election {
         // Said here, beside the other fields, though the domain refuses it too.
         if let (Some(s), Some(Some(e))) = (starts, ends) {
             if e < s {
-                f.fail("term_ends_on", "must not be before term_starts_on");
+                f.fail(
+                    "term_ends_on",
+                    "ends_before_start",
+                    "must not be before term_starts_on",
+                );
             }
         }
         f.finish_with(|| {
@@ -331,19 +339,14 @@ impl TryFrom<MeetingRequest> for NewMeeting {
     fn try_from(body: MeetingRequest) -> Result<Self, Invalid> {
         let mut f = Fields::default();
         let title = text(&mut f, "title", &body.title);
-        let when = match serde_json::from_value::<PlannedDate>(body.when) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                f.fail("when", e.to_string());
-                None
-            }
-        };
+        let when = f.check("when", PlannedDate::from_json(&body.when));
         let location = optional_text(&mut f, "location", body.location.as_deref());
         let participants_total = match u32::try_from(body.participants_total) {
             Ok(n) if i64::from(n) <= MAX_PARTICIPANTS => Some(n),
             _ => {
                 f.fail(
                     "participants_total",
+                    "out_of_range",
                     format!("must be between 0 and {MAX_PARTICIPANTS}"),
                 );
                 None

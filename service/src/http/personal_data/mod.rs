@@ -195,8 +195,8 @@ async fn held(
     admin_only(&auth)?;
     let raw = params
         .email
-        .ok_or_else(|| ApiError::bad_param("email", "is required"))?;
-    let email = Email::parse(&raw).map_err(|e| ApiError::bad_param("email", e.message))?;
+        .ok_or_else(|| ApiError::bad_param("email", "required", "is required"))?;
+    let email = Email::parse(&raw).map_err(|e| ApiError::bad_value("email", e))?;
     wait_for(&state, &["applications"], params.min_position).await?;
     let held = subject_access::held(&state.pool, &email_hash(&state, &email)).await?;
     let ids: Vec<Uuid> = held.subjects.iter().map(|s| s.subject_id).collect();
@@ -351,7 +351,7 @@ impl TryFrom<ErasureRequest> for Erasure {
         let email = match r.email.as_deref() {
             Some(raw) => f.check("email", Email::parse(raw)),
             None => {
-                f.fail("email", "is required");
+                f.fail("email", "required", "is required");
                 None
             }
         };

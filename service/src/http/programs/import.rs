@@ -45,6 +45,11 @@ pub struct ImportError {
     #[schema(minimum = 1)]
     pub line: u64,
     pub message: String,
+    /// Why, as the field error naming the line carries it: `schedule_header`,
+    /// `schedule_row_unreadable`, `schedule_row_invalid` (the message names each bad column)
+    /// or `schedule_empty`.
+    #[serde(skip)]
+    pub code: &'static str,
 }
 
 /// Answer of an import.
@@ -96,6 +101,7 @@ pub fn parse_schedule(
             return Err(vec![ImportError {
                 line: 1,
                 message: format!("the header cannot be read: {e}"),
+                code: "schedule_header",
             }])
         }
     };
@@ -109,11 +115,13 @@ pub fn parse_schedule(
                 message: format!(
                     "unknown column '{h}'; the header is date,title,kind,location,co_organizer"
                 ),
+                code: "schedule_header",
             });
         } else if column.insert(name.clone(), i).is_some() {
             errors.push(ImportError {
                 line: 1,
                 message: format!("the column '{name}' appears twice"),
+                code: "schedule_header",
             });
         }
     }
@@ -124,6 +132,7 @@ pub fn parse_schedule(
                 message: format!(
                     "the header has no '{required}' column; it is date,title,kind,location,co_organizer"
                 ),
+                code: "schedule_header",
             });
         }
     }
@@ -139,6 +148,7 @@ pub fn parse_schedule(
                 errors.push(ImportError {
                     line,
                     message: format!("the row cannot be read: {e}"),
+                    code: "schedule_row_unreadable",
                 });
                 continue;
             }
@@ -155,6 +165,7 @@ pub fn parse_schedule(
                     record.len(),
                     headers.len()
                 ),
+                code: "schedule_row_unreadable",
             });
             continue;
         }
@@ -204,6 +215,7 @@ pub fn parse_schedule(
             _ => errors.push(ImportError {
                 line,
                 message: row_errors.join("; "),
+                code: "schedule_row_invalid",
             }),
         }
     }
@@ -214,6 +226,7 @@ pub fn parse_schedule(
         return Err(vec![ImportError {
             line: 1,
             message: "the schedule has no rows below its header".to_owned(),
+            code: "schedule_empty",
         }]);
     }
     Ok(activities)
@@ -247,7 +260,11 @@ pub async fn import_schedule(
     auth.command_scope()?;
     if let Some(y) = params.year {
         if !(1000..=9999).contains(&y) {
-            return Err(ApiError::bad_param("year", "must be a year of four digits"));
+            return Err(ApiError::bad_param(
+                "year",
+                "year_digits",
+                "must be a year of four digits",
+            ));
         }
     }
     let content_type = headers
@@ -271,6 +288,7 @@ pub async fn import_schedule(
     if let Some(line) = text.lines().position(|l| l.contains('\0')) {
         return Err(ApiError::invalid_field(
             &format!("line {}", line + 1),
+            "nul_character",
             "must not contain the NUL character",
         ));
     }
@@ -278,7 +296,7 @@ pub async fn import_schedule(
         ApiError::invalid(
             errors
                 .into_iter()
-                .map(|e| FieldError::new(format!("line {}", e.line), e.message))
+                .map(|e| FieldError::new(format!("line {}", e.line), e.code, e.message))
                 .collect(),
         )
     })?;

@@ -564,7 +564,7 @@ pub async fn evaluation_of(
     wait_for(state, PROGRAM_PROJECTIONS, params.min_position).await?;
     match &params.at {
         Some(at) => {
-            let at = validate::instant(at).map_err(|e| ApiError::bad_param("at", e.message))?;
+            let at = validate::instant(at).map_err(|e| ApiError::bad_value("at", e))?;
             evaluation_at(state, auth, id, at).await
         }
         None => {

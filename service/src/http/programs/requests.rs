@@ -19,7 +19,6 @@ use domain::cooperation_program::{
     ActivityKind, ApplicationCard, Channel, CooperationProgramCommand, FeedbackChannel, Indicator,
     Measure, Period, PlannedActivity, ProgramKind, Verdict,
 };
-use domain::values::ValueError;
 use domain::values::{Institution, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode};
 use serde::Deserialize;
 use serde_json::Value;
@@ -46,8 +45,7 @@ fn opt_date(f: &mut Fields, field: &str, v: &Option<String>) -> Option<NaiveDate
 fn planned_field(f: &mut Fields, field: &str, v: &Value) -> Option<PlannedDate> {
     let parsed = match v {
         Value::String(s) => PlannedDate::parse_polish(s),
-        other => serde_json::from_value::<PlannedDate>(other.clone())
-            .map_err(|e| ValueError::new(e.to_string())),
+        other => PlannedDate::from_json(other),
     };
     f.check(field, parsed)
 }
@@ -142,7 +140,11 @@ impl CreateRequest {
         let end = f.date("period.end", &self.period.end);
         if let (Some(s), Some(e)) = (start, end) {
             if e < s {
-                f.fail("period.end", "must not be before period.start");
+                f.fail(
+                    "period.end",
+                    "ends_before_start",
+                    "must not be before period.start",
+                );
             }
         }
         let goals: Vec<NonEmptyText> = self
@@ -162,6 +164,7 @@ impl CreateRequest {
                 if codes.contains(c) {
                     f.fail(
                         &format!("indicators[{i}].code"),
+                        "duplicate_indicator",
                         "is used by another indicator",
                     );
                 }
@@ -174,7 +177,11 @@ impl CreateRequest {
             let target = match u64::try_from(r.target) {
                 Ok(t) => Some(t),
                 Err(_) => {
-                    f.fail(&format!("indicators[{i}].target"), "must be 0 or more");
+                    f.fail(
+                        &format!("indicators[{i}].target"),
+                        "negative_number",
+                        "must be 0 or more",
+                    );
                     None
                 }
             };
@@ -336,6 +343,7 @@ impl TryFrom<PartnerRequest> for JoiningPartner {
             if given.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 f.fail(
                     c.counting_field(),
+                    "date_required",
                     format!(
                         "is required for channel {}: it is the date that counts",
                         c.as_str()
@@ -469,13 +477,21 @@ impl TryFrom<HeldRequest> for Held {
         let ends_on = f.date("ends_on", &body.ends_on);
         if let (Some(s), Some(e)) = (starts_on, ends_on) {
             if e < s {
-                f.fail("ends_on", "must not be before starts_on");
+                f.fail(
+                    "ends_on",
+                    "ends_before_start",
+                    "must not be before starts_on",
+                );
             }
         }
         let participants = match u32::try_from(body.participants_total) {
             Ok(n) if n <= 1_000_000 => Some(n),
             _ => {
-                f.fail("participants_total", "must be between 0 and 1000000");
+                f.fail(
+                    "participants_total",
+                    "out_of_range",
+                    "must be between 0 and 1000000",
+                );
                 None
             }
         };
@@ -582,7 +598,11 @@ impl TryFrom<FeedbackRequest> for NewFeedback {
             None => None,
             Some(r) if (1..=5).contains(&r) => u8::try_from(r).ok(),
             Some(_) => {
-                f.fail("rating", "must be between 1 and 5, or null");
+                f.fail(
+                    "rating",
+                    "rating_out_of_range",
+                    "must be between 1 and 5, or null",
+                );
                 None
             }
         };
@@ -653,7 +673,11 @@ impl TryFrom<ConsultationRequest> for NewConsultation {
         let closes_on = f.date("closes_on", &body.closes_on);
         if let (Some(o), Some(c)) = (opens_on, closes_on) {
             if c < o {
-                f.fail("closes_on", "must not be before opens_on");
+                f.fail(
+                    "closes_on",
+                    "closes_before_opening",
+                    "must not be before opens_on",
+                );
             }
         }
         f.finish_with(|| {
@@ -755,7 +779,7 @@ impl TryFrom<EvaluateRequest> for CooperationProgramCommand {
         let mut f = Fields::default();
         let verdict = f.check("verdict", Verdict::parse(&body.verdict));
         if body.summary.chars().count() > 20_000 {
-            f.fail("summary", "must be at most 20000 characters");
+            f.too_long("summary", 20_000, "must be at most 20000 characters");
         }
         let mut manual_values = BTreeMap::new();
         for (code, value) in &body.manual_values {
@@ -764,7 +788,7 @@ impl TryFrom<EvaluateRequest> for CooperationProgramCommand {
             let value = match u64::try_from(*value) {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    f.fail(&field, "must be 0 or more");
+                    f.fail(&field, "negative_number", "must be 0 or more");
                     None
                 }
             };

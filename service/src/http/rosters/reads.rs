@@ -235,7 +235,7 @@ async fn build(
     let (roster, position, at) = match &params.at {
         Some(at) => {
             drop(conn);
-            let at = validate::instant(at).map_err(|e| ApiError::bad_param("at", e.message))?;
+            let at = validate::instant(at).map_err(|e| ApiError::bad_value("at", e))?;
             let events = infra::feed::aggregate_events(
                 &state.pool,
                 projections::events::STUDY_VISIT,

@@ -173,6 +173,7 @@ pub async fn entries(
     if !(1990..=2100).contains(&p.year) {
         return Err(ApiError::bad_param(
             "year",
+            "out_of_range",
             "must be a year between 1990 and 2100",
         ));
     }

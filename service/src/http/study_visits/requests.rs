@@ -145,6 +145,7 @@ impl TryFrom<AnnounceFor> for Announcement {
         if body.eligible_institution_types.is_empty() {
             f.fail(
                 "eligible_institution_types",
+                "required",
                 "must list at least one institution type",
             );
         }
@@ -164,6 +165,7 @@ impl TryFrom<AnnounceFor> for Announcement {
                 _ => {
                     f.fail(
                         "max_per_institution",
+                        "out_of_range",
                         "must be between 1 and 1000, or null for no cap",
                     );
                     None
@@ -206,7 +208,11 @@ fn preference(f: &mut Fields, at: &str, p: &PreferenceRequest) -> Option<Prefere
         "listed" => Some(PreferenceKind::Listed),
         "not_listed" => Some(PreferenceKind::NotListed),
         _ => {
-            f.fail(&format!("{at}.kind"), "must be listed or not_listed");
+            f.fail(
+                &format!("{at}.kind"),
+                "preference_kind_unknown",
+                "must be listed or not_listed",
+            );
             None
         }
     };
@@ -366,7 +372,7 @@ impl TryFrom<TermRequest> for NewTerm {
         let seats = match u32::try_from(body.seats) {
             Ok(s) if (1..=10_000).contains(&s) => Some(s),
             _ => {
-                f.fail("seats", "must be between 1 and 10000");
+                f.fail("seats", "out_of_range", "must be between 1 and 10000");
                 None
             }
         };
@@ -378,16 +384,12 @@ impl TryFrom<TermRequest> for NewTerm {
                 {
                     f.fail(
                         "planned",
+                        "planned_or_dates",
                         "give either planned or starts_on, ends_on and recruitment_deadline, not both",
                     );
                 }
-                match serde_json::from_value::<PlannedDate>(planned.clone()) {
-                    Ok(p) => Some(TermSchedule::Planned(p)),
-                    Err(e) => {
-                        f.fail("planned", e.to_string());
-                        None
-                    }
-                }
+                f.check("planned", PlannedDate::from_json(planned))
+                    .map(TermSchedule::Planned)
             }
             None => term_dates(
                 &mut f,
@@ -452,7 +454,7 @@ fn term_dates(
         ("recruitment_deadline", deadline),
     ] {
         if v.is_none() {
-            f.fail(field, "is required");
+            f.fail(field, "required", "is required");
         }
     }
     let starts_on = starts.and_then(|s| f.check("starts_on", validate::date(s)));
@@ -461,7 +463,11 @@ fn term_dates(
         deadline.and_then(|d| f.check("recruitment_deadline", validate::instant(d)));
     let (starts_on, ends_on, recruitment_deadline) = (starts_on?, ends_on?, recruitment_deadline?);
     if ends_on < starts_on {
-        f.fail("ends_on", "must not be before starts_on");
+        f.fail(
+            "ends_on",
+            "ends_before_start",
+            "must not be before starts_on",
+        );
         return None;
     }
     Some(TermDates {
