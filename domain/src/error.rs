@@ -42,6 +42,8 @@ pub const CODES: &[&str] = &[
     "election_predates_current_term",
     "empty_schedule",
     "ends_before_start",
+    "information_clause_changed",
+    "information_clause_version_taken",
     "institution_type_not_eligible",
     "meeting_id_taken",
     "member_id_taken",

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::consent::ConsentRecord;
+use super::consent::{ConsentRecord, InformationClause};
 use crate::values::{
     Institution, InstitutionType, Nip, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode,
 };
@@ -58,6 +58,13 @@ pub enum StudyVisitCommand {
         term_id: Uuid,
         /// The dates.
         dates: TermDates,
+    },
+    /// Sets the information clause (RODO art. 13) applicants are shown from now on; each
+    /// application records the version its applicant accepted. A version id already used
+    /// for another text is refused; the same clause again changes nothing.
+    SetInformationClause {
+        /// The clause.
+        clause: InformationClause,
     },
     /// Opens recruitment for a dated term.
     OpenRecruitment {
@@ -133,6 +140,7 @@ impl StudyVisitCommand {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Announce { .. } => "Announce",
+            Self::SetInformationClause { .. } => "SetInformationClause",
             Self::ReplacePreferenceList { .. } => "ReplacePreferenceList",
             Self::ScheduleTerm { .. } => "ScheduleTerm",
             Self::FixTermDates { .. } => "FixTermDates",

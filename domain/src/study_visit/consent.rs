@@ -40,6 +40,17 @@ impl ConsentRecord {
     }
 }
 
+/// The information clause (RODO art. 13) a visit's applicants are shown: a version id the
+/// submissions record, and the full text. A version names one text for good: a changed text
+/// is a new version, so an application's recorded version always says what its applicant read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InformationClause {
+    /// The version id, e.g. `2026-02` (at most 50 characters).
+    pub version: NonEmptyText,
+    /// The full text; paragraphs are separated by an empty line (at most 10,000 characters).
+    pub text: NonEmptyText,
+}
+
 /// The legal basis (RODO art. 6(1)) on which an applicant's personal data is processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

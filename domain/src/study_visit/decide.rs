@@ -185,6 +185,31 @@ impl StudyVisit {
         match command {
             // Handled above, before the visit has to exist.
             C::Announce { .. } => Ok(Vec::new()),
+            C::SetInformationClause { clause } => {
+                if let Some(used) = self
+                    .information_clauses
+                    .iter()
+                    .find(|c| c.version == clause.version)
+                {
+                    if used.text != clause.text {
+                        return Err(DomainError::invalid(
+                            "information_clause.version",
+                            "information_clause_version_taken",
+                            format!(
+                                "The version '{}' of the information clause already names another text; give the changed text a new version.",
+                                clause.version
+                            ),
+                        ));
+                    }
+                    if self.information_clause() == Some(&clause) {
+                        return Ok(Vec::new());
+                    }
+                }
+                Ok(vec![E::InformationClauseSet {
+                    version: clause.version,
+                    text: clause.text,
+                }])
+            }
             C::ReplacePreferenceList { code, nips } => {
                 if !details.preferences.iter().any(|p| p.code == code) {
                     return Err(DomainError::not_found(
@@ -297,6 +322,17 @@ impl StudyVisit {
                         "Consent to the processing of the application is required.",
                     ));
                 };
+                if let Some(shown) = self.information_clause() {
+                    if consent.information_clause != shown.version {
+                        return Err(DomainError::conflict(
+                            "information_clause_changed",
+                            format!(
+                                "The information clause of this visit is now version {}; the applicant must read and accept it.",
+                                shown.version
+                            ),
+                        ));
+                    }
+                }
                 if !institution
                     .kind
                     .is_covered_by(&details.eligible_institution_types)

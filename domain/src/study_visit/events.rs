@@ -37,6 +37,13 @@ pub enum StudyVisitEvent {
         /// Funding reference.
         funding: Option<Funding>,
     },
+    /// The information clause (RODO art. 13) shown to applicants from now on was set.
+    InformationClauseSet {
+        /// Its version id, recorded by every application that accepts it.
+        version: NonEmptyText,
+        /// Its full text.
+        text: NonEmptyText,
+    },
     /// A preference's institution list was replaced.
     PreferenceListReplaced {
         /// Which preference.
@@ -175,6 +182,7 @@ impl StudyVisitEvent {
     pub fn name(&self) -> &'static str {
         match self {
             Self::VisitAnnounced { .. } => "VisitAnnounced",
+            Self::InformationClauseSet { .. } => "InformationClauseSet",
             Self::PreferenceListReplaced { .. } => "PreferenceListReplaced",
             Self::TermScheduled { .. } => "TermScheduled",
             Self::TermDatesFixed { .. } => "TermDatesFixed",
@@ -194,7 +202,9 @@ impl StudyVisitEvent {
     /// The term the event concerns, when it concerns one.
     pub fn term_id(&self) -> Option<Uuid> {
         match self {
-            Self::VisitAnnounced { .. } | Self::PreferenceListReplaced { .. } => None,
+            Self::VisitAnnounced { .. }
+            | Self::InformationClauseSet { .. }
+            | Self::PreferenceListReplaced { .. } => None,
             Self::TermScheduled { term_id, .. }
             | Self::TermDatesFixed { term_id, .. }
             | Self::RecruitmentOpened { term_id, .. }

@@ -24,7 +24,7 @@ pub use commands::{
     CloseTrigger, Funding, Preference, PreferenceKind, StudyVisitCommand, TermDates, TermSchedule,
     Withdrawer,
 };
-pub use consent::{ConsentRecord, LegalBasis, UNRECORDED_V1_CLAUSE};
+pub use consent::{ConsentRecord, InformationClause, LegalBasis, UNRECORDED_V1_CLAUSE};
 pub use events::{BasisRule, DecisionBasis, ReleaseCause, StudyVisitEvent};
 pub use roster::{ApplicationStanding, Roster, RosterEntry};
 pub use state::{Application, ApplicationStatus, Term, TermStatus, VisitDetails};
@@ -43,6 +43,10 @@ pub struct StudyVisit {
     terms: Vec<Term>,
     applications: BTreeMap<Uuid, Application>,
     next_order: u64,
+    /// Every information clause set for the visit, oldest first; the last one is shown to
+    /// applicants now. Empty: the service's default clause applies.
+    #[serde(default)]
+    information_clauses: Vec<InformationClause>,
 }
 
 impl Aggregate for StudyVisit {
@@ -102,6 +106,11 @@ impl StudyVisit {
     /// The current institution list of a preference.
     pub fn preference_list(&self, code: &PreferenceCode) -> Option<&BTreeSet<Nip>> {
         self.preference_lists.get(code)
+    }
+
+    /// The information clause applicants are shown now (None: the service's default).
+    pub fn information_clause(&self) -> Option<&InformationClause> {
+        self.information_clauses.last()
     }
 
     /// The terms, in the order they were scheduled.
@@ -353,6 +362,10 @@ impl StudyVisit {
                     preferences,
                     funding,
                 });
+            }
+            E::InformationClauseSet { version, text } => {
+                self.information_clauses
+                    .push(InformationClause { version, text });
             }
             E::PreferenceListReplaced { code, nips } => {
                 self.preference_lists

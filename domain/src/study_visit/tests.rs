@@ -1624,3 +1624,87 @@ async fn verify_checks_manual_decisions_and_who_recorded_them() {
         .as_deref()
         .is_some_and(|p| p.contains("waiting list")));
 }
+
+// ---------------------------------------------------------------- information clause
+
+fn clause(version: &str, body: &str) -> StudyVisitCommand {
+    StudyVisitCommand::SetInformationClause {
+        clause: InformationClause {
+            version: text(version),
+            text: text(body),
+        },
+    }
+}
+
+fn submit_with_clause(n: u128, version: &str) -> StudyVisitCommand {
+    StudyVisitCommand::SubmitApplication {
+        application_id: app_id(n),
+        term_id: T1,
+        subject_id: subject(n),
+        institution: inst(n as u32, InstitutionType::JST),
+        consent: Some(ConsentRecord {
+            information_clause: text(version),
+            legal_basis: LegalBasis::Consent,
+        }),
+    }
+}
+
+#[tokio::test]
+async fn a_visit_without_a_clause_of_its_own_takes_any_recorded_version() {
+    let mut h = Harness::with_term(5, None).await;
+    assert_eq!(h.visit.information_clause(), None);
+    h.ok(submit_with_clause(1, "2026-01")).await;
+}
+
+#[tokio::test]
+async fn a_clause_set_is_what_applications_must_have_accepted() {
+    let mut h = Harness::with_term(5, None).await;
+    let events = h
+        .ok(clause("ROPS-2026-02", "Administratorem jest ROPS."))
+        .await;
+    assert_eq!(
+        events,
+        vec![StudyVisitEvent::InformationClauseSet {
+            version: text("ROPS-2026-02"),
+            text: text("Administratorem jest ROPS."),
+        }]
+    );
+    // A form that showed the default (or an older clause) is refused, and nothing recorded.
+    let e = h.err(submit_with_clause(1, "2026-01")).await;
+    assert_eq!(
+        (e.kind, e.code),
+        (ErrorKind::Conflict, "information_clause_changed")
+    );
+    let events = h.ok(submit_with_clause(1, "ROPS-2026-02")).await;
+    let StudyVisitEvent::ApplicationSubmitted { consent, .. } = &events[0] else {
+        panic!("not a submission: {events:?}");
+    };
+    assert_eq!(consent.information_clause.as_str(), "ROPS-2026-02");
+}
+
+#[tokio::test]
+async fn a_version_names_one_text_for_good() {
+    let mut h = Harness::with_term(5, None).await;
+    h.ok(clause("v1", "Pierwsza treść.")).await;
+    // The same clause again: nothing new to record.
+    assert!(h.ok(clause("v1", "Pierwsza treść.")).await.is_empty());
+    let e = h.err(clause("v1", "Zmieniona treść.")).await;
+    assert_eq!(
+        (e.kind, e.code),
+        (ErrorKind::Invalid, "information_clause_version_taken")
+    );
+    h.ok(clause("v2", "Zmieniona treść.")).await;
+    // Going back to an earlier clause is a change too, recorded as one.
+    assert_eq!(h.ok(clause("v1", "Pierwsza treść.")).await.len(), 1);
+    assert_eq!(
+        h.visit.information_clause().map(|c| c.version.as_str()),
+        Some("v1")
+    );
+}
+
+#[tokio::test]
+async fn a_clause_needs_an_announced_visit() {
+    let mut h = Harness::new();
+    let e = h.err(clause("v1", "Treść.")).await;
+    assert_eq!(e.kind, ErrorKind::NotFound);
+}

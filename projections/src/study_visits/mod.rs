@@ -21,8 +21,9 @@ impl Projection for StudyVisits {
         "study_visits"
     }
 
+    /// 2: the visit's information clause (`clause_version`, `clause_text`).
     fn schema_version(&self) -> i32 {
-        1
+        2
     }
 
     fn create_sql(&self) -> &'static str {
@@ -38,7 +39,9 @@ CREATE TABLE IF NOT EXISTS rm_study_visits (
     preferences                jsonb       NOT NULL,
     funding                    jsonb,
     announced_at               timestamptz NOT NULL,
-    last_position              bigint      NOT NULL
+    last_position              bigint      NOT NULL,
+    clause_version             text,
+    clause_text                text
 );
 CREATE INDEX IF NOT EXISTS rm_study_visits_by_organizer ON rm_study_visits (organizer, announced_at);
 CREATE TABLE IF NOT EXISTS rm_study_visit_terms (
@@ -154,6 +157,16 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
                 .execute(db)
                 .await?;
                 return Ok(());
+            }
+            StudyVisitEvent::InformationClauseSet { version, text } => {
+                sqlx::query(
+                    "UPDATE rm_study_visits SET clause_version = $2, clause_text = $3 WHERE visit_id = $1",
+                )
+                .bind(visit_id)
+                .bind(version.as_str())
+                .bind(text.as_str())
+                .execute(&mut *db)
+                .await?;
             }
             StudyVisitEvent::PreferenceListReplaced { code, nips } => {
                 sqlx::query("DELETE FROM rm_preference_lists WHERE visit_id = $1 AND code = $2")

@@ -39,6 +39,15 @@ pub struct Visit {
     pub funding: Option<Funding>,
     /// When the announcement was recorded.
     pub announced_at: DateTime<Utc>,
+    /// The information clause set for the visit (None: the service's default applies).
+    pub information_clause: Option<Clause>,
+}
+
+/// A visit's information clause (RODO art. 13): the version applications record, the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    pub version: String,
+    pub text: String,
 }
 
 /// One term of a visit.
@@ -68,7 +77,8 @@ pub struct DueTerm {
 }
 
 const VISIT_COLUMNS: &str = "visit_id, organizer, title, destination, description, \
-    eligible_institution_types, max_per_institution, preferences, funding, announced_at";
+    eligible_institution_types, max_per_institution, preferences, funding, announced_at, \
+    clause_version, clause_text";
 
 /// A row of `rm_study_visits` as stored.
 #[derive(sqlx::FromRow)]
@@ -83,6 +93,8 @@ struct VisitRow {
     preferences: Value,
     funding: Option<Value>,
     announced_at: DateTime<Utc>,
+    clause_version: Option<String>,
+    clause_text: Option<String>,
 }
 
 impl VisitRow {
@@ -108,6 +120,10 @@ impl VisitRow {
             preferences: from_json(MODEL, "preferences", self.preferences)?,
             funding,
             announced_at: self.announced_at,
+            information_clause: match (self.clause_version, self.clause_text) {
+                (Some(version), Some(text)) => Some(Clause { version, text }),
+                _ => None,
+            },
         })
     }
 }
@@ -153,6 +169,19 @@ impl TermRow {
 /// A term status as the projection writes it (`planned`, `scheduled`, `open`, …).
 fn term_status(s: String) -> Result<TermStatus, ReadError> {
     from_json(MODEL, "status", Value::String(s))
+}
+
+/// The version of the information clause set for `visit_id` (None: none set, or no such visit).
+pub async fn clause_version(
+    conn: &mut PgConnection,
+    visit_id: Uuid,
+) -> Result<Option<String>, ReadError> {
+    let version: Option<Option<String>> =
+        sqlx::query_scalar("SELECT clause_version FROM rm_study_visits WHERE visit_id = $1")
+            .bind(visit_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(version.flatten())
 }
 
 /// One visit (None when the read model has none of that id).

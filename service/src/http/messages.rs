@@ -572,6 +572,12 @@ fn catalogue(code: &str, field: &str, limit: Option<usize>, english: &str) -> Op
             "term_ends_on" => "Kadencja nie może się skończyć, zanim się zacznie — popraw daty.",
             _ => "Data zakończenia nie może być wcześniejsza niż data rozpoczęcia — popraw jedną z nich.",
         }),
+        "information_clause_changed" => fixed(
+            "Organizator zmienił klauzulę informacyjną, od kiedy otwarto formularz. Przeczytaj jej obecną treść i zaznacz zgodę ponownie.",
+        ),
+        "information_clause_version_taken" => fixed(
+            "Ta wersja klauzuli informacyjnej ma już inną treść — nadaj zmienionej treści nową wersję, np. 2026-02.",
+        ),
         "institution_type_not_eligible" => with(
             types_after(english, "eligible types:", ".").as_deref(),
             &|types| format!("Instytucje tego typu nie mogą wziąć udziału w tej wizycie. Mogą się zgłaszać: {types}."),

@@ -340,6 +340,13 @@ pub const LINKS: &[Link] = &[
     link(
         "announce_study_visit",
         "201",
+        "SetInformationClause",
+        "set_information_clause",
+        &[("id", "$response.body#/id")],
+    ),
+    link(
+        "announce_study_visit",
+        "201",
         "VerifyStudyVisit",
         "verify_study_visit",
         &[("id", "$response.body#/id")],

@@ -9,6 +9,7 @@ use domain::values::{Email, Institution, NonEmptyText};
 use domain::DomainError;
 use infra::applications::{NewApplication, SubmitError, Submitted};
 use infra::personal_data::PersonRecord;
+use projections::study_visits::read::Visit;
 use serde::Deserialize;
 use utoipa::openapi::{ObjectBuilder, Schema, Type};
 use utoipa::ToSchema;
@@ -17,23 +18,74 @@ use uuid::Uuid;
 use crate::http::institution::InstitutionRequest;
 use crate::http::problem::ApiError;
 use crate::http::request::RequestMeta;
-use crate::http::state::AppState;
+use crate::http::state::{AppState, SiteInfo};
 use crate::http::validate::{Fields, Invalid};
 
-/// The version id of the information clause (RODO art. 13) the public form shows. Change it
-/// whenever the clause's text changes: every submission records the version its applicant
-/// accepted (ApplicationSubmitted version 2), so the old records keep naming the old text.
+/// The version id of the default information clause (RODO art. 13): the one shown for a
+/// visit whose coordinator set none ([`default_clause_text`]). Change it whenever that text
+/// changes: every submission records the version its applicant accepted (ApplicationSubmitted
+/// version 2), so the old records keep naming the old text.
 pub const INFORMATION_CLAUSE_VERSION: &str = "2026-01";
+
+/// The information clause applicants of a visit are shown: its own, or the default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownClause {
+    pub version: String,
+    pub text: String,
+    /// Whether it is the service's default (the coordinator set none).
+    pub default: bool,
+}
+
+impl ShownClause {
+    /// The text's paragraphs (separated by an empty line), for a page.
+    pub fn paragraphs(&self) -> Vec<String> {
+        self.text
+            .split("\n\n")
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+}
+
+/// The clause `visit`'s applicants are shown: the one its coordinator set, else the default.
+pub fn clause_of(visit: &Visit, site: &SiteInfo) -> ShownClause {
+    match &visit.information_clause {
+        Some(c) => ShownClause {
+            version: c.version.clone(),
+            text: c.text.clone(),
+            default: false,
+        },
+        None => ShownClause {
+            version: INFORMATION_CLAUSE_VERSION.to_owned(),
+            text: default_clause_text(&visit.organizer, site),
+            default: true,
+        },
+    }
+}
+
+/// The default clause (version [`INFORMATION_CLAUSE_VERSION`]): the organizer of the visit
+/// as the controller, the purpose, the basis (consent), retention, rights. A coordinator
+/// replaces it with their own (`information_clause` when announcing, or later).
+pub fn default_clause_text(organizer: &str, site: &SiteInfo) -> String {
+    [
+        format!("Administratorem Twoich danych osobowych jest organizator wizyty, oznaczony w serwisie jako „{organizer}”; serwis prowadzi {}. Dane kontaktowe administratora i inspektora ochrony danych podaje organizator w ogłoszeniu o wizycie.", site.organization),
+        "Dane (imię, nazwisko, adres e-mail, telefon, stanowisko) przetwarzamy wyłącznie w celu rekrutacji na wizytę studyjną, kontaktu w jej sprawie i rozliczenia projektu, na podstawie Twojej zgody (art. 6 ust. 1 lit. a RODO), którą możesz w każdej chwili wycofać, wycofując zgłoszenie; wycofanie zgody nie wpływa na zgodność z prawem przetwarzania sprzed jej wycofania.".to_owned(),
+        "Dane przechowujemy przez okres trwałości projektu, nie dłużej niż 5 lat od zakończenia wizyty, a potem je usuwamy. Dane instytucji i decyzje rekrutacyjne zostają w zapisie zdarzeń bez danych osobowych.".to_owned(),
+        "Masz prawo dostępu do swoich danych, ich sprostowania, usunięcia, ograniczenia przetwarzania oraz wniesienia skargi do Prezesa Urzędu Ochrony Danych Osobowych. Podanie danych jest dobrowolne, ale bez nich nie możemy przyjąć zgłoszenia. Dane nie są przekazywane poza Europejski Obszar Gospodarczy ani wykorzystywane do profilowania.".to_owned(),
+    ]
+    .join("\n\n")
+}
 
 /// The legal basis the clause names for processing applicants' data: their consent, given
 /// by ticking the clause (art. 6(1)(a)).
 pub const LEGAL_BASIS: LegalBasis = LegalBasis::Consent;
 
-/// What a submission accepted with `"consent": true` records. A clause constant that is
-/// not a valid record is a defect of ours (500), never the applicant's doing.
-pub fn accepted_clause() -> Result<ConsentRecord, ApiError> {
-    let information_clause = NonEmptyText::parse(INFORMATION_CLAUSE_VERSION)
-        .map_err(|e| ApiError::Internal(format!("INFORMATION_CLAUSE_VERSION: {e}")))?;
+/// What a submission accepted with `"consent": true` records: the clause `version` shown.
+/// A version that is not a valid record is a defect of ours (500), never the applicant's
+/// doing (an applicant's version was checked by [`Applicant`]'s parse).
+pub fn accepted_clause(version: &str) -> Result<ConsentRecord, ApiError> {
+    let information_clause = NonEmptyText::parse(version)
+        .map_err(|e| ApiError::Internal(format!("information clause version: {e}")))?;
     Ok(ConsentRecord {
         information_clause,
         legal_basis: LEGAL_BASIS,
@@ -81,6 +133,12 @@ pub struct ApplicationRequest {
     #[serde(default)]
     #[schema(schema_with = consent_schema, required = true)]
     pub consent: bool,
+    /// The version of the information clause the applicant was shown (the visit's
+    /// `information_clause.version`); absent = the visit's current clause. A version that is
+    /// no longer current is refused (409 `information_clause_changed`): show the new text.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S", example = "2026-01")]
+    pub information_clause: Option<String>,
 }
 
 /// `consent`: a boolean that must be `true`.
@@ -100,6 +158,8 @@ fn consent_schema() -> Schema {
 pub struct Applicant {
     pub person: PersonRecord,
     pub institution: Institution,
+    /// The clause version the applicant was shown, when their client said.
+    pub clause_version: Option<NonEmptyText>,
 }
 
 impl TryFrom<ApplicationRequest> for Applicant {
@@ -120,6 +180,10 @@ impl TryFrom<ApplicationRequest> for Applicant {
         let phone = f.optional_text("person.phone", &p.phone, 40);
         let job_title = f.optional_text("person.job_title", &p.job_title, 200);
         let institution = body.institution.check(&mut f, "institution");
+        let clause_version = body
+            .information_clause
+            .as_deref()
+            .and_then(|v| f.check("information_clause", NonEmptyText::parse_max(v, 50)));
         if !body.consent {
             f.fail(
                 "consent",
@@ -137,6 +201,7 @@ impl TryFrom<ApplicationRequest> for Applicant {
                     job_title,
                 },
                 institution: institution?,
+                clause_version,
             })
         })
     }
@@ -171,8 +236,13 @@ pub async fn submit(
     let Applicant {
         person,
         institution,
+        clause_version,
     } = applicant;
-    let consent = accepted_clause()?;
+    let version = match clause_version {
+        Some(v) => v.as_str().to_owned(),
+        None => current_clause_version(state, visit_id).await?,
+    };
+    let consent = accepted_clause(&version)?;
     let application = NewApplication {
         visit_id,
         application_id: ids.application_id,
@@ -199,6 +269,15 @@ pub async fn submit(
     .map_err(not_submitted)
 }
 
+/// The version of the clause `visit_id`'s applicants are shown now, as the read model has it
+/// (a visit it does not know yet gets the default: the aggregate refuses the submission if
+/// the visit has a clause of its own, or does not exist).
+async fn current_clause_version(state: &AppState, visit_id: Uuid) -> Result<String, ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    let set = projections::study_visits::read::clause_version(&mut conn, visit_id).await?;
+    Ok(set.unwrap_or_else(|| INFORMATION_CLAUSE_VERSION.to_owned()))
+}
+
 /// What a submission that was not recorded answers.
 fn not_submitted(e: SubmitError<DomainError>) -> ApiError {
     match e {
@@ -217,7 +296,8 @@ mod tests {
 
     #[test]
     fn the_current_clause_is_a_valid_record() {
-        let record = accepted_clause().expect("the clause constant is valid");
+        let record =
+            accepted_clause(INFORMATION_CLAUSE_VERSION).expect("the clause constant is valid");
         assert_eq!(
             record.information_clause.as_str(),
             INFORMATION_CLAUSE_VERSION

@@ -210,6 +210,9 @@ fn body_for(method: &str, path: &str) -> Value {
             "starts_on": "2099-07-01", "ends_on": "2099-07-02",
             "recruitment_deadline": "2099-06-25T11:00:00+02:00"}),
         ("PUT", _) if tail == "institutions" => json!({"nips": [nip(8)]}),
+        ("PUT", _) if tail == "information-clause" => {
+            json!({"version": "2026-02", "text": "Administratorem danych jest organizator."})
+        }
         ("POST", "/api/v1/study-visits/{id}/terms/{term_id}/applications") => {
             tests::application_body("ktos@example.org", &nip(9), "JST")
         }

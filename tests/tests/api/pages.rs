@@ -380,3 +380,187 @@ async fn the_accessibility_statement_and_the_assets_are_served() {
     assert_eq!(missing.status, 404);
     assert!(missing.header("content-type").starts_with("text/html"));
 }
+
+/// The visit's information clause as the API shows it, read after `position`.
+async fn clause_of(app: &TestApp, visit: &str, position: i64) -> serde_json::Value {
+    let path = format!("/api/v1/study-visits/{visit}?min_position={position}");
+    let detail = app.get(&path, &app.coordinator).await;
+    assert_eq!(detail.status, 200, "{detail:?}");
+    detail.body["information_clause"].clone()
+}
+
+/// The clause versions the applications recorded, in commit order.
+async fn recorded_clauses(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT payload -> 'ApplicationSubmitted' -> 'consent' ->> 'information_clause'
+           FROM events WHERE event_type = 'ApplicationSubmitted' ORDER BY position",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// The version the form shows in its hidden field, with the form's other hidden values.
+fn with_hidden<'a>(
+    mut fields: Vec<(&'static str, &'a str)>,
+    csrf: &'a str,
+    key: &'a str,
+    clause: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    fields.push(("csrf", csrf));
+    fields.push(("form_key", key));
+    fields.push(("information_clause", clause));
+    fields
+}
+
+#[tokio::test]
+async fn each_visit_shows_its_own_information_clause_and_applications_record_its_version() {
+    let (app, _clock, visit, term) = app_with_open_term().await;
+    let mut b = Browser::new(&app);
+    let form_path = format!("/wizyty/{visit}/terminy/{term}/zgloszenie");
+
+    // No clause of its own: the default, naming the organizer, version 2026-01.
+    let detail = app
+        .get(&format!("/api/v1/study-visits/{visit}"), &app.coordinator)
+        .await;
+    assert_eq!(detail.body["information_clause"]["version"], "2026-01");
+    assert_eq!(detail.body["information_clause"]["default"], true);
+    let form = b.get(&form_path).await;
+    assert_eq!(form.hidden("information_clause"), "2026-01");
+    assert!(form
+        .html
+        .contains("Administratorem Twoich danych osobowych jest organizator wizyty"));
+
+    // The coordinator sets the clause of the visit's own controller.
+    let set = app
+        .call(
+            "PUT",
+            &format!("/api/v1/study-visits/{visit}/information-clause"),
+            Some(&app.coordinator),
+            Some(serde_json::json!({
+                "version": "ROPS-2022-06",
+                "text": "Administratorem danych jest Regionalny Ośrodek Polityki Społecznej w Toruniu.\n\nInspektor ochrony danych: iod@rops.example.",
+            })),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{set:?}");
+    let shown = clause_of(&app, &visit, set.position()).await;
+    assert_eq!(shown["version"], "ROPS-2022-06");
+    assert_eq!(shown["default"], false);
+
+    // The form opened before the change is refused when sent: 409, the new text shown in
+    // full, consent to give again, nothing recorded.
+    let csrf = form.hidden("csrf");
+    let key = form.hidden("form_key");
+    let before = event_count(&app).await;
+    let nip_a = nip(11);
+    let stale = b
+        .post(
+            &form_path,
+            &with_hidden(filled(&nip_a, "anna@gmina.pl"), &csrf, &key, "2026-01"),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.html);
+    assert!(stale
+        .html
+        .contains("Regionalny Ośrodek Polityki Społecznej w Toruniu"));
+    assert!(
+        stale
+            .html
+            .contains("<p>Inspektor ochrony danych: iod@rops.example.</p>"),
+        "paragraphs kept"
+    );
+    assert!(
+        stale.html.contains("zmienił klauzulę informacyjną"),
+        "{}",
+        stale.html
+    );
+    assert!(stale.html.contains("href=\"#consent\""));
+    assert!(
+        stale.html.contains("value=\"anna@gmina.pl\""),
+        "typed values are kept"
+    );
+    assert_eq!(stale.hidden("information_clause"), "ROPS-2022-06");
+    assert_eq!(event_count(&app).await, before);
+
+    // Accepted now: the application records the version the applicant read.
+    let sent = b
+        .post(
+            &form_path,
+            &with_hidden(filled(&nip_a, "anna@gmina.pl"), &csrf, &key, "ROPS-2022-06"),
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.html);
+    let recorded = recorded_clauses(&app).await;
+    assert_eq!(recorded, vec!["ROPS-2022-06".to_owned()]);
+
+    // The JSON API: without a version, the visit's current one is recorded; an old one is
+    // refused with its code.
+    let mut body = tests::application_body("jan@gmina.pl", &nip(12), "JST");
+    let applications = format!("/api/v1/study-visits/{visit}/terms/{term}/applications");
+    let a = app
+        .call("POST", &applications, None, Some(body.clone()))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    body["person"]["email"] = "ewa@gmina.pl".into();
+    body["information_clause"] = "2026-01".into();
+    let old = app.call("POST", &applications, None, Some(body)).await;
+    assert_eq!(old.status, 409, "{old:?}");
+    assert_eq!(old.body["type"], "/problems/information_clause_changed");
+    let recorded = recorded_clauses(&app).await;
+    assert_eq!(
+        recorded,
+        vec!["ROPS-2022-06".to_owned(), "ROPS-2022-06".to_owned()]
+    );
+
+    // A version names one text: another text under it is refused, naming the field.
+    let reuse = app
+        .call(
+            "PUT",
+            &format!("/api/v1/study-visits/{visit}/information-clause"),
+            Some(&app.coordinator),
+            Some(serde_json::json!({"version": "ROPS-2022-06", "text": "Inna treść."})),
+        )
+        .await;
+    assert_eq!(reuse.status, 422, "{reuse:?}");
+    assert_eq!(
+        reuse.body["errors"][0]["field"],
+        "information_clause.version"
+    );
+    assert_eq!(
+        reuse.body["errors"][0]["code"],
+        "information_clause_version_taken"
+    );
+}
+
+#[tokio::test]
+async fn a_clause_given_when_announcing_is_the_visits_from_the_start() {
+    let app = tests::spawn().await;
+    let mut body = tests::visit_body(None);
+    body["information_clause"] =
+        serde_json::json!({"version": "A-1", "text": "Administratorem jest Gmina Testowo."});
+    let created = app
+        .post("/api/v1/study-visits", &app.coordinator, body)
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let id = created.str("id");
+    let shown = clause_of(&app, &id, created.position()).await;
+    assert_eq!(shown["version"], "A-1");
+    let types: Vec<String> = sqlx::query_scalar(
+        "SELECT event_type FROM events WHERE aggregate_id = $1 ORDER BY sequence",
+    )
+    .bind(&id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(types, ["VisitAnnounced", "InformationClauseSet"]);
+
+    // A bad clause refuses the whole announcement, naming the field.
+    let mut body = tests::visit_body(None);
+    body["information_clause"] = serde_json::json!({"version": " ", "text": "Treść."});
+    let bad = app
+        .post("/api/v1/study-visits", &app.coordinator, body)
+        .await;
+    assert_eq!(bad.status, 422, "{bad:?}");
+    assert_eq!(bad.body["errors"][0]["field"], "information_clause.version");
+}

@@ -27,7 +27,7 @@ use crate::http::messages;
 use crate::http::polish;
 use crate::http::problem::{ApiError, FieldError};
 use crate::http::request::RequestMeta;
-use crate::http::state::AppState;
+use crate::http::state::{AppState, SiteInfo};
 use crate::http::submission::{self, Applicant, ApplicationRequest, PersonRequest};
 use crate::http::validate::Invalid;
 
@@ -85,7 +85,7 @@ struct FormPage {
     institution_types: Vec<TypeOption>,
     institution_after: Vec<Field>,
     clause: Vec<String>,
-    clause_version: &'static str,
+    clause_version: String,
     consent: bool,
     consent_error: Option<String>,
 }
@@ -104,6 +104,8 @@ pub struct FormBody {
     pub nip: String,
     pub regon: String,
     pub consent: Option<String>,
+    /// The version of the information clause the form showed.
+    pub information_clause: String,
     pub csrf: String,
     pub form_key: String,
     /// The honeypot: hidden from people, filled by bots.
@@ -123,17 +125,6 @@ const FIELDS: [(&str, &str); 10] = [
     ("institution.regon", "regon"),
     ("consent", "consent"),
 ];
-
-/// The information clause (RODO art. 13) shown above the consent, naming the organizer as
-/// the controller. Its version is what a submission records (`INFORMATION_CLAUSE_VERSION`).
-fn clause(organizer: &str) -> Vec<String> {
-    vec![
-        format!("Administratorem Twoich danych osobowych jest organizator wizyty: {organizer}."),
-        "Dane (imię, nazwisko, adres e-mail, telefon, stanowisko) przetwarzamy wyłącznie w celu rekrutacji na wizytę studyjną, kontaktu w jej sprawie i rozliczenia projektu, na podstawie Twojej zgody (art. 6 ust. 1 lit. a RODO), którą możesz w każdej chwili wycofać, wycofując zgłoszenie; wycofanie zgody nie wpływa na zgodność z prawem przetwarzania sprzed jej wycofania.".to_owned(),
-        "Dane przechowujemy przez okres trwałości projektu, nie dłużej niż 5 lat od zakończenia wizyty, a potem je usuwamy. Dane instytucji i decyzje rekrutacyjne zostają w zapisie zdarzeń bez danych osobowych.".to_owned(),
-        "Masz prawo dostępu do swoich danych, ich sprostowania, usunięcia, ograniczenia przetwarzania oraz wniesienia skargi do Prezesa Urzędu Ochrony Danych Osobowych. Podanie danych jest dobrowolne, ale bez nich nie możemy przyjąć zgłoszenia. Dane nie są przekazywane poza Europejski Obszar Gospodarczy ani wykorzystywane do profilowania.".to_owned(),
-    ]
-}
 
 struct Context {
     visit: Visit,
@@ -190,12 +181,19 @@ fn closed(ctx: &Context, status: StatusCode) -> Response {
 }
 
 /// The form filled with `body`, showing `errors` (empty: a fresh form).
-fn form_page(ctx: &Context, body: &FormBody, errors: &[FieldError], csrf: String) -> FormPage {
+fn form_page(
+    ctx: &Context,
+    site: &SiteInfo,
+    body: &FormBody,
+    errors: &[FieldError],
+    csrf: String,
+) -> FormPage {
+    let clause = submission::clause_of(&ctx.visit, site);
     let error_of = |id: &str| -> Option<String> {
         errors
             .iter()
             .find(|e| form_field(&e.field) == Some(id))
-            .map(messages::field_pl)
+            .map(|e| message(id, body, e))
     };
     let described = |id: &str, hint: bool, error: bool| {
         let mut ids = Vec::new();
@@ -267,7 +265,7 @@ fn form_page(ctx: &Context, body: &FormBody, errors: &[FieldError], csrf: String
                 .find(|e| form_field(&e.field) == Some(*id))
                 .map(|e| ErrorLink {
                     id,
-                    message: messages::field_pl(e),
+                    message: message(id, body, e),
                 })
         })
         .collect();
@@ -332,11 +330,30 @@ fn form_page(ctx: &Context, body: &FormBody, errors: &[FieldError], csrf: String
             })
             .collect(),
         institution_after: vec![nip, regon],
-        clause: clause(&ctx.visit.organizer),
-        clause_version: submission::INFORMATION_CLAUSE_VERSION,
+        clause: clause.paragraphs(),
+        clause_version: clause.version,
         consent: body.consent.as_deref() == Some("true"),
         consent_error: error_of("consent"),
     }
+}
+
+/// The Polish message for `error` of the form's field `id`: for a required field left
+/// empty, what to fill in (GOV.UK: "Wpisz…", "Wybierz…"), whatever the parser said of the
+/// empty value; else the catalogue's sentence.
+fn message(id: &str, body: &FormBody, error: &FieldError) -> String {
+    let blank = |v: &str| v.trim().is_empty();
+    let missing = match id {
+        "institution_type" if blank(&body.institution_type) => {
+            Some("Wybierz rodzaj instytucji, którą reprezentujesz.")
+        }
+        "nip" if blank(&body.nip) => Some("Wpisz NIP instytucji."),
+        "institution_name" if blank(&body.institution_name) => Some("Wpisz nazwę instytucji."),
+        "first_name" if blank(&body.first_name) => Some("Wpisz imię."),
+        "last_name" if blank(&body.last_name) => Some("Wpisz nazwisko."),
+        "email" if blank(&body.email) => Some("Wpisz adres e-mail."),
+        _ => None,
+    };
+    missing.map_or_else(|| messages::field_pl(error), str::to_owned)
 }
 
 /// The form's field id for an error of the JSON body's `path`.
@@ -379,6 +396,7 @@ pub async fn show(
     let (value, cookie) = csrf_value(&headers);
     let page = form_page(
         &ctx,
+        &state.site,
         &FormBody::default(),
         &[],
         state.forms.csrf_token(&value),
@@ -461,7 +479,7 @@ pub async fn submit(
     let rerender = |errors: &[FieldError]| {
         private(render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(&ctx, &body, errors, csrf.clone()),
+            &form_page(&ctx, &state.site, &body, errors, csrf.clone()),
         ))
     };
     let applicant = match Applicant::try_from(request_of(&body)) {
@@ -477,6 +495,25 @@ pub async fn submit(
     match submission::submit(&state, &meta, visit_uuid, ctx.term.term_id, applicant, ids).await {
         Ok(_) => to_applicant_page(application_id, &applicant_key),
         Err(ApiError::Invalid { errors, .. }) => rerender(&errors),
+        Err(ApiError::Conflict { code, .. }) if code == "information_clause_changed" => {
+            // The clause changed while the form was open: the new text, and consent again.
+            let mut body = body;
+            body.consent = None;
+            let ctx = match load(&state, &visit_id, &term_id).await {
+                Ok(Some(ctx)) => ctx,
+                Ok(None) => return not_found(),
+                Err(e) => return service_error(e),
+            };
+            let error = FieldError::new(
+                "consent",
+                "information_clause_changed",
+                "the information clause changed",
+            );
+            private(render(
+                StatusCode::CONFLICT,
+                &form_page(&ctx, &state.site, &body, &[error], csrf),
+            ))
+        }
         Err(ApiError::Conflict { code, detail }) => {
             // Two copies of one form at once: the other one recorded it.
             if let Ok(Some(_)) =
@@ -509,6 +546,7 @@ fn request_of(body: &FormBody) -> ApplicationRequest {
             regon: optional(&body.regon),
         },
         consent: body.consent.as_deref() == Some("true"),
+        information_clause: Some(body.information_clause.clone()).filter(|v| !v.trim().is_empty()),
     }
 }
 

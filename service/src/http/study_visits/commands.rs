@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::requests::{
-    AnnounceFor, AnnounceRequest, Announcement, DatesRequest, NewTerm, PreferenceListRequest,
-    ReasonRequest, TermRequest,
+    AnnounceFor, AnnounceRequest, Announcement, ClauseRequest, DatesRequest, NewTerm,
+    PreferenceListRequest, ReasonRequest, TermRequest,
 };
 use crate::http::auth::Auth;
 use crate::http::command::{self, Created, PositionResponse};
@@ -44,14 +44,50 @@ pub(super) async fn announce(
         fields,
     })?;
     let visit_id = Uuid::now_v7();
-    command::create::<StudyVisit>(
+    let created = command::create::<StudyVisit>(
         &state,
         &auth,
         &meta,
         visit_id,
         announcement.command(visit_id),
     )
-    .await
+    .await?;
+    let Some(clause) = announcement.clause else {
+        return Ok(created);
+    };
+    // Its own event, right after the announcement: a visit announced before clauses could
+    // be set has the same history with the clause set later.
+    let (status, Json(mut created)) = created;
+    created.position = command::run::<StudyVisit>(
+        &state,
+        &auth,
+        &meta,
+        visit_id,
+        StudyVisitCommand::SetInformationClause { clause },
+    )
+    .await?;
+    Ok((status, Json(created)))
+}
+
+/// Set the information clause (RODO art. 13) the visit's applicants are shown from now on.
+/// Applications already recorded keep the version they accepted; a form opened before the
+/// change is refused when sent (409 `information_clause_changed`) and shows the new text.
+#[utoipa::path(put, path = "/api/v1/study-visits/{id}/information-clause", operation_id = "set_information_clause", tag = "study visits",
+    request_body = ClauseRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse, description = "The clause set (the same clause again changes nothing)."),
+        (status = 404, description = "No such visit (or another organizer's)."),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being carried out."),
+        (status = 422, description = "A field is invalid, or the version already names another text (`information_clause_version_taken`).")))]
+pub(super) async fn set_information_clause(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ClauseRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let clause = body.try_into()?;
+    let cmd = StudyVisitCommand::SetInformationClause { clause };
+    command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
 }
 
 /// Replace the list of NIPs of a preference (allowed until the first term closes).

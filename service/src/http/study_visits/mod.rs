@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(commands::announce, reads::list))
         .routes(routes!(reads::detail))
+        .routes(routes!(commands::set_information_clause))
         .routes(routes!(commands::replace_preference_list))
         .routes(routes!(commands::schedule_term))
         .routes(routes!(commands::fix_term_dates))

@@ -18,7 +18,8 @@ use crate::http::auth::Auth;
 use crate::http::consistency::{self, wait_for, Consistency};
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::problem::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::{AppState, SiteInfo};
+use crate::http::submission;
 
 /// A term as listed. Every field is always present; the dates and the deadline are null
 /// while the term is only planned.
@@ -87,8 +88,22 @@ pub struct VisitView {
     pub funding: Option<Funding>,
     /// When the announcement was recorded.
     pub announced_at: DateTime<Utc>,
+    /// The information clause (RODO art. 13) its applicants are shown now: a client that
+    /// takes applications must show `text` and may send `version` with them.
+    pub information_clause: ClauseView,
     /// Its terms, in the order they were scheduled.
     pub terms: Vec<TermView>,
+}
+
+/// A visit's information clause.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClauseView {
+    /// The version id applications record.
+    pub version: String,
+    /// The full text; an empty line separates paragraphs.
+    pub text: String,
+    /// Whether it is the service's default (the coordinator set none).
+    pub default: bool,
 }
 
 /// Visits list.
@@ -136,7 +151,8 @@ fn term_view(t: Term) -> TermView {
 }
 
 /// `visit` with its `terms`, in their order.
-fn visit_view(visit: Visit, terms: Vec<Term>) -> VisitView {
+fn visit_view(visit: Visit, terms: Vec<Term>, site: &SiteInfo) -> VisitView {
+    let clause = submission::clause_of(&visit, site);
     VisitView {
         id: visit.visit_id,
         organizer: visit.organizer,
@@ -150,6 +166,11 @@ fn visit_view(visit: Visit, terms: Vec<Term>) -> VisitView {
         preferences: visit.preferences,
         funding: visit.funding,
         announced_at: visit.announced_at,
+        information_clause: ClauseView {
+            version: clause.version,
+            text: clause.text,
+            default: clause.default,
+        },
         terms: terms.into_iter().map(term_view).collect(),
     }
 }
@@ -186,7 +207,7 @@ pub(super) async fn list(
         .into_iter()
         .map(|v| {
             let own = terms.remove(&v.visit_id).unwrap_or_default();
-            visit_view(v, own)
+            visit_view(v, own, &state.site)
         })
         .collect();
     let position = consistency::position(&state, MODEL).await?;
@@ -212,7 +233,7 @@ pub(super) async fn detail(
         _ => return Err(ApiError::NotFound("No such study visit.".into())),
     };
     let terms = read::terms(&mut conn, &[id]).await?;
-    Ok(Json(visit_view(visit, terms)))
+    Ok(Json(visit_view(visit, terms, &state.site)))
 }
 
 #[cfg(test)]
@@ -264,6 +285,7 @@ mod tests {
             }],
             funding,
             announced_at: Utc::now(),
+            information_clause: None,
         };
         let planned: Vec<PlannedDate> = [
             r#"{"day": "2020-02-07"}"#,
@@ -281,7 +303,12 @@ mod tests {
                 .map(|p| term(visit_id, Some(p), TermStatus::Planned)),
         );
         for funding in [None, Some(Funding::default())] {
-            let v = serde_json::to_value(visit_view(visit(funding), terms.clone())).expect("json");
+            let v = serde_json::to_value(visit_view(
+                visit(funding),
+                terms.clone(),
+                &crate::http::state::SiteInfo::default(),
+            ))
+            .expect("json");
             ::tests::contract::check_schema("VisitView", &v).unwrap_or_else(|e| panic!("{e}"));
         }
     }

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::study_visit::{
-    Funding, Preference, PreferenceKind, StudyVisitCommand, TermDates, TermSchedule,
+    Funding, InformationClause, Preference, PreferenceKind, StudyVisitCommand, TermDates,
+    TermSchedule,
 };
 use domain::values::{
     InstitutionType, Nip, NonEmptyText, OrganizerId, PlannedDate, PreferenceCode,
@@ -89,6 +90,52 @@ pub struct AnnounceRequest {
         example = "rops-torun"
     )]
     pub organizer: Option<String>,
+    /// The information clause (RODO art. 13) its applicants are shown; null or absent =
+    /// the service's default, naming the organizer as the controller.
+    #[serde(default)]
+    pub information_clause: Option<ClauseRequest>,
+}
+
+/// Body of `PUT /api/v1/study-visits/{id}/information-clause`, and the announcement's
+/// `information_clause`: the RODO art. 13 clause applicants are shown.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClauseRequest {
+    /// Its version id, recorded by every application that accepts it: 1 to 50 characters.
+    /// A version names one text for good: a changed text needs a new version.
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S", example = "2026-02")]
+    pub version: String,
+    /// The full text, 1 to 10,000 characters; an empty line separates paragraphs.
+    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
+    pub text: String,
+}
+
+impl ClauseRequest {
+    /// The clause, or its field errors recorded under `at` (`information_clause` or none).
+    fn check(&self, f: &mut Fields, at: &str) -> Option<InformationClause> {
+        let path = |name: &str| {
+            if at.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{at}.{name}")
+            }
+        };
+        let version = f.check(&path("version"), NonEmptyText::parse_max(&self.version, 50));
+        let text = f.check(&path("text"), NonEmptyText::parse_max(&self.text, 10_000));
+        Some(InformationClause {
+            version: version?,
+            text: text?,
+        })
+    }
+}
+
+impl TryFrom<ClauseRequest> for InformationClause {
+    type Error = Invalid;
+
+    fn try_from(body: ClauseRequest) -> Result<Self, Invalid> {
+        let mut f = Fields::default();
+        let clause = body.check(&mut f, "");
+        f.finish_with(|| clause)
+    }
 }
 
 /// An announcement with the organizer the caller may announce for: what
@@ -112,21 +159,23 @@ pub struct Announcement {
     max_per_institution: Option<u32>,
     preferences: Vec<Preference>,
     funding: Option<Funding>,
+    /// Set right after the announcement (its own command and event).
+    pub clause: Option<InformationClause>,
 }
 
 impl Announcement {
     /// The command announcing the visit `visit_id`.
-    pub fn command(self, visit_id: Uuid) -> StudyVisitCommand {
+    pub fn command(&self, visit_id: Uuid) -> StudyVisitCommand {
         StudyVisitCommand::Announce {
             visit_id,
-            organizer: self.organizer,
-            title: self.title,
-            destination: self.destination,
-            description: self.description,
-            eligible_institution_types: self.eligible_institution_types,
+            organizer: self.organizer.clone(),
+            title: self.title.clone(),
+            destination: self.destination.clone(),
+            description: self.description.clone(),
+            eligible_institution_types: self.eligible_institution_types.clone(),
             max_per_institution: self.max_per_institution,
-            preferences: self.preferences,
-            funding: self.funding,
+            preferences: self.preferences.clone(),
+            funding: self.funding.clone(),
         }
     }
 }
@@ -178,6 +227,10 @@ impl TryFrom<AnnounceFor> for Announcement {
                 preferences.push(p);
             }
         }
+        let clause = match &body.information_clause {
+            None => Some(None),
+            Some(c) => c.check(&mut f, "information_clause").map(Some),
+        };
         let funding = body.funding.map(|fr| Funding {
             project: fr.project,
             programme: fr.programme,
@@ -195,6 +248,7 @@ impl TryFrom<AnnounceFor> for Announcement {
                 max_per_institution: max_per_institution?,
                 preferences,
                 funding,
+                clause: clause?,
             })
         })
     }
