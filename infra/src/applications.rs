@@ -32,9 +32,10 @@ pub struct NewApplication {
     pub application_id: Uuid,
     /// What the applicant typed about themselves.
     pub person: PersonRecord,
-    /// The applicant's secret (only its hash is kept): fresh from
-    /// `personal_data::new_applicant_key`, or derived from a form's one-time key so that
-    /// the same form sent twice names the same application and key.
+    /// The applicant's secret (only its hash is kept), chosen by the caller: the service
+    /// derives it from the application id with a secret of its own, so that mails sent
+    /// later can link to the applicant's page (random keys of `personal_data::new_applicant_key`
+    /// work as well).
     pub applicant_key: String,
 }
 

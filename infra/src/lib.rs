@@ -15,6 +15,7 @@ pub mod import;
 pub mod integrity;
 pub mod locks;
 pub mod officers;
+pub mod outbox;
 pub mod personal_data;
 pub mod pipeline;
 pub mod seal;

@@ -25,6 +25,7 @@
 pub mod cli;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod startup;
 
 #[cfg(test)]

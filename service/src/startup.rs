@@ -64,6 +64,35 @@ pub struct Settings {
     pub ready_max_lag: i64,
     /// Who runs the site (the pages' accessibility statement).
     pub site: crate::http::state::SiteInfo,
+    /// Mail to applicants.
+    pub mail: MailSettings,
+}
+
+/// Mail to applicants (API.md "E-mail").
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `smtp://…` or `smtps://…`; None: mail is off and waits in the outbox.
+    pub smtp_url: Option<String>,
+    /// The sender's address, e.g. `ROPS Toruń <wizyty@rops.example>`.
+    pub from: Option<String>,
+    /// How many days before a term its participants are reminded.
+    pub reminder_days: u32,
+    /// Longest pause of the notifier and the sender between looks.
+    pub poll: Duration,
+    /// Retries of a failed delivery.
+    pub retry: crate::mail::send::RetryPolicy,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: None,
+            reminder_days: 3,
+            poll: Duration::from_secs(1),
+            retry: Default::default(),
+        }
+    }
 }
 
 impl Settings {
@@ -93,6 +122,7 @@ impl Settings {
             // events behind; a rebuild from zero is thousands.
             ready_max_lag: projections::runner::BATCH,
             site: Default::default(),
+            mail: MailSettings::default(),
         }
     }
 
@@ -294,6 +324,26 @@ pub async fn start_with_pool(
     let mut state = AppState::new(pool.clone(), clock).await?;
     state.read_wait = settings.read_wait;
     state.site = Arc::new(settings.site.clone());
+    let mailer = match (&settings.mail.smtp_url, &settings.mail.from) {
+        (Some(url), Some(from)) => Some(crate::mail::send::Mailer::new(url, from)?),
+        (Some(_), None) => anyhow::bail!("--mail-from (KOORDYNATOR_MAIL_FROM) is needed with --smtp-url: the address mails come from"),
+        (None, _) => None,
+    };
+    state.mail_enabled = mailer.is_some();
+    if mailer.is_none() {
+        tracing::info!("mail is off (no --smtp-url): mails wait in the outbox");
+    }
+    crate::mail::describe_metrics();
+    infra::outbox::start_notifier_at_head(&pool).await?;
+    let mail = tokio::spawn(crate::jobs::mail::run(crate::jobs::mail::MailJobs {
+        pool: pool.clone(),
+        mailer,
+        forms: state.forms.clone(),
+        site: state.site.clone(),
+        reminder_days: settings.mail.reminder_days,
+        retry: settings.mail.retry,
+        poll: settings.mail.poll,
+    }));
     let runner = projections::Runner::start(pool, all, settings.projection_poll);
     let watcher = tokio::spawn(crate::jobs::deadlines::run(
         state.clone(),
@@ -318,7 +368,7 @@ pub async fn start_with_pool(
         state,
         ops,
         runner,
-        tasks: vec![watcher, sealer, upkeep],
+        tasks: vec![watcher, sealer, upkeep, mail],
         server: Some(server),
         stop_accepting,
         grace: settings.shutdown_grace,

@@ -48,6 +48,11 @@ pub struct Options {
     pub ready_max_lag: i64,
     /// Longest a client may take to send a request's headers.
     pub header_read_timeout: Duration,
+    /// Mail: off by default (mails wait in the outbox); a test with a mail server sets
+    /// `smtp_url` and `from`, and short pauses.
+    pub mail: startup::MailSettings,
+    /// The site's public address (the links in mails).
+    pub public_url: Option<String>,
 }
 
 impl Default for Options {
@@ -63,6 +68,11 @@ impl Default for Options {
             metrics_token: None,
             ready_max_lag: Settings::new("", "").ready_max_lag,
             header_read_timeout: Settings::new("", "").header_read_timeout,
+            mail: startup::MailSettings {
+                poll: Duration::from_millis(100),
+                ..Default::default()
+            },
+            public_url: None,
         }
     }
 }
@@ -102,6 +112,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.metrics_token = options.metrics_token;
     settings.ready_max_lag = options.ready_max_lag;
     settings.header_read_timeout = options.header_read_timeout;
+    settings.mail = options.mail;
+    settings.site.public_url = options.public_url;
     let running = startup::start(&settings, options.clock)
         .await
         .expect("service starts");

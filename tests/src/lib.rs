@@ -11,6 +11,7 @@
 //! - [`commands`]: domain commands and a command bus, for tests that bypass HTTP.
 //! - [`poll`]: waiting for what happens in the background.
 //! - [`contract`]: every answer held to the OpenAPI document the service serves.
+//! - [`smtp`]: a real SMTP server on loopback ([`MailServer`]) and what it received ([`Received`]).
 //!
 //! Everything is re-exported at the crate root (`tests::nip`, `tests::spawn`, …).
 
@@ -20,6 +21,7 @@ pub mod contract;
 pub mod database;
 pub mod fixtures;
 pub mod poll;
+pub mod smtp;
 
 pub use app::{
     event_count, expect, spawn, spawn_at, spawn_at_seed_000, spawn_with, Answer, Options, TestApp,
@@ -28,3 +30,4 @@ pub use commands::{study_visit_bus, submission};
 pub use database::{database_url, fresh_database_url, server_url, DropDatabase};
 pub use fixtures::{application_body, bad_nip, instant, institution, nip, visit_body};
 pub use poll::eventually;
+pub use smtp::{MailServer, Received};

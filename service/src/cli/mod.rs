@@ -112,6 +112,17 @@ pub enum Command {
         /// accessibility statement).
         #[arg(long, env = "KOORDYNATOR_PUBLIC_URL")]
         public_url: Option<String>,
+        /// The SMTP server mail to applicants goes through: smtp://host:port (no TLS),
+        /// smtp://user:pass@host:587 (STARTTLS required), smtps://user:pass@host:465.
+        /// Unset: mail is off and mails wait in the outbox.
+        #[arg(long, env = "KOORDYNATOR_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// The address mail comes from, e.g. "ROPS Toruń <wizyty@rops.example>".
+        #[arg(long, env = "KOORDYNATOR_MAIL_FROM")]
+        mail_from: Option<String>,
+        /// How many days before a term those with a seat are reminded.
+        #[arg(long, env = "KOORDYNATOR_REMINDER_DAYS", default_value_t = 3)]
+        reminder_days: u32,
     },
     /// Load the source documents' data with invented people into an empty database, then
     /// print a read-only token (alone on stdout) to sign in to the dashboard at `/`.
@@ -209,6 +220,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             accessibility_email,
             accessibility_phone,
             public_url,
+            smtp_url,
+            mail_from,
+            reminder_days,
         } => {
             let mut settings = Settings::new(cli.database_url, bind);
             settings.max_connections = max_connections;
@@ -231,6 +245,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.site.contact_email = given(accessibility_email);
             settings.site.contact_phone = given(accessibility_phone);
             settings.site.public_url = given(public_url);
+            settings.mail.smtp_url = given(smtp_url);
+            settings.mail.from = given(mail_from);
+            settings.mail.reminder_days = reminder_days;
             let pool = infra::connect_and_migrate(&settings.database_url, settings.max_connections)
                 .await?;
             if demo {

@@ -80,8 +80,16 @@ impl FormKeys {
         let id = self.mac("application", form_key);
         let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&id[..16]);
-        let key = self.mac("applicant-key", form_key);
-        (Uuid::new_v8(bytes), b64(&key[..24]))
+        let id = Uuid::new_v8(bytes);
+        (id, self.applicant_key(id))
+    }
+
+    /// The applicant key of `application_id`: derived, so that the mails sent later can
+    /// carry the link to the applicant's page although the service keeps only the key's
+    /// hash. 24 bytes of the MAC, URL-safe base64 (32 characters, as a random key).
+    pub fn applicant_key(&self, application_id: Uuid) -> String {
+        let key = self.mac("applicant-key", &application_id.to_string());
+        b64(&key[..24])
     }
 }
 

@@ -38,6 +38,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod export;
 pub mod integrity;
+pub mod mail;
 pub mod networks;
 pub mod operations;
 pub mod pages;
@@ -70,6 +71,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(integrity::router())
         .merge(export::router())
         .merge(access_log::router())
+        .merge(mail::router())
         .merge(programs::router())
         .merge(networks::router())
         .merge(schedule::router())

@@ -402,3 +402,17 @@ pub async fn plain_errors_as_problems(
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     Response::from_parts(parts, axum::body::Body::from(body))
 }
+
+/// A page's `limit` query parameter: 1 to 1000, 100 when absent (400 naming it otherwise).
+pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(100);
+    if (1..=1000).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::bad_param(
+            "limit",
+            "out_of_range",
+            "must be between 1 and 1000",
+        ))
+    }
+}

@@ -28,6 +28,8 @@ pub struct AppState {
     pub read_wait: Duration,
     /// Who runs this site, for the pages (the accessibility statement's contact).
     pub site: Arc<SiteInfo>,
+    /// Whether mail is sent (SMTP configured); off, mails wait in the outbox.
+    pub mail_enabled: bool,
 }
 
 /// Who runs the site, as the accessibility statement the law requires names them
@@ -89,6 +91,7 @@ impl AppState {
             clock,
             read_wait: Duration::from_secs(5),
             site: Arc::new(SiteInfo::default()),
+            mail_enabled: false,
         })
     }
 }

@@ -15,6 +15,7 @@ use utoipa::openapi::{ObjectBuilder, Schema, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::http::forms::FormKeys;
 use crate::http::institution::InstitutionRequest;
 use crate::http::problem::ApiError;
 use crate::http::request::RequestMeta;
@@ -214,11 +215,14 @@ pub struct NewIds {
 }
 
 impl NewIds {
-    /// A fresh id and key (the JSON API: a repeat is recognised by its `Idempotency-Key`).
-    pub fn fresh() -> Self {
+    /// A fresh id and its key (the JSON API: a repeat is recognised by its
+    /// `Idempotency-Key`); the key is derived from the id (`FormKeys::applicant_key`), so
+    /// the mails can link to the applicant's page.
+    pub fn fresh(forms: &FormKeys) -> Self {
+        let application_id = Uuid::now_v7();
         Self {
-            application_id: Uuid::now_v7(),
-            applicant_key: infra::personal_data::new_applicant_key(),
+            application_id,
+            applicant_key: forms.applicant_key(application_id),
         }
     }
 }

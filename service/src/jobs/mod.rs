@@ -3,4 +3,5 @@
 //! picks up where it stopped.
 
 pub mod deadlines;
+pub mod mail;
 pub mod sealer;

@@ -49,6 +49,7 @@ mod idempotency_recovery;
 mod integrity;
 mod isolation;
 mod language;
+mod mail;
 mod networks;
 mod operations;
 mod pages;

@@ -117,14 +117,7 @@ async fn access_log(
             "must be 0 or more",
         ));
     }
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_param(
-            "limit",
-            "out_of_range",
-            "must be between 1 and 1000",
-        ));
-    }
+    let limit = crate::http::problem::page_limit(p.limit)?;
     let entries = access_log::page(&state.pool, after, limit, p.actor.as_deref()).await?;
     let next_after = entries.last().map_or(after, |e| e.id);
     Ok(Json(AccessLogPage {

@@ -55,7 +55,7 @@ pub(super) async fn submit(
     ApiJson(body): ApiJson<ApplicationRequest>,
 ) -> Result<(StatusCode, Json<ApplicationCreated>), ApiError> {
     let applicant: Applicant = body.try_into()?;
-    let ids = NewIds::fresh();
+    let ids = NewIds::fresh(&state.forms);
     let application_id = ids.application_id;
     let submitted = submission::submit(&state, &meta, id, term_id, applicant, ids).await?;
     Ok((

@@ -129,14 +129,7 @@ async fn events(
             "must be 0 or more",
         ));
     }
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_param(
-            "limit",
-            "out_of_range",
-            "must be between 1 and 1000",
-        ));
-    }
+    let limit = crate::http::problem::page_limit(p.limit)?;
     if let Some(t) = &p.aggregate_type {
         if !AGGREGATE_TYPES.contains(&t.as_str()) {
             return Err(ApiError::bad_param(
