@@ -1,11 +1,13 @@
 //! Random scenarios driven through the aggregate: the stream it writes always
 //! verifies, replays to the same state, and its rosters stay within their seats.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use cqrs_es::event_sink::EventSink;
+use common::{block_on, text, Driver};
 use cqrs_es::Aggregate;
 use domain::services::{FixedClock, StudyVisitServices};
 use domain::study_visit::{
@@ -13,9 +15,7 @@ use domain::study_visit::{
     StudyVisit, StudyVisitCommand, StudyVisitEvent, TermDates, TermSchedule, TermStatus,
     Withdrawer,
 };
-use domain::values::{
-    Institution, InstitutionType, Nip, NonEmptyText, OrganizerId, PreferenceCode,
-};
+use domain::values::{Institution, InstitutionType, Nip, OrganizerId, PreferenceCode};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -25,10 +25,6 @@ fn nip(n: u32) -> Nip {
     (200_000_000 + n * 104_729..)
         .find_map(Nip::completing)
         .expect("valid nip")
-}
-
-fn text(s: &str) -> NonEmptyText {
-    NonEmptyText::parse(s).expect("text")
 }
 
 fn code(i: usize) -> PreferenceCode {
@@ -78,32 +74,9 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-struct Driver {
-    visit: StudyVisit,
-    services: StudyVisitServices,
-    events: Vec<StudyVisitEvent>,
-}
-
-impl Driver {
-    async fn exec(&mut self, cmd: StudyVisitCommand) -> bool {
-        let sink = EventSink::default();
-        match self.visit.handle(cmd, &self.services, &sink).await {
-            Ok(()) => {
-                self.events.extend(sink.collect().await);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-}
-
 async fn scenario(seats: Vec<u32>, cap: Option<u32>, ops: Vec<Op>) -> Driver {
     let clock = Arc::new(FixedClock::new(start()));
-    let mut d = Driver {
-        visit: StudyVisit::default(),
-        services: StudyVisitServices::new(clock.clone()),
-        events: Vec::new(),
-    };
+    let mut d = Driver::new(StudyVisitServices::new(clock.clone()));
     assert!(
         d.exec(StudyVisitCommand::Announce {
             visit_id: Uuid::from_u128(1),
@@ -266,13 +239,6 @@ fn with_status(
         .copied()
         .filter(|id| visit.application(*id).is_some_and(|a| keep(a.status)))
         .collect()
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 proptest! {

@@ -61,11 +61,21 @@ impl MailServer {
     /// Starts a server that answers the first `n` messages `451 4.3.0 try again later` (a
     /// temporary failure, the sender should retry) without keeping them, then accepts.
     pub async fn start_failing_first(n: u32) -> MailServer {
+        MailServer::start_with(&["--fail-first", &n.to_string()]).await
+    }
+
+    /// Starts a server that keeps the first message, then waits `seconds` before answering
+    /// that it arrived: a sender killed meanwhile never learns it was delivered.
+    pub async fn start_holding_first_reply(seconds: u32) -> MailServer {
+        MailServer::start_with(&["--hold-first-reply", &seconds.to_string()]).await
+    }
+
+    async fn start_with(args: &[&str]) -> MailServer {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("mail-server-{}", uuid::Uuid::new_v4().simple()));
         fs::create_dir_all(&dir).expect("the temporary directory must be writable");
-        let child = launch(port, &dir, n).await;
+        let child = launch(port, &dir, args).await;
         MailServer {
             port,
             dir,
@@ -92,7 +102,7 @@ impl MailServer {
     /// [`MailServer::start_failing_first`] are not repeated.
     pub async fn restart(&mut self) {
         self.stop();
-        self.child = Some(launch(self.port, &self.dir, 0).await);
+        self.child = Some(launch(self.port, &self.dir, &[]).await);
     }
 
     /// Every message kept so far, in arrival order.
@@ -224,7 +234,7 @@ impl Received {
 }
 
 /// Starts `server.py` on `port` over `dir` and waits for its `READY` line.
-async fn launch(port: u16, dir: &Path, fail_first: u32) -> Child {
+async fn launch(port: u16, dir: &Path, args: &[&str]) -> Child {
     let python = tokio::task::spawn_blocking(venv_python)
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
@@ -235,12 +245,8 @@ async fn launch(port: u16, dir: &Path, fail_first: u32) -> Child {
         .expect("the server's directory must be writable");
     let mut child = Command::new(python)
         .arg(workspace().join("scripts/mail_server/server.py"))
-        .args([
-            "--port",
-            &port.to_string(),
-            "--fail-first",
-            &fail_first.to_string(),
-        ])
+        .args(["--port", &port.to_string()])
+        .args(args)
         .arg("--dir")
         .arg(dir)
         .stdin(Stdio::null())

@@ -20,6 +20,10 @@ use crate::values::{Nip, PreferenceCode};
 /// The reason recorded on an application passed over because of the cap.
 pub const PASSED_OVER_REASON: &str = "institution_cap";
 
+/// The `reason` of the basis of a seat taken by accepting an offer (the promotion's basis
+/// otherwise unchanged).
+pub const OFFER_ACCEPTED: &str = "offer accepted";
+
 /// One application as the policy sees it: who (institution), when (order) and which
 /// preferences its institution meets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -66,6 +66,28 @@ pub enum StudyVisitCommand {
         /// The clause.
         clause: InformationClause,
     },
+    /// Sets how many hours a seat freed after the close is offered to the person the
+    /// promotion rule picks (DOMAIN.md "Seat offers"); None: a promotion allocates at once.
+    SetOfferHours {
+        /// 1 to 720 hours, or None.
+        offer_hours: Option<u32>,
+    },
+    /// The applicant accepts the seat offered to them, before it expires.
+    AcceptOffer {
+        /// Which application.
+        application_id: Uuid,
+    },
+    /// The applicant declines the seat offered to them: the next person is offered it.
+    DeclineOffer {
+        /// Which application.
+        application_id: Uuid,
+    },
+    /// Records that an offer's time ran out (the service's clock, like a deadline): the
+    /// next person is offered the seat.
+    ExpireOffer {
+        /// Which application.
+        application_id: Uuid,
+    },
     /// Opens recruitment for a dated term.
     OpenRecruitment {
         /// Which term.
@@ -141,6 +163,10 @@ impl StudyVisitCommand {
         match self {
             Self::Announce { .. } => "Announce",
             Self::SetInformationClause { .. } => "SetInformationClause",
+            Self::SetOfferHours { .. } => "SetOfferHours",
+            Self::AcceptOffer { .. } => "AcceptOffer",
+            Self::DeclineOffer { .. } => "DeclineOffer",
+            Self::ExpireOffer { .. } => "ExpireOffer",
             Self::ReplacePreferenceList { .. } => "ReplacePreferenceList",
             Self::ScheduleTerm { .. } => "ScheduleTerm",
             Self::FixTermDates { .. } => "FixTermDates",

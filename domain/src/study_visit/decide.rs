@@ -7,10 +7,10 @@ use chrono::{DateTime, Days, TimeZone, Utc};
 use chrono_tz::Europe::Warsaw;
 use uuid::Uuid;
 
-use super::allocation::{Outcome, PASSED_OVER_REASON};
+use super::allocation::{Outcome, OFFER_ACCEPTED, PASSED_OVER_REASON};
 use super::commands::{StudyVisitCommand, TermDates, TermSchedule};
 use super::events::{ReleaseCause, StudyVisitEvent};
-use super::state::{Application, ApplicationStatus, Term, TermStatus, VisitDetails};
+use super::state::{Application, ApplicationStatus, StandingOffer, Term, TermStatus, VisitDetails};
 use super::StudyVisit;
 use crate::error::DomainError;
 
@@ -94,12 +94,21 @@ impl StudyVisit {
 
     /// Events for a seat given back in a closed term: the release, then the promotion
     /// of the first eligible person waiting (if anyone waits).
-    fn release_and_promote(&self, app: &Application, cause: ReleaseCause) -> Vec<StudyVisitEvent> {
-        let mut events = vec![StudyVisitEvent::SeatReleased {
+    fn release_and_promote(
+        &self,
+        app: &Application,
+        cause: ReleaseCause,
+        now: DateTime<Utc>,
+    ) -> Vec<StudyVisitEvent> {
+        let released = StudyVisitEvent::SeatReleased {
             application_id: app.application_id,
             term_id: app.term_id,
             cause,
-        }];
+        };
+        if self.offer_hours().is_some() {
+            return self.then_offer(released, app.term_id, app.application_id, now);
+        }
+        let mut events = vec![released];
         if let Some(d) = self.compute_promotion(app.term_id, app.application_id) {
             events.push(StudyVisitEvent::SeatAllocated {
                 application_id: d.application_id,
@@ -108,6 +117,38 @@ impl StudyVisit {
             });
         }
         events
+    }
+
+    /// `event` (which frees `freed`'s hold on a seat of `term_id`), then the offer of that
+    /// seat to the next person, decided on the state with `event` applied (as the audit
+    /// re-derives it).
+    fn then_offer(
+        &self,
+        event: StudyVisitEvent,
+        term_id: Uuid,
+        freed: Uuid,
+        now: DateTime<Utc>,
+    ) -> Vec<StudyVisitEvent> {
+        let mut after = self.clone();
+        after.apply_event(event.clone());
+        let mut events = vec![event];
+        events.extend(after.compute_offer(term_id, freed, now));
+        events
+    }
+
+    /// The standing offer of `application_id`, or 409 `no_offer`.
+    fn require_offer(
+        &self,
+        application_id: Uuid,
+    ) -> Result<(&Application, &StandingOffer), DomainError> {
+        let app = self.require_application(application_id)?;
+        match (&app.offer, app.status) {
+            (Some(offer), ApplicationStatus::Offered) => Ok((app, offer)),
+            _ => Err(DomainError::conflict(
+                "no_offer",
+                "No seat is offered to this application now.",
+            )),
+        }
     }
 
     /// Decides what a command records, given the current instant. The aggregate's
@@ -209,6 +250,66 @@ impl StudyVisit {
                     version: clause.version,
                     text: clause.text,
                 }])
+            }
+            C::SetOfferHours { offer_hours } => {
+                if offer_hours.is_some_and(|h| !(1..=720).contains(&h)) {
+                    return Err(DomainError::invalid(
+                        "offer_hours",
+                        "out_of_range",
+                        "An offer lasts 1 to 720 hours, or null for promotions that allocate at once.",
+                    ));
+                }
+                if offer_hours == self.offer_hours() {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![E::OfferHoursSet { offer_hours }])
+            }
+            C::AcceptOffer { application_id } => {
+                let (app, offer) = self.require_offer(application_id)?;
+                if now >= offer.expires_at {
+                    return Err(DomainError::conflict(
+                        "offer_expired",
+                        format!("The offer expired at {}.", warsaw_time(offer.expires_at)),
+                    ));
+                }
+                let mut basis = offer.basis.clone();
+                basis.reason = Some(OFFER_ACCEPTED.to_owned());
+                Ok(vec![
+                    E::OfferAccepted {
+                        application_id,
+                        term_id: app.term_id,
+                        accepted_at: now,
+                    },
+                    E::SeatAllocated {
+                        application_id,
+                        term_id: app.term_id,
+                        basis,
+                    },
+                ])
+            }
+            C::DeclineOffer { application_id } => {
+                let (app, _) = self.require_offer(application_id)?;
+                let declined = E::OfferDeclined {
+                    application_id,
+                    term_id: app.term_id,
+                    declined_at: now,
+                };
+                Ok(self.then_offer(declined, app.term_id, application_id, now))
+            }
+            C::ExpireOffer { application_id } => {
+                let (app, offer) = self.require_offer(application_id)?;
+                if now < offer.expires_at {
+                    return Err(DomainError::conflict(
+                        "offer_not_expired",
+                        format!("The offer stands until {}.", warsaw_time(offer.expires_at)),
+                    ));
+                }
+                let expired = E::OfferExpired {
+                    application_id,
+                    term_id: app.term_id,
+                    expired_at: now,
+                };
+                Ok(self.then_offer(expired, app.term_id, application_id, now))
             }
             C::ReplacePreferenceList { code, nips } => {
                 if !details.preferences.iter().any(|p| p.code == code) {
@@ -404,7 +505,11 @@ impl StudyVisit {
                     had_seat,
                 }];
                 if had_seat {
-                    events.extend(self.release_and_promote(app, ReleaseCause::Withdrawn));
+                    events.extend(self.release_and_promote(app, ReleaseCause::Withdrawn, now));
+                } else if app.status == ApplicationStatus::Offered {
+                    // The seat held for them goes to the next person.
+                    let withdrawn = events.remove(0);
+                    return Ok(self.then_offer(withdrawn, app.term_id, application_id, now));
                 }
                 Ok(events)
             }
@@ -479,7 +584,7 @@ impl StudyVisit {
                         "This application does not hold a seat.",
                     ));
                 }
-                Ok(self.release_and_promote(app, ReleaseCause::Released { reason, by }))
+                Ok(self.release_and_promote(app, ReleaseCause::Released { reason, by }, now))
             }
             C::AllocateSeatManually {
                 application_id,

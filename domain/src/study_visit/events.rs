@@ -44,6 +44,50 @@ pub enum StudyVisitEvent {
         /// Its full text.
         text: NonEmptyText,
     },
+    /// How long a freed seat is offered was set (None: promotions allocate at once).
+    OfferHoursSet {
+        /// Hours, or None.
+        offer_hours: Option<u32>,
+    },
+    /// A seat freed after the close was offered to the person the promotion rule picks;
+    /// it is held for them until `expires_at`.
+    SeatOffered {
+        /// Application id.
+        application_id: Uuid,
+        /// Its term.
+        term_id: Uuid,
+        /// The earlier of the offer's hours and 00:00 Europe/Warsaw of the term's first day.
+        expires_at: DateTime<Utc>,
+        /// Why this person (the promotion's basis).
+        basis: DecisionBasis,
+    },
+    /// The offer was accepted (a `SeatAllocated` follows).
+    OfferAccepted {
+        /// Application id.
+        application_id: Uuid,
+        /// Its term.
+        term_id: Uuid,
+        /// Server time of the acceptance.
+        accepted_at: DateTime<Utc>,
+    },
+    /// The offer was declined; the person waits where they were.
+    OfferDeclined {
+        /// Application id.
+        application_id: Uuid,
+        /// Its term.
+        term_id: Uuid,
+        /// Server time of the refusal.
+        declined_at: DateTime<Utc>,
+    },
+    /// The offer's time ran out; the person waits where they were.
+    OfferExpired {
+        /// Application id.
+        application_id: Uuid,
+        /// Its term.
+        term_id: Uuid,
+        /// Server time the expiry was recorded (at or after `expires_at`).
+        expired_at: DateTime<Utc>,
+    },
     /// A preference's institution list was replaced.
     PreferenceListReplaced {
         /// Which preference.
@@ -183,6 +227,11 @@ impl StudyVisitEvent {
         match self {
             Self::VisitAnnounced { .. } => "VisitAnnounced",
             Self::InformationClauseSet { .. } => "InformationClauseSet",
+            Self::OfferHoursSet { .. } => "OfferHoursSet",
+            Self::SeatOffered { .. } => "SeatOffered",
+            Self::OfferAccepted { .. } => "OfferAccepted",
+            Self::OfferDeclined { .. } => "OfferDeclined",
+            Self::OfferExpired { .. } => "OfferExpired",
             Self::PreferenceListReplaced { .. } => "PreferenceListReplaced",
             Self::TermScheduled { .. } => "TermScheduled",
             Self::TermDatesFixed { .. } => "TermDatesFixed",
@@ -204,7 +253,12 @@ impl StudyVisitEvent {
         match self {
             Self::VisitAnnounced { .. }
             | Self::InformationClauseSet { .. }
+            | Self::OfferHoursSet { .. }
             | Self::PreferenceListReplaced { .. } => None,
+            Self::SeatOffered { term_id, .. }
+            | Self::OfferAccepted { term_id, .. }
+            | Self::OfferDeclined { term_id, .. }
+            | Self::OfferExpired { term_id, .. } => Some(*term_id),
             Self::TermScheduled { term_id, .. }
             | Self::TermDatesFixed { term_id, .. }
             | Self::RecruitmentOpened { term_id, .. }
@@ -229,7 +283,11 @@ impl StudyVisitEvent {
             | Self::ApplicantWaitlisted { application_id, .. }
             | Self::ApplicationPassedOver { application_id, .. }
             | Self::SeatReleased { application_id, .. }
-            | Self::AttendanceRecorded { application_id, .. } => Some(*application_id),
+            | Self::AttendanceRecorded { application_id, .. }
+            | Self::SeatOffered { application_id, .. }
+            | Self::OfferAccepted { application_id, .. }
+            | Self::OfferDeclined { application_id, .. }
+            | Self::OfferExpired { application_id, .. } => Some(*application_id),
             _ => None,
         }
     }

@@ -19,7 +19,9 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use allocation::{Allocation, Candidate, Decision, Outcome, PASSED_OVER_REASON};
+pub use allocation::{
+    Allocation, Candidate, Decision, Outcome, OFFER_ACCEPTED, PASSED_OVER_REASON,
+};
 pub use commands::{
     CloseTrigger, Funding, Preference, PreferenceKind, StudyVisitCommand, TermDates, TermSchedule,
     Withdrawer,
@@ -27,7 +29,7 @@ pub use commands::{
 pub use consent::{ConsentRecord, InformationClause, LegalBasis, UNRECORDED_V1_CLAUSE};
 pub use events::{BasisRule, DecisionBasis, ReleaseCause, StudyVisitEvent};
 pub use roster::{ApplicationStanding, Roster, RosterEntry};
-pub use state::{Application, ApplicationStatus, Term, TermStatus, VisitDetails};
+pub use state::{Application, ApplicationStatus, StandingOffer, Term, TermStatus, VisitDetails};
 pub use verify::{verify, verify_with_actors, Discrepancy, ManualDecisionCheck, VerifyReport};
 
 use crate::error::DomainError;
@@ -47,6 +49,13 @@ pub struct StudyVisit {
     /// applicants now. Empty: the service's default clause applies.
     #[serde(default)]
     information_clauses: Vec<InformationClause>,
+    /// Hours a freed seat is offered (None: promotions allocate at once).
+    #[serde(default)]
+    offer_hours: Option<u32>,
+    /// Per term, who let an offer lapse (declined or expired) since a seat was last freed
+    /// or taken: the next offer goes past them.
+    #[serde(default)]
+    passed_offers: BTreeMap<Uuid, BTreeSet<Uuid>>,
 }
 
 impl Aggregate for StudyVisit {
@@ -111,6 +120,11 @@ impl StudyVisit {
     /// The information clause applicants are shown now (None: the service's default).
     pub fn information_clause(&self) -> Option<&InformationClause> {
         self.information_clauses.last()
+    }
+
+    /// Hours a freed seat is offered (None: promotions allocate at once).
+    pub fn offer_hours(&self) -> Option<u32> {
+        self.offer_hours
     }
 
     /// The terms, in the order they were scheduled.
@@ -183,7 +197,12 @@ impl StudyVisit {
     fn seats_held(&self, include: impl Fn(&Application) -> bool) -> HashMap<Nip, u32> {
         let mut held = HashMap::new();
         for a in self.applications.values() {
-            if a.status == ApplicationStatus::Allocated && include(a) {
+            // A seat offered is held for its person (visits with offers only).
+            let holds = matches!(
+                a.status,
+                ApplicationStatus::Allocated | ApplicationStatus::Offered
+            );
+            if holds && include(a) {
                 *held.entry(a.institution.nip.clone()).or_insert(0) += 1;
             }
         }
@@ -210,6 +229,12 @@ impl StudyVisit {
             .applications
             .values()
             .filter(|a| a.term_id == term_id && a.status.is_waiting())
+            .filter(|a| {
+                !self
+                    .passed_offers
+                    .get(&term_id)
+                    .is_some_and(|passed| passed.contains(&a.application_id))
+            })
             .collect();
         waiting.sort_by_key(|a| {
             (
@@ -237,7 +262,10 @@ impl StudyVisit {
             .filter(|a| {
                 a.term_id == term_id
                     && a.application_id != freed
-                    && a.status == ApplicationStatus::Allocated
+                    && matches!(
+                        a.status,
+                        ApplicationStatus::Allocated | ApplicationStatus::Offered
+                    )
             })
             .count();
         if holders >= seats as usize {
@@ -277,6 +305,32 @@ impl StudyVisit {
                 reason: None,
                 decided_by: None,
             },
+        })
+    }
+
+    /// The offer owed when `freed` no longer holds a seat of `term_id` (given back, or an
+    /// offer that lapsed), on this state with that already applied: None when offers are
+    /// off, the term has begun at `now` (a seat freed then stays free), or nobody waits.
+    /// It expires after the visit's `offer_hours`, or when the term begins if that is
+    /// sooner.
+    pub fn compute_offer(
+        &self,
+        term_id: Uuid,
+        freed: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<StudyVisitEvent> {
+        let hours = self.offer_hours?;
+        let begins = self.term(term_id)?.begins()?;
+        if now >= begins {
+            return None;
+        }
+        let d = self.compute_promotion(term_id, freed)?;
+        let expires_at = (now + chrono::Duration::hours(i64::from(hours))).min(begins);
+        Some(StudyVisitEvent::SeatOffered {
+            application_id: d.application_id,
+            term_id,
+            expires_at,
+            basis: d.basis,
         })
     }
 
@@ -367,6 +421,45 @@ impl StudyVisit {
                 self.information_clauses
                     .push(InformationClause { version, text });
             }
+            E::OfferHoursSet { offer_hours } => {
+                self.offer_hours = offer_hours;
+            }
+            E::SeatOffered {
+                application_id,
+                expires_at,
+                basis,
+                ..
+            } => {
+                if let Some(a) = self.applications.get_mut(&application_id) {
+                    a.offer = Some(StandingOffer {
+                        expires_at,
+                        basis,
+                        returns_to: a.status,
+                    });
+                    a.status = ApplicationStatus::Offered;
+                }
+            }
+            E::OfferAccepted { .. } => {}
+            E::OfferDeclined {
+                application_id,
+                term_id,
+                ..
+            }
+            | E::OfferExpired {
+                application_id,
+                term_id,
+                ..
+            } => {
+                if let Some(a) = self.applications.get_mut(&application_id) {
+                    if let Some(offer) = a.offer.take() {
+                        a.status = offer.returns_to;
+                    }
+                }
+                self.passed_offers
+                    .entry(term_id)
+                    .or_default()
+                    .insert(application_id);
+            }
             E::PreferenceListReplaced { code, nips } => {
                 self.preference_lists
                     .insert(code, nips.into_iter().collect());
@@ -434,6 +527,7 @@ impl StudyVisit {
                         attended: None,
                         withdrawn_by: None,
                         release: None,
+                        offer: None,
                     },
                 );
             }
@@ -443,6 +537,7 @@ impl StudyVisit {
                 if let Some(a) = self.applications.get_mut(&application_id) {
                     a.status = ApplicationStatus::Withdrawn;
                     a.withdrawn_by = Some(by);
+                    a.offer = None;
                 }
             }
             E::RecruitmentClosed {
@@ -465,6 +560,9 @@ impl StudyVisit {
                 if let Some(a) = self.applications.get_mut(&application_id) {
                     a.status = ApplicationStatus::Allocated;
                     a.decision = Some(basis);
+                    a.offer = None;
+                    // A seat taken ends the round of offers for it.
+                    self.passed_offers.remove(&a.term_id);
                 }
             }
             E::ApplicantWaitlisted {
@@ -493,9 +591,11 @@ impl StudyVisit {
             }
             E::SeatReleased {
                 application_id,
+                term_id,
                 cause,
-                ..
             } => {
+                // A seat freed is a new chance for everyone waiting.
+                self.passed_offers.remove(&term_id);
                 if let Some(a) = self.applications.get_mut(&application_id) {
                     a.status = match cause {
                         ReleaseCause::Withdrawn => ApplicationStatus::Withdrawn,

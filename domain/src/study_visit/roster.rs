@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -82,6 +83,9 @@ pub struct RosterEntry {
     pub attended: Option<bool>,
     /// The application's status.
     pub status: ApplicationStatus,
+    /// Until when the seat offered to it stands (status `offered` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
 /// How an applicant's application stands, for the applicant's own status page.
@@ -95,6 +99,9 @@ pub struct ApplicationStanding {
     pub rank: Option<u32>,
     /// Current waiting-list position (only while waitlisted).
     pub waitlist_position: Option<u32>,
+    /// Until when the seat offered stands (status `offered` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
 fn entry(app: &Application, decision: &Decision) -> RosterEntry {
@@ -112,6 +119,7 @@ fn entry(app: &Application, decision: &Decision) -> RosterEntry {
         waitlist_position: None,
         attended: app.attended,
         status: app.status,
+        offer_expires_at: app.offer.as_ref().map(|o| o.expires_at),
     }
 }
 
@@ -166,6 +174,11 @@ impl StudyVisit {
                     ApplicationStatus::Allocated => roster.allocated.push(e),
                     ApplicationStatus::Waitlisted => roster.waitlist.push(e),
                     ApplicationStatus::PassedOver => roster.passed_over.push(e),
+                    // An offer stands: listed where the person waits, marked offered.
+                    ApplicationStatus::Offered => match app.offer.as_ref().map(|o| o.returns_to) {
+                        Some(ApplicationStatus::PassedOver) => roster.passed_over.push(e),
+                        _ => roster.waitlist.push(e),
+                    },
                     _ => {}
                 }
             }
@@ -196,6 +209,7 @@ impl StudyVisit {
             term_id: app.term_id,
             rank: app.rank(),
             waitlist_position: None,
+            offer_expires_at: app.offer.as_ref().map(|o| o.expires_at),
         };
         if app.status == ApplicationStatus::Submitted || app.status == ApplicationStatus::Waitlisted
         {

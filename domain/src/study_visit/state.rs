@@ -67,12 +67,27 @@ pub enum ApplicationStatus {
     Withdrawn,
     /// Its seat was released by a coordinator.
     Released,
+    /// A freed seat is offered to it until the offer's expiry (visits with `offer_hours`).
+    Offered,
 }
 
 impl ApplicationStatus {
     /// Whether the application still counts (for the one-live-application rule).
     pub fn is_live(self) -> bool {
         !matches!(self, Self::Withdrawn | Self::Released)
+    }
+
+    /// The serialized spelling, e.g. `offered`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Allocated => "allocated",
+            Self::Waitlisted => "waitlisted",
+            Self::PassedOver => "passed_over",
+            Self::Withdrawn => "withdrawn",
+            Self::Released => "released",
+            Self::Offered => "offered",
+        }
     }
 
     /// Whether it is waiting for a freed seat (waiting list or passed over).
@@ -105,6 +120,17 @@ pub struct Term {
 }
 
 impl Term {
+    /// 00:00 Europe/Warsaw of the term's first day, once it has dates: no seat is offered
+    /// from then on.
+    pub fn begins(&self) -> Option<DateTime<Utc>> {
+        use chrono::TimeZone;
+        let midnight = self.dates()?.starts_on.and_hms_opt(0, 0, 0)?;
+        chrono_tz::Europe::Warsaw
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
     /// The fixed dates, once there are some.
     pub fn dates(&self) -> Option<&TermDates> {
         match &self.schedule {
@@ -162,6 +188,20 @@ pub struct Application {
     pub withdrawn_by: Option<Withdrawer>,
     /// Why its seat was given back, when it was.
     pub release: Option<ReleaseCause>,
+    /// The seat offered to it, while the offer stands.
+    #[serde(default)]
+    pub offer: Option<StandingOffer>,
+}
+
+/// A seat offered and not yet accepted, declined or expired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StandingOffer {
+    /// Until when it may be accepted.
+    pub expires_at: DateTime<Utc>,
+    /// The promotion's basis (the seat's basis once accepted).
+    pub basis: DecisionBasis,
+    /// Where the person waited, and waits again when the offer lapses.
+    pub returns_to: ApplicationStatus,
 }
 
 impl Application {

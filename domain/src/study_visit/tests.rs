@@ -1708,3 +1708,172 @@ async fn a_clause_needs_an_announced_visit() {
     let e = h.err(clause("v1", "Treść.")).await;
     assert_eq!(e.kind, ErrorKind::NotFound);
 }
+
+// ---------------------------------------------------------------- seat offers
+
+/// A closed term of 2 seats with offers of 48 hours: applications 1 and 2 hold seats,
+/// 3 and 4 wait (in that order). The clock stands at 24 June 2022, 10:00 UTC.
+async fn offers_harness() -> Harness {
+    let mut h = Harness::with_term(2, None).await;
+    assert!(
+        h.ok(StudyVisitCommand::SetOfferHours {
+            offer_hours: Some(48)
+        })
+        .await
+        .len()
+            == 1
+    );
+    for n in 1..=4 {
+        h.submit(n, T1, n as u32).await.expect("submitted");
+    }
+    h.clock.set(utc(2022, 6, 24, 10, 0));
+    h.close(T1).await;
+    assert_eq!(h.status(3), ApplicationStatus::Waitlisted);
+    h
+}
+
+fn withdraw(n: u128) -> StudyVisitCommand {
+    StudyVisitCommand::WithdrawApplication {
+        application_id: app_id(n),
+        by: Withdrawer::Applicant,
+    }
+}
+
+fn offered(events: &[StudyVisitEvent]) -> Option<(u128, DateTime<Utc>)> {
+    events.iter().find_map(|e| match e {
+        StudyVisitEvent::SeatOffered {
+            application_id,
+            expires_at,
+            ..
+        } => Some((application_id.as_u128() - 0xA000, *expires_at)),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn a_freed_seat_is_offered_and_taken_only_when_accepted() {
+    let mut h = offers_harness().await;
+    let events = h.ok(withdraw(1)).await;
+    assert_eq!(
+        events.iter().map(|e| e.name()).collect::<Vec<_>>(),
+        ["ApplicationWithdrawn", "SeatReleased", "SeatOffered"]
+    );
+    assert_eq!(offered(&events), Some((3, utc(2022, 6, 26, 10, 0))));
+    assert_eq!(h.status(3), ApplicationStatus::Offered);
+    // The seat is held: nobody else is offered it, and the roster lists the offer.
+    let roster = h.visit.roster(T1).expect("roster");
+    assert_eq!(roster.allocated.len(), 1);
+    assert_eq!(roster.waitlist[0].status, ApplicationStatus::Offered);
+    assert_eq!(
+        roster.waitlist[0].offer_expires_at,
+        Some(utc(2022, 6, 26, 10, 0))
+    );
+    // Someone without an offer cannot accept.
+    let e = h
+        .err(StudyVisitCommand::AcceptOffer {
+            application_id: app_id(4),
+        })
+        .await;
+    assert_eq!(e.code, "no_offer");
+    let events = h
+        .ok(StudyVisitCommand::AcceptOffer {
+            application_id: app_id(3),
+        })
+        .await;
+    assert_eq!(events[0].name(), "OfferAccepted");
+    let StudyVisitEvent::SeatAllocated { basis, .. } = &events[1] else {
+        panic!("no seat: {events:?}");
+    };
+    assert_eq!(basis.reason.as_deref(), Some(OFFER_ACCEPTED));
+    assert_eq!(basis.promoted_for, Some(app_id(1)));
+    assert_eq!(h.status(3), ApplicationStatus::Allocated);
+    assert!(verify(&h.events).consistent(), "{:?}", verify(&h.events));
+}
+
+#[tokio::test]
+async fn a_declined_or_expired_offer_passes_to_the_next_and_the_person_waits_again() {
+    let mut h = offers_harness().await;
+    h.ok(withdraw(1)).await;
+    let events = h
+        .ok(StudyVisitCommand::DeclineOffer {
+            application_id: app_id(3),
+        })
+        .await;
+    assert_eq!(events[0].name(), "OfferDeclined");
+    assert_eq!(offered(&events).map(|o| o.0), Some(4));
+    assert_eq!(h.status(3), ApplicationStatus::Waitlisted);
+    // Not before its time.
+    let e = h
+        .err(StudyVisitCommand::ExpireOffer {
+            application_id: app_id(4),
+        })
+        .await;
+    assert_eq!(e.code, "offer_not_expired");
+    h.clock.set(utc(2022, 6, 26, 10, 0));
+    // Too late to accept; the service records the expiry, and nobody is left to offer it.
+    let e = h
+        .err(StudyVisitCommand::AcceptOffer {
+            application_id: app_id(4),
+        })
+        .await;
+    assert_eq!(e.code, "offer_expired");
+    let events = h
+        .ok(StudyVisitCommand::ExpireOffer {
+            application_id: app_id(4),
+        })
+        .await;
+    assert_eq!(
+        events.iter().map(|e| e.name()).collect::<Vec<_>>(),
+        ["OfferExpired"],
+        "3 and 4 let this seat's offers lapse"
+    );
+    assert_eq!(h.status(4), ApplicationStatus::Waitlisted);
+    // A seat freed later is a new chance for everyone waiting.
+    let events = h.ok(withdraw(2)).await;
+    assert_eq!(offered(&events).map(|o| o.0), Some(3));
+    assert!(verify(&h.events).consistent(), "{:?}", verify(&h.events));
+}
+
+#[tokio::test]
+async fn offers_end_when_the_term_begins_and_never_outlast_it() {
+    let mut h = offers_harness().await;
+    // 26 June 15:00 UTC: 48 hours would end after the first day begins (27 June 00:00
+    // Warsaw = 26 June 22:00 UTC).
+    h.clock.set(utc(2022, 6, 26, 15, 0));
+    let events = h.ok(withdraw(1)).await;
+    assert_eq!(offered(&events), Some((3, utc(2022, 6, 26, 22, 0))));
+    // Once the term has begun, a seat freed stays free.
+    h.clock.set(utc(2022, 6, 26, 22, 0));
+    let events = h.ok(withdraw(2)).await;
+    assert_eq!(offered(&events), None);
+    assert!(verify(&h.events).consistent(), "{:?}", verify(&h.events));
+}
+
+#[tokio::test]
+async fn verify_finds_an_offer_to_the_wrong_person_and_a_late_acceptance() {
+    let mut h = offers_harness().await;
+    h.ok(withdraw(1)).await;
+    h.ok(StudyVisitCommand::AcceptOffer {
+        application_id: app_id(3),
+    })
+    .await;
+    let mut forged = h.events.clone();
+    for e in &mut forged {
+        if let StudyVisitEvent::OfferAccepted { accepted_at, .. } = e {
+            *accepted_at = utc(2022, 7, 1, 0, 0);
+        }
+    }
+    let report = verify(&forged);
+    assert!(!report.consistent());
+    assert!(report.discrepancies.iter().any(|d| d
+        .problem
+        .as_deref()
+        .is_some_and(|p| p.contains("after its expiry"))));
+    let mut forged = h.events.clone();
+    for e in &mut forged {
+        if let StudyVisitEvent::SeatOffered { application_id, .. } = e {
+            *application_id = app_id(4);
+        }
+    }
+    assert!(!verify(&forged).consistent());
+}

@@ -92,6 +92,21 @@ impl Key {
                     basis: basis.clone(),
                 },
             )),
+            StudyVisitEvent::SeatOffered {
+                application_id,
+                term_id,
+                basis,
+                ..
+            } => Some((
+                *term_id,
+                Key {
+                    event: "SeatOffered",
+                    application_id: *application_id,
+                    waitlist_position: None,
+                    reason: None,
+                    basis: basis.clone(),
+                },
+            )),
             StudyVisitEvent::ApplicantWaitlisted {
                 application_id,
                 term_id,
@@ -247,6 +262,10 @@ fn run(events: &[(&StudyVisitEvent, Option<&str>)]) -> VerifyReport {
                 let (freed, term_id) = (*application_id, *term_id);
                 visit.apply_event(event.clone());
                 i += 1;
+                if visit.offer_hours().is_some() {
+                    next_offer(&mut report, &mut visit, events, &mut i, term_id, freed);
+                    continue;
+                }
                 let expected = visit.compute_promotion(term_id, freed).map(|d| Key {
                     event: "SeatAllocated",
                     application_id: d.application_id,
@@ -276,6 +295,69 @@ fn run(events: &[(&StudyVisitEvent, Option<&str>)]) -> VerifyReport {
                 visit.apply_event(event.clone());
                 i += 1;
             }
+            StudyVisitEvent::OfferAccepted {
+                application_id,
+                term_id,
+                accepted_at,
+            } => {
+                let offer = visit
+                    .application(*application_id)
+                    .and_then(|a| a.offer.clone());
+                visit.apply_event(event.clone());
+                i += 1;
+                check_acceptance(
+                    &mut report,
+                    &mut visit,
+                    events,
+                    &mut i,
+                    offer,
+                    *application_id,
+                    *term_id,
+                    *accepted_at,
+                );
+            }
+            StudyVisitEvent::OfferDeclined {
+                application_id,
+                term_id,
+                ..
+            }
+            | StudyVisitEvent::OfferExpired {
+                application_id,
+                term_id,
+                ..
+            } => {
+                check_lapse(&mut report, &visit, event);
+                visit.apply_event(event.clone());
+                i += 1;
+                next_offer(
+                    &mut report,
+                    &mut visit,
+                    events,
+                    &mut i,
+                    *term_id,
+                    *application_id,
+                );
+            }
+            StudyVisitEvent::ApplicationWithdrawn {
+                application_id,
+                term_id,
+                ..
+            } if visit
+                .application(*application_id)
+                .is_some_and(|a| a.offer.is_some()) =>
+            {
+                // Withdrawing with an offer standing passes the seat on.
+                visit.apply_event(event.clone());
+                i += 1;
+                next_offer(
+                    &mut report,
+                    &mut visit,
+                    events,
+                    &mut i,
+                    *term_id,
+                    *application_id,
+                );
+            }
             other => {
                 if let Some((term_id, key)) = Key::of(other) {
                     // A decision no close or release accounts for.
@@ -287,6 +369,148 @@ fn run(events: &[(&StudyVisitEvent, Option<&str>)]) -> VerifyReport {
         }
     }
     report
+}
+
+/// A decline or an expiry: an offer stood for the application, and an expiry was recorded
+/// no earlier than the offer's `expires_at`.
+fn check_lapse(report: &mut VerifyReport, visit: &StudyVisit, event: &StudyVisitEvent) {
+    let (application_id, term_id, expired_at, name) = match event {
+        StudyVisitEvent::OfferDeclined {
+            application_id,
+            term_id,
+            ..
+        } => (*application_id, *term_id, None, "OfferDeclined"),
+        StudyVisitEvent::OfferExpired {
+            application_id,
+            term_id,
+            expired_at,
+        } => (*application_id, *term_id, Some(*expired_at), "OfferExpired"),
+        _ => return,
+    };
+    let expires_at = visit
+        .application(application_id)
+        .and_then(|a| a.offer.as_ref().map(|o| o.expires_at));
+    let Some(expires_at) = expires_at else {
+        report.checked += 1;
+        report
+            .discrepancies
+            .push(no_offer(application_id, term_id, name));
+        return;
+    };
+    if let Some(at) = expired_at {
+        report.checked += 1;
+        if at < expires_at {
+            report.discrepancies.push(Discrepancy {
+                application_id: Some(application_id),
+                term_id,
+                expected: format!("the offer expiring at {expires_at}"),
+                recorded: format!("OfferExpired at {at}"),
+                problem: Some("the expiry was recorded before the offer's time ran out".to_owned()),
+            });
+        }
+    }
+}
+
+/// A discrepancy for an offer event about an application that had no offer standing.
+fn no_offer(application_id: Uuid, term_id: Uuid, event: &str) -> Discrepancy {
+    Discrepancy {
+        application_id: Some(application_id),
+        term_id,
+        expected: "no decision".to_owned(),
+        recorded: format!("{event} {application_id}"),
+        problem: Some("no offer stood for this application".to_owned()),
+    }
+}
+
+/// After a seat's hold was freed (`freed` gave it back or let an offer lapse; the freeing
+/// event applied): the offer the rule gives, compared with the `SeatOffered` recorded next.
+/// No offer recorded is accepted too — the term may have begun, which the events do not
+/// time — but a recorded one must be the right person, with the rule's basis, and expire
+/// no later than the term's first day begins.
+fn next_offer(
+    report: &mut VerifyReport,
+    visit: &mut StudyVisit,
+    events: &[(&StudyVisitEvent, Option<&str>)],
+    i: &mut usize,
+    term_id: Uuid,
+    freed: Uuid,
+) {
+    let Some(&(next @ StudyVisitEvent::SeatOffered { expires_at, .. }, _)) = events.get(*i) else {
+        report.checked += 1;
+        return;
+    };
+    let expected = visit.compute_promotion(term_id, freed).map(|d| Key {
+        event: "SeatOffered",
+        application_id: d.application_id,
+        waitlist_position: None,
+        reason: None,
+        basis: d.basis,
+    });
+    let recorded = Key::of(next).map(|(_, k)| k);
+    compare(report, term_id, expected.as_ref(), recorded.as_ref());
+    if let Some(begins) = visit.term(term_id).and_then(|t| t.begins()) {
+        if *expires_at > begins {
+            report.discrepancies.push(Discrepancy {
+                application_id: recorded.as_ref().map(|k| k.application_id),
+                term_id,
+                expected: format!("an offer expiring by {begins}, when the term begins"),
+                recorded: format!("an offer expiring at {expires_at}"),
+                problem: Some("the offer outlasts the start of the term".to_owned()),
+            });
+        }
+    }
+    visit.apply_event(next.clone());
+    *i += 1;
+}
+
+/// An acceptance: it came before the offer's expiry, and the seat recorded next is the
+/// offer's, with the promotion's basis marked `offer accepted`.
+#[allow(clippy::too_many_arguments)]
+fn check_acceptance(
+    report: &mut VerifyReport,
+    visit: &mut StudyVisit,
+    events: &[(&StudyVisitEvent, Option<&str>)],
+    i: &mut usize,
+    offer: Option<super::StandingOffer>,
+    application_id: Uuid,
+    term_id: Uuid,
+    accepted_at: chrono::DateTime<chrono::Utc>,
+) {
+    report.checked += 1;
+    let Some(offer) = offer else {
+        report
+            .discrepancies
+            .push(no_offer(application_id, term_id, "OfferAccepted"));
+        return;
+    };
+    if accepted_at >= offer.expires_at {
+        report.discrepancies.push(Discrepancy {
+            application_id: Some(application_id),
+            term_id,
+            expected: format!("an acceptance before {}", offer.expires_at),
+            recorded: format!("OfferAccepted at {accepted_at}"),
+            problem: Some("the offer was accepted after its expiry".to_owned()),
+        });
+    }
+    let mut basis = offer.basis;
+    basis.reason = Some(super::OFFER_ACCEPTED.to_owned());
+    let expected = Key {
+        event: "SeatAllocated",
+        application_id,
+        waitlist_position: None,
+        reason: None,
+        basis,
+    };
+    let recorded = match events.get(*i) {
+        Some(&(next @ StudyVisitEvent::SeatAllocated { .. }, _)) => {
+            let key = Key::of(next).map(|(_, k)| k);
+            visit.apply_event(next.clone());
+            *i += 1;
+            key
+        }
+        _ => None,
+    };
+    compare(report, term_id, Some(&expected), recorded.as_ref());
 }
 
 /// Checks one manual decision against the state just before it: it names who decided and

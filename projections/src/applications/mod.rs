@@ -24,7 +24,8 @@ impl Projection for Applications {
 
     fn schema_version(&self) -> i32 {
         // 2: information_clause and legal_basis (ApplicationSubmitted version 2).
-        2
+        // 3: seat offers (offer_expires_at, offer_returns_to).
+        3
     }
 
     fn create_sql(&self) -> &'static str {
@@ -48,8 +49,11 @@ CREATE TABLE IF NOT EXISTS rm_applications (
     reason           text,
     withdrawn_by     text,
     attended         boolean,
-    last_position    bigint      NOT NULL
+    last_position    bigint      NOT NULL,
+    offer_expires_at timestamptz,
+    offer_returns_to text
 );
+CREATE INDEX IF NOT EXISTS rm_applications_offers ON rm_applications (offer_expires_at) WHERE status = 'offered';
 CREATE INDEX IF NOT EXISTS rm_applications_by_term ON rm_applications (term_id, status, rank, submission_order);
 CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id, nip);
 "#
@@ -105,6 +109,12 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
                         .legal_bases
                         .push(consent.legal_basis.as_str().to_owned());
                     inserts.positions.push(event.position);
+                }
+                other if is_offer_event(other) => {
+                    // Rare: applied on its own, in order, after what came before.
+                    inserts.flush(tx).await?;
+                    updates.flush(tx).await?;
+                    self.apply(tx, event).await?;
                 }
                 other => {
                     let Some(change) = Change::of(other, event.position) else {
@@ -234,6 +244,34 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
                 .execute(db)
                 .await?;
             }
+            StudyVisitEvent::SeatOffered {
+                application_id,
+                expires_at,
+                ..
+            } => {
+                sqlx::query(
+                    "UPDATE rm_applications SET offer_returns_to = status, status = 'offered',
+                            offer_expires_at = $2, last_position = $3
+                      WHERE application_id = $1",
+                )
+                .bind(application_id)
+                .bind(expires_at)
+                .bind(event.position)
+                .execute(db)
+                .await?;
+            }
+            StudyVisitEvent::OfferDeclined { application_id, .. }
+            | StudyVisitEvent::OfferExpired { application_id, .. } => {
+                sqlx::query(
+                    "UPDATE rm_applications SET status = COALESCE(offer_returns_to, status),
+                            offer_returns_to = NULL, offer_expires_at = NULL, last_position = $2
+                      WHERE application_id = $1 AND status = 'offered'",
+                )
+                .bind(application_id)
+                .bind(event.position)
+                .execute(db)
+                .await?;
+            }
             StudyVisitEvent::AttendanceRecorded {
                 application_id,
                 attended,
@@ -252,6 +290,16 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
     }
 }
 
+/// Whether `e` concerns a seat offer (applied one by one, also in batches).
+fn is_offer_event(e: &StudyVisitEvent) -> bool {
+    matches!(
+        e,
+        StudyVisitEvent::SeatOffered { .. }
+            | StudyVisitEvent::OfferDeclined { .. }
+            | StudyVisitEvent::OfferExpired { .. }
+    )
+}
+
 async fn set_status(
     db: &mut sqlx::PgConnection,
     id: Uuid,
@@ -259,7 +307,9 @@ async fn set_status(
     position: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE rm_applications SET status = $2, last_position = $3 WHERE application_id = $1",
+        "UPDATE rm_applications SET status = $2, last_position = $3,
+                offer_expires_at = NULL, offer_returns_to = NULL
+          WHERE application_id = $1",
     )
     .bind(id)
     .bind(status)
@@ -283,7 +333,8 @@ async fn decide(
         .map(|c| c.as_str().to_owned())
         .collect();
     sqlx::query(
-        "UPDATE rm_applications SET status = $2, rank = $3, preferences_met = $4, basis = $5, reason = $6, last_position = $7
+        "UPDATE rm_applications SET status = $2, rank = $3, preferences_met = $4, basis = $5, reason = $6, last_position = $7,
+                offer_expires_at = NULL, offer_returns_to = NULL
           WHERE application_id = $1",
     )
     .bind(id)
@@ -521,6 +572,8 @@ impl UpdateRun {
                 reason = CASE WHEN d.kind = 'decide' THEN d.reason ELSE a.reason END,
                 withdrawn_by = CASE WHEN d.kind = 'withdraw' THEN d.by ELSE a.withdrawn_by END,
                 attended = CASE WHEN d.kind = 'attend' THEN d.attended ELSE a.attended END,
+                offer_expires_at = CASE WHEN d.kind IN ('decide', 'withdraw') THEN NULL ELSE a.offer_expires_at END,
+                offer_returns_to = CASE WHEN d.kind IN ('decide', 'withdraw') THEN NULL ELSE a.offer_returns_to END,
                 last_position = d.p
                FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[], $7::text[],
                            $8::text[], $9::bool[], $10::bigint[])

@@ -53,10 +53,15 @@ pub struct Application {
     pub attended: Option<bool>,
     /// When the submission was recorded (the server's clock).
     pub submitted_at: DateTime<Utc>,
+    /// Until when the seat offered to it stands (status `offered` only).
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    /// Where it waits again when the offer lapses (status `offered` only).
+    pub offer_returns_to: Option<ApplicationStatus>,
 }
 
 const APPLICATION_COLUMNS: &str = "application_id, visit_id, term_id, subject_id, institution, \
-    submission_order, status, rank, basis, reason, attended, submitted_at";
+    submission_order, status, rank, basis, reason, attended, submitted_at, offer_expires_at, \
+    offer_returns_to";
 
 /// A row of `rm_applications` as stored.
 #[derive(sqlx::FromRow)]
@@ -73,6 +78,8 @@ struct ApplicationRow {
     reason: Option<String>,
     attended: Option<bool>,
     submitted_at: DateTime<Utc>,
+    offer_expires_at: Option<DateTime<Utc>>,
+    offer_returns_to: Option<String>,
 }
 
 impl ApplicationRow {
@@ -96,6 +103,11 @@ impl ApplicationRow {
             reason: self.reason,
             attended: self.attended,
             submitted_at: self.submitted_at,
+            offer_expires_at: self.offer_expires_at,
+            offer_returns_to: self
+                .offer_returns_to
+                .map(|s| from_json(MODEL, "offer_returns_to", Value::String(s)))
+                .transpose()?,
         })
     }
 }
@@ -112,6 +124,31 @@ pub async fn application(
     .fetch_optional(&mut *conn)
     .await?;
     row.map(ApplicationRow::typed).transpose()
+}
+
+/// The offers standing past their expiry at `now`: (visit, application), oldest first.
+pub async fn expired_offers(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Uuid)>, ReadError> {
+    Ok(sqlx::query_as(
+        "SELECT visit_id, application_id FROM rm_applications
+          WHERE status = 'offered' AND offer_expires_at <= $1 ORDER BY offer_expires_at",
+    )
+    .bind(now)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The earliest expiry of a standing offer (None when no offer stands).
+pub async fn next_offer_expiry(
+    conn: &mut PgConnection,
+) -> Result<Option<DateTime<Utc>>, ReadError> {
+    Ok(sqlx::query_scalar(
+        "SELECT min(offer_expires_at) FROM rm_applications WHERE status = 'offered'",
+    )
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Where an application stands for its applicant: as recorded, and while it may still move
@@ -214,7 +251,7 @@ pub async fn seats_held(
 ) -> Result<HashMap<Nip, u32>, ReadError> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT nip, count(*) FROM rm_applications
-          WHERE visit_id = $1 AND term_id = ANY($2) AND status = 'allocated'
+          WHERE visit_id = $1 AND term_id = ANY($2) AND status IN ('allocated', 'offered')
           GROUP BY nip",
     )
     .bind(visit_id)
@@ -320,6 +357,11 @@ pub async fn roster(
                     );
                     roster.passed_over.push(e);
                 }
+                // An offer stands: listed where the person waits, marked offered.
+                ApplicationStatus::Offered => match a.offer_returns_to {
+                    Some(ApplicationStatus::PassedOver) => roster.passed_over.push(e),
+                    _ => roster.waitlist.push(e),
+                },
                 _ => {}
             }
         }
@@ -351,5 +393,6 @@ fn entry(a: &Application, basis: &DecisionBasis) -> RosterEntry {
         waitlist_position: None,
         attended: a.attended,
         status: a.status,
+        offer_expires_at: a.offer_expires_at,
     }
 }

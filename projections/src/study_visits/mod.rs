@@ -22,8 +22,9 @@ impl Projection for StudyVisits {
     }
 
     /// 2: the visit's information clause (`clause_version`, `clause_text`).
+    /// 3: `offer_hours`.
     fn schema_version(&self) -> i32 {
-        2
+        3
     }
 
     fn create_sql(&self) -> &'static str {
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS rm_study_visits (
     announced_at               timestamptz NOT NULL,
     last_position              bigint      NOT NULL,
     clause_version             text,
-    clause_text                text
+    clause_text                text,
+    offer_hours                integer
 );
 CREATE INDEX IF NOT EXISTS rm_study_visits_by_organizer ON rm_study_visits (organizer, announced_at);
 CREATE TABLE IF NOT EXISTS rm_study_visit_terms (
@@ -168,6 +170,17 @@ CREATE TABLE IF NOT EXISTS rm_preference_lists (
                 .execute(&mut *db)
                 .await?;
             }
+            StudyVisitEvent::OfferHoursSet { offer_hours } => {
+                sqlx::query("UPDATE rm_study_visits SET offer_hours = $2 WHERE visit_id = $1")
+                    .bind(visit_id)
+                    .bind(offer_hours.map(|h| i32::try_from(h).unwrap_or(i32::MAX)))
+                    .execute(&mut *db)
+                    .await?;
+            }
+            StudyVisitEvent::SeatOffered { .. }
+            | StudyVisitEvent::OfferAccepted { .. }
+            | StudyVisitEvent::OfferDeclined { .. }
+            | StudyVisitEvent::OfferExpired { .. } => {}
             StudyVisitEvent::PreferenceListReplaced { code, nips } => {
                 sqlx::query("DELETE FROM rm_preference_lists WHERE visit_id = $1 AND code = $2")
                     .bind(visit_id)

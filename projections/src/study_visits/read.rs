@@ -41,6 +41,8 @@ pub struct Visit {
     pub announced_at: DateTime<Utc>,
     /// The information clause set for the visit (None: the service's default applies).
     pub information_clause: Option<Clause>,
+    /// Hours a freed seat is offered (None: promotions allocate at once).
+    pub offer_hours: Option<u32>,
 }
 
 /// A visit's information clause (RODO art. 13): the version applications record, the text.
@@ -78,7 +80,7 @@ pub struct DueTerm {
 
 const VISIT_COLUMNS: &str = "visit_id, organizer, title, destination, description, \
     eligible_institution_types, max_per_institution, preferences, funding, announced_at, \
-    clause_version, clause_text";
+    clause_version, clause_text, offer_hours";
 
 /// A row of `rm_study_visits` as stored.
 #[derive(sqlx::FromRow)]
@@ -95,6 +97,7 @@ struct VisitRow {
     announced_at: DateTime<Utc>,
     clause_version: Option<String>,
     clause_text: Option<String>,
+    offer_hours: Option<i32>,
 }
 
 impl VisitRow {
@@ -124,6 +127,7 @@ impl VisitRow {
                 (Some(version), Some(text)) => Some(Clause { version, text }),
                 _ => None,
             },
+            offer_hours: self.offer_hours.and_then(|h| u32::try_from(h).ok()),
         })
     }
 }

@@ -588,6 +588,19 @@ fn catalogue(code: &str, field: &str, limit: Option<usize>, english: &str) -> Op
         "member_not_active" => fixed("Ten członek wystąpił już z sieci."),
         "member_not_found" => fixed("Ta sieć nie ma takiego członka — sprawdź identyfikator."),
         "network_not_found" => fixed("Nie ma takiej sieci — sprawdź identyfikator."),
+        "no_offer" => fixed(
+            "Temu zgłoszeniu nie jest teraz oferowane żadne miejsce — oferta mogła wygasnąć albo została już przyjęta lub odrzucona.",
+        ),
+        "offer_expired" => with(
+            v.date(0),
+            &|d| format!("Czas na przyjęcie miejsca minął {d}; miejsce przeszło do kolejnej osoby z listy."),
+            "Czas na przyjęcie miejsca już minął; miejsce przeszło do kolejnej osoby z listy.",
+        ),
+        "offer_not_expired" => with(
+            v.date(0),
+            &|d| format!("Oferta miejsca jest ważna do {d} — jeszcze nie wygasła."),
+            "Oferta miejsca jeszcze nie wygasła.",
+        ),
         "no_seat" => fixed(
             "To zgłoszenie nie ma przyznanego miejsca w zamkniętym naborze, więc nie można tego zrobić.",
         ),

@@ -767,8 +767,8 @@ pub enum MonthPart {
 
 /// Where an application stands: `submitted` (recorded, its term not closed yet),
 /// `allocated` (holds a seat), `waitlisted`, `passed_over` (the institution cap; still
-/// waiting, behind the waiting list), `withdrawn`, or `released` (its seat given back by a
-/// coordinator).
+/// waiting, behind the waiting list), `withdrawn`, `released` (its seat given back by a
+/// coordinator), or `offered` (a freed seat is offered to it until `offer_expires_at`).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
@@ -779,6 +779,7 @@ pub enum ApplicationStatus {
     PassedOver,
     Withdrawn,
     Released,
+    Offered,
 }
 
 /// Where a term stands: `planned` (only a planned date; cannot open yet), `scheduled`
@@ -855,6 +856,7 @@ mod tests {
             A::PassedOver => ApplicationStatus::PassedOver,
             A::Withdrawn => ApplicationStatus::Withdrawn,
             A::Released => ApplicationStatus::Released,
+            A::Offered => ApplicationStatus::Offered,
         };
         same_json(
             &[
@@ -864,6 +866,7 @@ mod tests {
                 A::PassedOver,
                 A::Withdrawn,
                 A::Released,
+                A::Offered,
             ]
             .map(|s| (s, application(s))),
         );

@@ -141,6 +141,8 @@ pub fn application_status(s: ApplicationStatus, waitlist_position: Option<u32>) 
         ApplicationStatus::PassedOver => "pominięty — limit osób z instytucji".to_owned(),
         ApplicationStatus::Withdrawn => "wycofane".to_owned(),
         ApplicationStatus::Released => "miejsce zwolnione".to_owned(),
+        // The page adds "do …" with the offer's expiry.
+        ApplicationStatus::Offered => "oferta miejsca".to_owned(),
     }
 }
 

@@ -1,4 +1,6 @@
-//! The deadline watcher: closes each open term when its recruitment deadline passes.
+//! The deadline watcher: closes each open term when its recruitment deadline passes, and
+//! records the expiry of each seat offer whose time ran out (the next person is then
+//! offered the seat), both by the service's clock.
 //!
 //! It keeps no state of its own: open terms and their deadlines come from the `study_visits`
 //! read model, so it picks up where it was after a restart. Exactly once is the aggregate's
@@ -34,6 +36,17 @@ async fn watch(state: AppState, poll: Duration) {
                 None
             }
         };
+        let next_offer = match expire_offers(&state).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::warn!(error = %e, "deadline watcher could not read standing offers");
+                None
+            }
+        };
+        let next = match (next, next_offer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let now = state.clock.now();
         let wait = next
             .and_then(|at| (at - now).to_std().ok())
@@ -41,6 +54,40 @@ async fn watch(state: AppState, poll: Duration) {
             .max(Duration::from_millis(20));
         tokio::time::sleep(wait).await;
     }
+}
+
+/// Records the expiry of every standing offer whose time ran out; returns the next expiry.
+pub async fn expire_offers(
+    state: &AppState,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ReadError> {
+    let now = state.clock.now();
+    let due =
+        projections::applications::read::expired_offers(&mut *state.pool.acquire().await?, now)
+            .await?;
+    for (visit_id, application_id) in due {
+        let ctx = CommandContext {
+            actor: "system:deadline-watcher".into(),
+            organizer_scope: None,
+            correlation_id: format!("offer:{application_id}"),
+            causation_id: format!("offer:{application_id}"),
+            command: "ExpireOffer".into(),
+            idempotency_key: None,
+        };
+        let cmd = StudyVisitCommand::ExpireOffer { application_id };
+        match state.visits.execute(&visit_id.to_string(), cmd, &ctx).await {
+            Ok(done) => {
+                tracing::info!(%visit_id, %application_id, position = done.position, "seat offer expired")
+            }
+            // Accepted or declined meanwhile, or expired by another instance.
+            Err(PipelineError::Domain(e)) => {
+                tracing::debug!(%application_id, reason = %e, "offer not expired by the watcher")
+            }
+            Err(e) => {
+                tracing::warn!(%application_id, error = %e, "recording an offer's expiry failed; will retry")
+            }
+        }
+    }
+    projections::applications::read::next_offer_expiry(&mut *state.pool.acquire().await?).await
 }
 
 /// Closes every open term whose deadline has passed; returns the next deadline ahead.

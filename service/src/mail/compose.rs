@@ -141,6 +141,22 @@ pub fn compose(
             );
             (format!("Przypomnienie: {visit}"), true)
         }
+        kind::SEAT_OFFERED => {
+            let until = f
+                .instant("offer_expires_at")
+                .map(polish::instant)
+                .unwrap_or_default();
+            paragraphs.push(format!(
+                "zwolniło się miejsce na wizycie studyjnej „{visit}”, {term}, i jest ono Twoje, jeśli je przyjmiesz do {until}. Przyjmij je albo odrzuć na swojej stronie zgłoszenia; bez odpowiedzi miejsce przejdzie do kolejnej osoby z listy rezerwowej, a Ty zostaniesz na liście."
+            ));
+            (format!("Oferta miejsca do {until}: {visit}"), false)
+        }
+        kind::OFFER_LAPSED => {
+            paragraphs.push(format!(
+                "czas na przyjęcie miejsca na wizycie studyjnej „{visit}”, {term}, minął, więc miejsce przeszło do kolejnej osoby. Twoje zgłoszenie nadal czeka na liście: jeśli zwolni się kolejne miejsce, możesz je dostać."
+            ));
+            (format!("Oferta miejsca wygasła: {visit}"), false)
+        }
         other => {
             paragraphs.push(format!("wiadomość w sprawie wizyty „{visit}” ({other})."));
             (format!("Wizyta studyjna: {visit}"), false)

@@ -41,14 +41,18 @@ pub mod kind {
     pub const PASSED_OVER: &str = "passed_over";
     pub const TERM_CANCELLED: &str = "term_cancelled";
     pub const REMINDER: &str = "reminder";
+    pub const SEAT_OFFERED: &str = "seat_offered";
+    pub const OFFER_LAPSED: &str = "offer_lapsed";
     /// Every kind, for the outbox endpoint's schema.
-    pub const ALL: [&str; 6] = [
+    pub const ALL: [&str; 8] = [
         RECEIVED,
         QUALIFIED,
         WAITLISTED,
         PASSED_OVER,
         TERM_CANCELLED,
         REMINDER,
+        SEAT_OFFERED,
+        OFFER_LAPSED,
     ];
 }
 
@@ -189,6 +193,36 @@ pub fn mails_for(
                     }
                 }
                 d.drop_term_reminders = Some(*term_id);
+            }
+        }
+        E::SeatOffered {
+            application_id,
+            term_id,
+            expires_at,
+            ..
+        } => {
+            if let Some(term) = before.term(*term_id) {
+                let facts = with(
+                    term_facts(before, term),
+                    "offer_expires_at",
+                    json!(expires_at),
+                );
+                d.mails
+                    .push(mail(kind::SEAT_OFFERED, *application_id, term, facts));
+            }
+        }
+        E::OfferExpired {
+            application_id,
+            term_id,
+            ..
+        } => {
+            if let Some(term) = before.term(*term_id) {
+                d.mails.push(mail(
+                    kind::OFFER_LAPSED,
+                    *application_id,
+                    term,
+                    term_facts(before, term),
+                ));
             }
         }
         E::ApplicationWithdrawn { application_id, .. } | E::SeatReleased { application_id, .. } => {

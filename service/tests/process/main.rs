@@ -18,6 +18,7 @@
 //! - [`graceful_shutdown`]: SIGTERM finishes the requests in flight and exits 0; JSON logs.
 //! - [`instances`]: two `serve` processes share the work; one takes over when the other dies.
 //! - [`killed_process`]: SIGKILL under load, twice: nothing acknowledged is lost or doubled.
+//! - [`mail_crash`]: SIGKILL while a mail is sent: it goes again, with the same Message-ID.
 
 mod common;
 
@@ -28,3 +29,4 @@ mod export_large;
 mod graceful_shutdown;
 mod instances;
 mod killed_process;
+mod mail_crash;

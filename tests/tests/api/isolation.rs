@@ -55,6 +55,16 @@ const PUBLIC: &[(&str, &str, &str)] = &[
         "/api/v1/applications/{application_id}/withdraw",
         "the applicant's own withdrawal, proven by X-Applicant-Key (a wrong or missing key is 404)",
     ),
+    (
+        "POST",
+        "/api/v1/applications/{application_id}/offer/accept",
+        "the applicant accepts a seat offered to them, proven by X-Applicant-Key",
+    ),
+    (
+        "POST",
+        "/api/v1/applications/{application_id}/offer/decline",
+        "the applicant declines a seat offered to them, proven by X-Applicant-Key",
+    ),
 ];
 
 /// Routes that a coordinator may not use whatever the resource: (b) answers 403, not 404.

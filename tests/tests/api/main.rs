@@ -51,6 +51,7 @@ mod isolation;
 mod language;
 mod mail;
 mod networks;
+mod offers;
 mod operations;
 mod pages;
 mod personal_data;

@@ -83,11 +83,22 @@ pub(super) async fn withdraw_own(
     meta: RequestMeta,
     ApiPath(application_id): ApiPath<Uuid>,
 ) -> Result<Json<PositionResponse>, ApiError> {
-    let visit_id = applicant_visit(&state, &headers, application_id).await?;
     let cmd = StudyVisitCommand::WithdrawApplication {
         application_id,
         by: Withdrawer::Applicant,
     };
+    as_applicant(&state, &headers, &meta, application_id, cmd).await
+}
+
+/// Runs `cmd` for the applicant whose key (header `X-Applicant-Key`) opens `application_id`.
+async fn as_applicant(
+    state: &AppState,
+    headers: &HeaderMap,
+    meta: &RequestMeta,
+    application_id: Uuid,
+    cmd: StudyVisitCommand,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let visit_id = applicant_visit(state, headers, application_id).await?;
     // The key proved the application theirs: no token, no organizer scope; the actor names
     // the application, never the person.
     let ctx = meta.context(format!("applicant:{application_id}"), None, cmd.name());
@@ -98,6 +109,42 @@ pub(super) async fn withdraw_own(
     Ok(Json(PositionResponse {
         position: done.position,
     }))
+}
+
+/// Accept the seat offered to one's application before the offer expires (header
+/// `X-Applicant-Key`).
+#[utoipa::path(post, path = "/api/v1/applications/{application_id}/offer/accept", operation_id = "accept_offer", tag = "applications",
+    params(("application_id" = Uuid, Path),
+        ("X-Applicant-Key" = String, Header, description = "The key given with the application when it was submitted (`applicant_key`).")),
+    responses((status = 200, body = PositionResponse, description = "Accepted: the seat is theirs."),
+        (status = 404, description = "No such application, or the key does not open it."),
+        (status = 409, description = "No offer stands (`no_offer`), or it expired (`offer_expired`); or a request with the same `Idempotency-Key` is still being carried out.")))]
+pub(super) async fn accept_offer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    meta: RequestMeta,
+    ApiPath(application_id): ApiPath<Uuid>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let cmd = StudyVisitCommand::AcceptOffer { application_id };
+    as_applicant(&state, &headers, &meta, application_id, cmd).await
+}
+
+/// Decline the seat offered to one's application: it goes to the next person waiting, and
+/// the application waits where it was (header `X-Applicant-Key`).
+#[utoipa::path(post, path = "/api/v1/applications/{application_id}/offer/decline", operation_id = "decline_offer", tag = "applications",
+    params(("application_id" = Uuid, Path),
+        ("X-Applicant-Key" = String, Header, description = "The key given with the application when it was submitted (`applicant_key`).")),
+    responses((status = 200, body = PositionResponse, description = "Declined: the seat is offered to the next person waiting."),
+        (status = 404, description = "No such application, or the key does not open it."),
+        (status = 409, description = "No offer stands (`no_offer`); or a request with the same `Idempotency-Key` is still being carried out.")))]
+pub(super) async fn decline_offer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    meta: RequestMeta,
+    ApiPath(application_id): ApiPath<Uuid>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let cmd = StudyVisitCommand::DeclineOffer { application_id };
+    as_applicant(&state, &headers, &meta, application_id, cmd).await
 }
 
 /// Withdraw an application (coordinator).

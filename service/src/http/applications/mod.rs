@@ -23,6 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(commands::submit))
         .routes(routes!(reads::own_status))
         .routes(routes!(commands::withdraw_own))
+        .routes(routes!(commands::accept_offer))
+        .routes(routes!(commands::decline_offer))
         .routes(routes!(commands::withdraw))
         .routes(routes!(commands::release_seat))
         .routes(routes!(commands::allocate_by_hand))

@@ -32,6 +32,11 @@ pub struct ApplicationStatusView {
     /// The place on the waiting list (1 = next), while waiting for a seat; else null.
     #[schema(required = true, minimum = 1)]
     pub waitlist_position: Option<u32>,
+    /// Until when the seat offered stands, while `status` is `offered` (accept or decline
+    /// it with `…/offer/accept` or `…/offer/decline`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub offer_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Follow one's own application (header `X-Applicant-Key`; a wrong key is 404).
@@ -65,6 +70,7 @@ pub(super) async fn own_status(
         term_id: standing.application.term_id,
         rank: standing.rank,
         waitlist_position: standing.waitlist_position,
+        offer_expires_at: standing.application.offer_expires_at,
     };
     Ok(Json(view))
 }

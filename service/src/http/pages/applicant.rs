@@ -40,6 +40,10 @@ struct ApplicantPage {
     submitted_at: String,
     can_withdraw: bool,
     self_path: String,
+    /// While a seat is offered: until when, in Polish.
+    offer_until: Option<String>,
+    /// The CSRF token of the offer's form (empty without an offer).
+    csrf: String,
 }
 
 #[derive(Template)]
@@ -124,6 +128,7 @@ fn self_path(application_id: &str, key: &str) -> String {
 
 pub async fn page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((application_id, key)): Path<(String, String)>,
     Query(p): Query<PageParams>,
 ) -> Response {
@@ -152,6 +157,16 @@ pub async fn page(
         .unwrap_or_else(|| "dane osobowe usunięte".to_owned());
     let a = &opened.standing.application;
     let t = &opened.term;
+    let offer_until = a
+        .offer_expires_at
+        .filter(|_| a.status == ApplicationStatus::Offered)
+        .map(polish::instant);
+    let (csrf, cookie) = if offer_until.is_some() {
+        let (value, cookie) = csrf_value(&headers);
+        (state.forms.csrf_token(&value), cookie)
+    } else {
+        (String::new(), None)
+    };
     let page = ApplicantPage {
         just_submitted: p.nowe.is_some(),
         visit_id: opened.visit.visit_id,
@@ -174,8 +189,143 @@ pub async fn page(
         submitted_at: polish::instant(a.submitted_at),
         can_withdraw: withdrawable(a.status),
         self_path: self_path(&application_id, &key),
+        offer_until,
+        csrf,
     };
-    private(render(StatusCode::OK, &page))
+    with_cookie(private(render(StatusCode::OK, &page)), cookie)
+}
+
+/// This browser's CSRF value, and the cookie to set when it has none yet (the value was
+/// set by the form this person applied with; another device gets one now).
+fn csrf_value(headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
+    match csrf_from_cookies(headers) {
+        Some(v) => (v, None),
+        None => {
+            let v = crate::http::forms::random_token(24);
+            let c = crate::http::forms::csrf_cookie(&v, super::page::over_https(headers));
+            (v, axum::http::HeaderValue::from_str(&c).ok())
+        }
+    }
+}
+
+fn with_cookie(mut res: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        res.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    res
+}
+
+/// What the offer's form posts: the CSRF token and the decision.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OfferBody {
+    csrf: String,
+    /// `przyjmij` (accept) or `odrzuc` (decline).
+    decyzja: String,
+}
+
+/// `POST …/oferta`: accepts or declines the seat offered, then shows the page.
+pub async fn answer_offer(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path((application_id, key)): Path<(String, String)>,
+    body: Result<Form<OfferBody>, FormRejection>,
+) -> Response {
+    let body = body.map(|Form(b)| b).unwrap_or_default();
+    let asked = AsApplicant {
+        state: &state,
+        meta: &meta,
+        headers: &headers,
+        application_id: &application_id,
+        key: &key,
+        csrf: &body.csrf,
+        again: "Otwórz stronę zgłoszenia i odpowiedz na ofertę ponownie.",
+    };
+    let decision = body.decyzja.clone();
+    asked
+        .run(
+            move |application_id| match decision.as_str() {
+                "przyjmij" => Some(StudyVisitCommand::AcceptOffer { application_id }),
+                "odrzuc" => Some(StudyVisitCommand::DeclineOffer { application_id }),
+                _ => None,
+            },
+            |code, detail, path| {
+                // No offer stands any more (expired, answered already): say why.
+                render(
+                    StatusCode::CONFLICT,
+                    &Message::new(
+                        "Oferta miejsca nie jest już aktualna",
+                        vec![crate::http::messages::refusal_pl(&code, &detail)],
+                    )
+                    .next(path, "Wróć do zgłoszenia"),
+                )
+            },
+        )
+        .await
+}
+
+/// A form of the applicant's page, posted: its CSRF token checked, the application opened
+/// with the key, the command run as the applicant, and the page shown again after it.
+struct AsApplicant<'a> {
+    state: &'a AppState,
+    meta: &'a RequestMeta,
+    headers: &'a HeaderMap,
+    application_id: &'a str,
+    key: &'a str,
+    csrf: &'a str,
+    /// What to do when the form has expired, in Polish.
+    again: &'a str,
+}
+
+impl AsApplicant<'_> {
+    /// Runs `command` (None: the form asked nothing known; the page is shown again);
+    /// a refusal of the domain is answered by `refused(code, detail, page path)`.
+    async fn run(
+        self,
+        command: impl FnOnce(Uuid) -> Option<StudyVisitCommand>,
+        refused: impl FnOnce(String, String, String) -> Response,
+    ) -> Response {
+        let path = self_path(self.application_id, self.key);
+        let csrf_ok = csrf_from_cookies(self.headers)
+            .is_some_and(|cookie| self.state.forms.csrf_valid(&cookie, self.csrf));
+        if !csrf_ok {
+            return private(render(
+                StatusCode::FORBIDDEN,
+                &Message::new(
+                    "Formularz wygasł",
+                    vec![format!("Nic nie zostało zmienione. {}", self.again)],
+                )
+                .next(path, "Wróć do zgłoszenia"),
+            ));
+        }
+        let opened = match open(self.state, self.application_id, self.key).await {
+            Ok(Some(o)) => o,
+            Ok(None) => return private(not_found()),
+            Err(e) => return private(service_error(e)),
+        };
+        let id = opened.standing.application.application_id;
+        let Some(cmd) = command(id) else {
+            return private(Redirect::to(&path).into_response());
+        };
+        let ctx = self
+            .meta
+            .context(format!("applicant:{id}"), None, cmd.name());
+        match self
+            .state
+            .visits
+            .execute(&opened.visit.visit_id.to_string(), cmd, &ctx)
+            .await
+        {
+            Ok(done) => {
+                private(Redirect::to(&format!("{path}?po={}", done.position)).into_response())
+            }
+            Err(e) => match ApiError::from(e) {
+                ApiError::Conflict { code, detail } => private(refused(code, detail, path)),
+                other => private(service_error(other)),
+            },
+        }
+    }
 }
 
 /// Whether the applicant can still withdraw (not already withdrawn or released).
@@ -200,16 +350,7 @@ pub async fn confirm_withdrawal(
     if !withdrawable(opened.standing.application.status) {
         return private(Redirect::to(&path).into_response());
     }
-    // The CSRF value was set by the form this person applied with; a browser without it
-    // (another device) gets one now.
-    let (value, cookie) = match csrf_from_cookies(&headers) {
-        Some(v) => (v, None),
-        None => {
-            let v = crate::http::forms::random_token(24);
-            let c = crate::http::forms::csrf_cookie(&v, super::page::over_https(&headers));
-            (v, axum::http::HeaderValue::from_str(&c).ok())
-        }
-    };
+    let (value, cookie) = csrf_value(&headers);
     let page = ConfirmWithdrawal {
         visit_title: opened.visit.title.clone(),
         term_label: opened.term.label.clone(),
@@ -217,11 +358,7 @@ pub async fn confirm_withdrawal(
         self_path: path,
         csrf: state.forms.csrf_token(&value),
     };
-    let mut res = private(render(StatusCode::OK, &page));
-    if let Some(c) = cookie {
-        res.headers_mut().append(axum::http::header::SET_COOKIE, c);
-    }
-    res
+    with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }
 
 /// What the withdrawal form posts.
@@ -238,44 +375,26 @@ pub async fn withdraw(
     Path((application_id, key)): Path<(String, String)>,
     body: Result<Form<WithdrawBody>, FormRejection>,
 ) -> Response {
-    let path = self_path(&application_id, &key);
     let token = body.map(|Form(b)| b.csrf).unwrap_or_default();
-    let csrf_ok =
-        csrf_from_cookies(&headers).is_some_and(|cookie| state.forms.csrf_valid(&cookie, &token));
-    if !csrf_ok {
-        return private(render(
-            StatusCode::FORBIDDEN,
-            &Message::new(
-                "Formularz wygasł",
-                vec![
-                    "Nic nie zostało zmienione. Otwórz stronę zgłoszenia i wycofaj je ponownie."
-                        .to_owned(),
-                ],
-            )
-            .next(path, "Wróć do zgłoszenia"),
-        ));
-    }
-    let opened = match open(&state, &application_id, &key).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return private(not_found()),
-        Err(e) => return private(service_error(e)),
+    let asked = AsApplicant {
+        state: &state,
+        meta: &meta,
+        headers: &headers,
+        application_id: &application_id,
+        key: &key,
+        csrf: &token,
+        again: "Otwórz stronę zgłoszenia i wycofaj je ponownie.",
     };
-    let a = &opened.standing.application;
-    let cmd = StudyVisitCommand::WithdrawApplication {
-        application_id: a.application_id,
-        by: Withdrawer::Applicant,
-    };
-    let ctx = meta.context(format!("applicant:{}", a.application_id), None, cmd.name());
-    match state
-        .visits
-        .execute(&opened.visit.visit_id.to_string(), cmd, &ctx)
+    asked
+        .run(
+            |application_id| {
+                Some(StudyVisitCommand::WithdrawApplication {
+                    application_id,
+                    by: Withdrawer::Applicant,
+                })
+            },
+            // Already withdrawn (a resent form): the page shows it.
+            |_, _, path| Redirect::to(&path).into_response(),
+        )
         .await
-    {
-        // Withdrawn now, or already (a resent form): the page shows it either way.
-        Ok(done) => private(Redirect::to(&format!("{path}?po={}", done.position)).into_response()),
-        Err(e) => match ApiError::from(e) {
-            ApiError::Conflict { .. } => private(Redirect::to(&path).into_response()),
-            other => private(service_error(other)),
-        },
-    }
 }

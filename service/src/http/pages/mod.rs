@@ -45,6 +45,10 @@ pub fn router() -> Router<AppState> {
             "/zgloszenia/{application_id}/{applicant_key}/wycofanie",
             get(applicant::confirm_withdrawal).post(applicant::withdraw),
         )
+        .route(
+            "/zgloszenia/{application_id}/{applicant_key}/oferta",
+            axum::routing::post(applicant::answer_offer),
+        )
         .route("/deklaracja-dostepnosci", get(accessibility::statement))
         .route("/static/strony.css", get(assets::style))
         .route("/static/strony.js", get(assets::script))

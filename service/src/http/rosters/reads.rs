@@ -119,6 +119,10 @@ pub struct RosterEntryView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub attended: Option<bool>,
+    /// Until when the seat offered stands (status `offered` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub offer_expires_at: Option<DateTime<Utc>>,
     /// Only for coordinator and admin tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -189,6 +193,7 @@ fn view(
                 reason: e.reason.clone(),
                 decided_by: e.decided_by.clone(),
                 attended: e.attended,
+                offer_expires_at: e.offer_expires_at,
                 person: person(e.application_id),
             })
             .collect()
@@ -437,6 +442,7 @@ mod tests {
             waitlist_position: (status == ApplicationStatus::Waitlisted).then_some(1),
             attended: (status == ApplicationStatus::Allocated).then_some(true),
             status,
+            offer_expires_at: None,
         }
     }
 

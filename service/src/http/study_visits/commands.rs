@@ -52,20 +52,22 @@ pub(super) async fn announce(
         announcement.command(visit_id),
     )
     .await?;
-    let Some(clause) = announcement.clause else {
-        return Ok(created);
-    };
-    // Its own event, right after the announcement: a visit announced before clauses could
-    // be set has the same history with the clause set later.
+    // The clause and the offers are events of their own, right after the announcement: a
+    // visit announced before they existed has the same history with them set later.
     let (status, Json(mut created)) = created;
-    created.position = command::run::<StudyVisit>(
-        &state,
-        &auth,
-        &meta,
-        visit_id,
-        StudyVisitCommand::SetInformationClause { clause },
-    )
-    .await?;
+    let follow_up = [
+        announcement
+            .clause
+            .map(|clause| StudyVisitCommand::SetInformationClause { clause }),
+        announcement
+            .offer_hours
+            .map(|h| StudyVisitCommand::SetOfferHours {
+                offer_hours: Some(h),
+            }),
+    ];
+    for cmd in follow_up.into_iter().flatten() {
+        created.position = command::run::<StudyVisit>(&state, &auth, &meta, visit_id, cmd).await?;
+    }
     Ok((status, Json(created)))
 }
 

@@ -91,6 +91,10 @@ pub struct VisitView {
     /// The information clause (RODO art. 13) its applicants are shown now: a client that
     /// takes applications must show `text` and may send `version` with them.
     pub information_clause: ClauseView,
+    /// Hours a seat freed after the close is offered to the next person waiting; null:
+    /// promotions allocate at once.
+    #[schema(required = true, minimum = 1, maximum = 720)]
+    pub offer_hours: Option<u32>,
     /// Its terms, in the order they were scheduled.
     pub terms: Vec<TermView>,
 }
@@ -166,6 +170,7 @@ fn visit_view(visit: Visit, terms: Vec<Term>, site: &SiteInfo) -> VisitView {
         preferences: visit.preferences,
         funding: visit.funding,
         announced_at: visit.announced_at,
+        offer_hours: visit.offer_hours,
         information_clause: ClauseView {
             version: clause.version,
             text: clause.text,
@@ -286,6 +291,7 @@ mod tests {
             funding,
             announced_at: Utc::now(),
             information_clause: None,
+            offer_hours: None,
         };
         let planned: Vec<PlannedDate> = [
             r#"{"day": "2020-02-07"}"#,

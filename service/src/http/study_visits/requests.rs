@@ -94,6 +94,12 @@ pub struct AnnounceRequest {
     /// the service's default, naming the organizer as the controller.
     #[serde(default)]
     pub information_clause: Option<ClauseRequest>,
+    /// How many hours a seat freed after the close is offered to the next person waiting,
+    /// who accepts or declines it (1 to 720); null or absent: the next person gets the seat
+    /// at once.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 720, example = 72)]
+    pub offer_hours: Option<i64>,
 }
 
 /// Body of `PUT /api/v1/study-visits/{id}/information-clause`, and the announcement's
@@ -161,6 +167,8 @@ pub struct Announcement {
     funding: Option<Funding>,
     /// Set right after the announcement (its own command and event).
     pub clause: Option<InformationClause>,
+    /// Set right after the announcement (its own command and event).
+    pub offer_hours: Option<u32>,
 }
 
 impl Announcement {
@@ -227,6 +235,20 @@ impl TryFrom<AnnounceFor> for Announcement {
                 preferences.push(p);
             }
         }
+        let offer_hours = match body.offer_hours {
+            None => Some(None),
+            Some(h) => match u32::try_from(h) {
+                Ok(h) if (1..=720).contains(&h) => Some(Some(h)),
+                _ => {
+                    f.fail(
+                        "offer_hours",
+                        "out_of_range",
+                        "must be between 1 and 720, or null for promotions that allocate at once",
+                    );
+                    None
+                }
+            },
+        };
         let clause = match &body.information_clause {
             None => Some(None),
             Some(c) => c.check(&mut f, "information_clause").map(Some),
@@ -249,6 +271,7 @@ impl TryFrom<AnnounceFor> for Announcement {
                 preferences,
                 funding,
                 clause: clause?,
+                offer_hours: offer_hours?,
             })
         })
     }
