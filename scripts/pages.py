@@ -5,6 +5,9 @@ own page and withdraws — once with JavaScript and once without. axe-core (WCAG
 AA rules) must find nothing on any page in any state; no page may scroll sideways at 320 CSS
 px; screenshots at desktop and phone size go to OUT_DIR. Exit status 1 on any failure.
 
+The console's sign-in is walked the same way: the sign-in page, a wrong password (the error
+summary), the start page, the sign-out (an account made by screenshots.sh with `user add`).
+
     pages.py BASE_URL OUT_DIR AXE_JS      (run by scripts/screenshots.sh on the demo data)
 """
 
@@ -20,6 +23,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, OUT, AXE_PATH = sys.argv[1], sys.argv[2], sys.argv[3]
+CONSOLE_EMAIL = os.environ.get("KOORDYNATOR_CONSOLE_EMAIL", "")
+CONSOLE_PASSWORD = os.environ.get("KOORDYNATOR_CONSOLE_PASSWORD", "")
 AXE = open(AXE_PATH, encoding="utf-8").read()
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 failures = []
@@ -220,7 +225,40 @@ def apply_and_withdraw(javascript, email, shots):
         driver.quit()
 
 
+def console(javascript, shots):
+    """Signs in to the console with the keyboard alone (a wrong password first), opens the
+    start page and signs out."""
+    mode = "z JavaScriptem" if javascript else "bez JavaScriptu"
+    driver = browser(javascript)
+    try:
+        driver.get(BASE + "/logowanie")
+        wait_text(driver, "Logowanie do panelu")
+        check(driver, f"logowanie ({mode})", shots and "konsola-1-logowanie", javascript)
+        tab_until(driver, lambda e: e.get_attribute("id") == "email", "the e-mail field")
+        fill_by_keyboard(driver, {"email": CONSOLE_EMAIL, "password": "nie-to-haslo"})
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Nieprawidłowy adres e-mail lub hasło")
+        check(driver, f"logowanie z błędem ({mode})", None, javascript)
+        tab_until(driver, lambda e: e.get_attribute("id") == "email", "the e-mail field")
+        fill_by_keyboard(driver, {"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD})
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Wyloguj się")
+        if "Wizyta studyjna" not in driver.find_element(By.TAG_NAME, "body").text:
+            fail(f"the start page lists no visit of the demo ({mode})")
+        check(driver, f"panel ({mode})", shots and "konsola-2-panel", javascript)
+        tab_until(driver, lambda e: e.tag_name == "button" and e.text == "Wyloguj się", "the sign-out button")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Wylogowano")
+        check(driver, f"wylogowano ({mode})", None, javascript)
+        print(f"pages: signed in to the console and out with the keyboard alone ({mode})")
+    finally:
+        driver.quit()
+
+
 os.makedirs(OUT, exist_ok=True)
+if CONSOLE_EMAIL:
+    console(True, True)
+    console(False, False)
 apply_and_withdraw(True, "zofia.klawiatura@gmina-przykladowa.pl", True)
 apply_and_withdraw(False, "zofia.bez.skryptu@gmina-przykladowa.pl", False)
 if failures:

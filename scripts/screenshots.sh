@@ -60,4 +60,9 @@ if [ "$(cat "$AXE_DIR/.lock" 2>/dev/null)" != "$LOCK_SUM" ]; then
     (cd "$AXE_DIR" && npm ci --no-audit --no-fund --silent)
     echo "$LOCK_SUM" >"$AXE_DIR/.lock"
 fi
+# A console account of the demo's organizer (the password read from stdin, as `user add` wants).
+export KOORDYNATOR_CONSOLE_EMAIL="anna.koordynatorka@rops-torun.example"
+export KOORDYNATOR_CONSOLE_PASSWORD="haslo-do-sprawdzenia-2026"
+printf '%s\n' "$KOORDYNATOR_CONSOLE_PASSWORD" | "$BIN" user add --email "$KOORDYNATOR_CONSOLE_EMAIL" \
+    --role coordinator --organizer rops-torun --name "Anna Koordynatorka" --password-stdin 2>>"$LOG"
 "$VENV/bin/python" scripts/pages.py "http://127.0.0.1:$PORT" "$OUT" "$AXE_DIR/node_modules/axe-core/axe.min.js"

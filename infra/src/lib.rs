@@ -3,6 +3,7 @@
 //! (tokens, personal data, idempotency records).
 
 pub mod access_log;
+pub mod accounts;
 pub mod applications;
 pub mod chain;
 pub mod checkpoints;

@@ -25,6 +25,7 @@ const SHARED: &[&str] = &[
     "limits",
     "messages",
     "openapi",
+    "page",
     "polish",
     "problem",
     "request",

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod demo;
 pub mod personal_data;
 pub mod progress;
+pub mod user;
 
 use clap::{Parser, Subcommand};
 use infra::tokens::{self, Role};
@@ -165,6 +166,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ProjectionsCommand,
     },
+    /// Console accounts: `user add --email E --role ROLE [--organizer ID] [--name TEXT]
+    /// --password-stdin`, `user list`, `user disable E`.
+    User {
+        #[command(subcommand)]
+        command: crate::cli::user::UserCommand,
+    },
 }
 
 /// Token management.
@@ -284,6 +291,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             infra::connect_and_migrate(&cli.database_url, 2).await?;
             eprintln!("database migrated");
             Ok(())
+        }
+        Command::User { command } => {
+            let pool = infra::connect_and_migrate(&cli.database_url, 2).await?;
+            crate::cli::user::run(&pool, command).await
         }
         Command::Token { command } => {
             let pool = infra::connect_and_migrate(&cli.database_url, 2).await?;

@@ -21,6 +21,7 @@ pub mod institution;
 pub mod limits;
 pub mod messages;
 pub mod openapi;
+pub mod page;
 pub mod polish;
 pub mod problem;
 pub mod request;
@@ -35,6 +36,7 @@ pub mod validate;
 pub mod access_log;
 pub mod applications;
 pub mod audit;
+pub mod console;
 pub mod dashboard;
 pub mod export;
 pub mod integrity;
@@ -91,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Scalar::with_url("/docs", api))
         .merge(crate::http::dashboard::router())
         .merge(pages::router())
+        .merge(console::router())
         .fallback(|| async { ApiError::NotFound("No such route.".into()) })
         .with_state(state)
 }

@@ -129,6 +129,15 @@ pub fn term_status(s: TermStatus) -> &'static str {
     }
 }
 
+/// The days of a term, or what is planned ("planowany: połowa lipca 2022").
+pub fn term_when(t: &projections::study_visits::read::Term) -> String {
+    match (t.starts_on, t.ends_on, &t.planned) {
+        (Some(from), Some(to), _) => days(from, to),
+        (_, _, Some(p)) => format!("planowany: {}", planned(p)),
+        _ => "daty do ustalenia".to_owned(),
+    }
+}
+
 /// An application's status as its applicant reads it (PAGES.md).
 pub fn application_status(s: ApplicationStatus, waitlist_position: Option<u32>) -> String {
     match s {

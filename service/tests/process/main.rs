@@ -19,6 +19,7 @@
 //! - [`instances`]: two `serve` processes share the work; one takes over when the other dies.
 //! - [`killed_process`]: SIGKILL under load, twice: nothing acknowledged is lost or doubled.
 //! - [`mail_crash`]: SIGKILL while a mail is sent: it goes again, with the same Message-ID.
+//! - [`user_cli`]: `user add | list | disable`, the password from standard input.
 
 mod common;
 
@@ -30,3 +31,4 @@ mod graceful_shutdown;
 mod instances;
 mod killed_process;
 mod mail_crash;
+mod user_cli;

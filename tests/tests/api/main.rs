@@ -39,6 +39,7 @@ mod abuse;
 mod access;
 mod audit_replay;
 mod concurrency;
+mod console;
 mod crash;
 mod dashboard;
 mod errors;

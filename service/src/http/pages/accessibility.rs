@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::page::render;
+use crate::http::page::render;
 use crate::http::state::AppState;
 
 #[derive(Template)]

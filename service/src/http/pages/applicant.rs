@@ -15,9 +15,9 @@ use projections::study_visits::read::{self as visits, Term, Visit};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::page::{not_found, private, render, service_error, Message};
 use super::visits::term_when;
 use crate::http::forms::csrf_from_cookies;
+use crate::http::page::{not_found, private, render, service_error, Message};
 use crate::http::polish;
 use crate::http::problem::ApiError;
 use crate::http::request::RequestMeta;
@@ -202,7 +202,7 @@ fn csrf_value(headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) 
         Some(v) => (v, None),
         None => {
             let v = crate::http::forms::random_token(24);
-            let c = crate::http::forms::csrf_cookie(&v, super::page::over_https(headers));
+            let c = crate::http::forms::csrf_cookie(&v, crate::http::page::over_https(headers));
             (v, axum::http::HeaderValue::from_str(&c).ok())
         }
     }

@@ -18,12 +18,12 @@ use projections::study_visits::read::{self, Term, Visit};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::page::{not_found, over_https, private, render, service_error, Message};
 use super::visits::{eligible_types, takes_applications, term_when};
 use crate::http::forms::{csrf_cookie, csrf_from_cookies, random_token};
 use crate::http::institution::InstitutionRequest;
 use crate::http::limits::SubmissionQuota;
 use crate::http::messages;
+use crate::http::page::{not_found, over_https, private, render, service_error, Message};
 use crate::http::polish;
 use crate::http::problem::{ApiError, FieldError};
 use crate::http::request::RequestMeta;

@@ -18,11 +18,8 @@ mod accessibility;
 mod applicant;
 mod assets;
 mod form;
-mod page;
 mod visits;
 
-use axum::http::{header, HeaderValue};
-use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
@@ -52,28 +49,5 @@ pub fn router() -> Router<AppState> {
         .route("/deklaracja-dostepnosci", get(accessibility::statement))
         .route("/static/strony.css", get(assets::style))
         .route("/static/strony.js", get(assets::script))
-        .layer(axum::middleware::from_fn(page_headers))
-}
-
-/// The Content-Security-Policy of every page: only this site's own files, no inline script
-/// or style, no framing, forms posted only here.
-pub const CSP: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
-
-/// The headers every page (and its assets) answers with.
-async fn page_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.entry(header::REFERRER_POLICY)
-        .or_insert(HeaderValue::from_static("same-origin"));
-    res
+        .layer(axum::middleware::from_fn(crate::http::page::page_headers))
 }

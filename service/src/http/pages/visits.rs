@@ -13,7 +13,7 @@ use projections::study_visits::read::{self, Term, Visit};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::page::{not_found, render, service_error};
+use crate::http::page::{not_found, render, service_error};
 use crate::http::polish;
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
@@ -38,14 +38,7 @@ pub fn takes_applications(t: &Term, now: chrono::DateTime<chrono::Utc>) -> bool 
     t.status == TermStatus::Open && t.recruitment_deadline.is_none_or(|d| now < d)
 }
 
-/// The days of a term, or what is planned ("planowany: połowa lipca 2022").
-pub fn term_when(t: &Term) -> String {
-    match (t.starts_on, t.ends_on, &t.planned) {
-        (Some(from), Some(to), _) => polish::days(from, to),
-        (_, _, Some(p)) => format!("planowany: {}", polish::planned(p)),
-        _ => "daty do ustalenia".to_owned(),
-    }
-}
+pub use crate::http::polish::term_when;
 
 /// The term as shown on the pages.
 pub fn term_line(t: &Term, now: chrono::DateTime<chrono::Utc>) -> TermLine {

@@ -1,0 +1,34 @@
+//! The console (PAGES.md "The console"): coordinators, admins and evaluators sign in with an
+//! e-mail and a password (`/logowanie`), work at `/panel…`, and sign out (`/wyloguj`).
+//!
+//! Accounts and sessions live in PostgreSQL (`infra::accounts`): a session works on every
+//! instance on the database and survives a restart; it ends after 30 minutes idle, 12 hours
+//! after sign-in, at sign-out, or when its account is disabled. Why a table of our own and not
+//! `tower-sessions`: the rules (idle and absolute expiry on the service's clock, ending every
+//! session of a disabled account, keeping only a hash of the browser's secret) are a few
+//! statements in one migration beside the other tables, where a session store would bring a
+//! second schema manager and store the secret itself as the key.
+//!
+//! Every form carries the CSRF token of the public pages (`http::forms`); every answer is
+//! `no-store` and `noindex` and has the pages' Content-Security-Policy. Sign-ins, failures
+//! and sign-outs go to the access log.
+
+mod panel;
+mod password;
+mod session;
+mod sign_in;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::http::state::AppState;
+
+pub use password::hash_password;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/logowanie", get(sign_in::form).post(sign_in::sign_in))
+        .route("/wyloguj", post(sign_in::sign_out))
+        .route("/panel", get(panel::start))
+        .layer(axum::middleware::from_fn(crate::http::page::page_headers))
+}

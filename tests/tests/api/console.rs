@@ -1,0 +1,353 @@
+//! The console's sign-in (PAGES.md "The console") through HTTP: accounts with Argon2id
+//! hashes, sessions in PostgreSQL shared by two instances, the same answer for a wrong
+//! address and a wrong password, the lock after 5 failures, idle and absolute expiry on the
+//! service's clock, CSRF refusal, sign-out that ends the session on the server, and the
+//! access log's record of it all.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+use domain::services::{Clock, FixedClock};
+use infra::tokens::Role;
+use reqwest::redirect::Policy;
+use tests::{instant, spawn_at, spawn_with, Options, TestApp};
+
+const PASSWORD: &str = "bardzo-tajne-haslo-2026";
+
+async fn account(app: &TestApp, email: &str, role: Role, organizer: Option<&str>) {
+    let hash = service::http::console::hash_password(PASSWORD).unwrap();
+    infra::accounts::add(
+        &app.pool,
+        email,
+        "Anna Koordynatorka",
+        role,
+        organizer,
+        &hash,
+    )
+    .await
+    .unwrap();
+}
+
+/// A browser: no redirects followed, cookies kept by name.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: String,
+    set_cookies: Vec<String>,
+    html: String,
+}
+
+impl Page {
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        self.html
+            .split(&marker)
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no {name} in {}", self.html))
+            .to_owned()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn at(&self, app: &TestApp) -> Self {
+        Self {
+            http: self.http.clone(),
+            base: app.base.clone(),
+            cookies: self.cookies.clone(),
+        }
+    }
+
+    async fn read(&mut self, res: reqwest::Response) -> Page {
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let set_cookies: Vec<String> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        for c in &set_cookies {
+            if let Some((name, value)) = c.split(';').next().and_then(|p| p.split_once('=')) {
+                if value.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        Page {
+            status,
+            location,
+            set_cookies,
+            html: res.text().await.unwrap(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.read(res).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.read(res).await
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/logowanie").await;
+        let csrf = form.hidden("csrf");
+        self.post(
+            "/logowanie",
+            &[("email", email), ("password", password), ("csrf", &csrf)],
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_coordinator_signs_in_sees_their_organizers_visits_and_signs_out() {
+    let app = tests::spawn().await;
+    account(
+        &app,
+        "anna@rops-torun.pl",
+        Role::Coordinator,
+        Some("rops-torun"),
+    )
+    .await;
+    let ours = app.announce_visit(Some(2)).await;
+    let mut other = tests::visit_body(None);
+    other["title"] = "Wizyta innego ROPS".into();
+    let theirs = app
+        .post("/api/v1/study-visits", &app.other_coordinator, other)
+        .await;
+    assert_eq!(theirs.status, 201);
+
+    let mut b = Browser::new(&app);
+    assert_eq!(
+        b.get("/panel").await.location,
+        "/logowanie",
+        "not signed in"
+    );
+    // The address typed another way is the same account.
+    let signed = b.sign_in(" Anna@ROPS-torun.pl ", PASSWORD).await;
+    assert_eq!(signed.status, 303, "{}", signed.html);
+    assert_eq!(signed.location, "/panel");
+    let cookie = signed
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("kdn_sesja="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+
+    let position: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    tests::eventually(std::time::Duration::from_secs(10), || async {
+        (infra::checkpoints::position(&app.pool, "study_visits")
+            .await
+            .unwrap()
+            >= position)
+            .then_some(())
+    })
+    .await
+    .unwrap();
+    let panel = b.get("/panel").await;
+    assert_eq!(panel.status, 200, "{}", panel.html);
+    assert!(panel.html.contains("Anna Koordynatorka"));
+    assert!(
+        panel.html.contains(&format!("/wizyty/{ours}")),
+        "{}",
+        panel.html
+    );
+    assert!(
+        !panel.html.contains("Wizyta innego ROPS"),
+        "another organizer's visit"
+    );
+
+    // Sign-out ends the session on the server: the old cookie no longer opens the panel.
+    let old = b.cookies.clone();
+    let csrf = panel.hidden("csrf");
+    let out = b.post("/wyloguj", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location, "/logowanie?wylogowano=1");
+    b.cookies = old;
+    let after = b.get("/panel").await;
+    assert_eq!(after.status, 303);
+    assert!(
+        after.location.starts_with("/logowanie"),
+        "{}",
+        after.location
+    );
+
+    // The access log has the sign-in and the sign-out.
+    let log = app
+        .get("/api/v1/audit/access-log?limit=1000", &app.admin)
+        .await;
+    let actions: Vec<String> = log.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        actions.contains(&"SIGN-IN console".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"SIGN-OUT console".to_owned()),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_address_and_wrong_password_look_alike_and_five_failures_lock_the_account() {
+    let clock = Arc::new(FixedClock::new(instant("2026-12-01T09:00:00Z")));
+    let app = spawn_at(clock.clone()).await;
+    account(
+        &app,
+        "anna@rops-torun.pl",
+        Role::Coordinator,
+        Some("rops-torun"),
+    )
+    .await;
+    let mut b = Browser::new(&app);
+    let wrong_password = b.sign_in("anna@rops-torun.pl", "nie-to-haslo").await;
+    let wrong_address = b.sign_in("nikt@rops-torun.pl", PASSWORD).await;
+    assert_eq!(wrong_password.status, 401);
+    assert_eq!(wrong_address.status, 401);
+    let message = "Nieprawidłowy adres e-mail lub hasło";
+    assert!(wrong_password.html.contains(message));
+    assert!(wrong_address.html.contains(message));
+    assert!(!b.cookies.contains_key("kdn_sesja"));
+
+    for _ in 0..4 {
+        assert_eq!(b.sign_in("anna@rops-torun.pl", "zle").await.status, 401);
+    }
+    // Five failures: locked, whatever the password.
+    let locked = b.sign_in("anna@rops-torun.pl", PASSWORD).await;
+    assert_eq!(locked.status, 429, "{}", locked.html);
+    assert!(!b.cookies.contains_key("kdn_sesja"));
+    // Fifteen minutes later it opens again.
+    clock.advance(Duration::minutes(16));
+    assert_eq!(b.sign_in("anna@rops-torun.pl", PASSWORD).await.status, 303);
+
+    // A disabled account cannot sign in, and its sessions end.
+    assert_eq!(b.get("/panel").await.status, 200);
+    assert!(
+        infra::accounts::disable(&app.pool, "anna@rops-torun.pl", clock.now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(b.get("/panel").await.status, 303);
+    assert_eq!(b.sign_in("anna@rops-torun.pl", PASSWORD).await.status, 401);
+}
+
+#[tokio::test]
+async fn sessions_end_idle_and_at_twelve_hours_and_forms_need_their_token() {
+    let clock = Arc::new(FixedClock::new(instant("2026-12-01T07:00:00Z")));
+    let app = spawn_at(clock.clone()).await;
+    account(
+        &app,
+        "ewa@rops-torun.pl",
+        Role::Evaluator,
+        Some("rops-torun"),
+    )
+    .await;
+    let mut b = Browser::new(&app);
+
+    // Without the CSRF token: refused, no session.
+    b.get("/logowanie").await;
+    let forged = b
+        .post(
+            "/logowanie",
+            &[("email", "ewa@rops-torun.pl"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(!b.cookies.contains_key("kdn_sesja"));
+
+    // Idle: 29 minutes keep it, 31 end it.
+    assert_eq!(b.sign_in("ewa@rops-torun.pl", PASSWORD).await.status, 303);
+    clock.advance(Duration::minutes(29));
+    assert_eq!(b.get("/panel").await.status, 200);
+    clock.advance(Duration::minutes(31));
+    let expired = b.get("/panel").await;
+    assert_eq!(expired.location, "/logowanie?wygasla=1");
+
+    // Absolute: used every 20 minutes, it still ends 12 hours after the sign-in.
+    assert_eq!(b.sign_in("ewa@rops-torun.pl", PASSWORD).await.status, 303);
+    for _ in 0..35 {
+        clock.advance(Duration::minutes(20));
+        assert_eq!(b.get("/panel").await.status, 200);
+    }
+    clock.advance(Duration::minutes(20));
+    assert_eq!(
+        b.get("/panel").await.status,
+        303,
+        "12 hours after the sign-in"
+    );
+}
+
+#[tokio::test]
+async fn a_session_works_on_every_instance_of_the_database() {
+    let first = tests::spawn().await;
+    account(&first, "adam@rops-torun.pl", Role::Admin, None).await;
+    let second = spawn_with(Options {
+        database_url: Some(first.database_url.clone()),
+        ..Options::default()
+    })
+    .await;
+    let mut b = Browser::new(&first);
+    assert_eq!(b.sign_in("adam@rops-torun.pl", PASSWORD).await.status, 303);
+    let mut on_second = b.at(&second);
+    let panel = on_second.get("/panel").await;
+    assert_eq!(panel.status, 200, "{}", panel.html);
+    assert!(panel.html.contains("Administrator"));
+}
