@@ -14,6 +14,21 @@ use serde_json::{json, Value};
 use tests::{event_count, expect, instant, institution, spawn, spawn_at, Answer, TestApp};
 
 /// POSTs a CSV body.
+/// The `(line, message)` of each refused line of an import's answer.
+fn line_errors(a: &Answer) -> Vec<(u64, String)> {
+    a.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().expect("line"),
+                e["message"].as_str().expect("message").to_owned(),
+            )
+        })
+        .collect()
+}
+
 async fn post_csv(app: &TestApp, path: &str, token: &str, csv: &str, content_type: &str) -> Answer {
     app.call_raw("POST", path, Some(token), content_type, csv.to_owned())
         .await
@@ -1158,35 +1173,35 @@ async fn a_bad_import_changes_nothing_and_names_its_lines() {
     let path = format!("/api/v1/programs/{p}/schedule/import");
     let created = event_count(&app).await;
 
-    // One bad date on line 3: nothing is imported.
+    // One bad date on line 3: nothing is imported, and the answer says which line and why
+    // (API.md: `{imported, errors: [{line, message}]}`).
     let csv = "date,title,kind,location,co_organizer\n7.02.2020,Spotkanie monitoringowe OWES (Olsztyn),monitoring_meeting,Olsztyn,\n31.02.2020,Spotkanie zespołu,meeting,,\n13.05.2020,Spotkanie monitoringowe OWES (Nidzica),monitoring_meeting,Nidzica,\n";
-    let a = expect(post_csv(&app, &path, &token, csv, "text/csv").await, 422);
-    let errors = field_errors(&a);
+    let a = expect(post_csv(&app, &path, &token, csv, "text/csv").await, 200);
+    assert_eq!(a.body["imported"], 0, "{a:?}");
+    assert!(a.body.get("position").is_none(), "nothing written: {a:?}");
+    let errors = line_errors(&a);
     assert_eq!(errors.len(), 1, "{a:?}");
-    assert_eq!(errors[0].0, "line 3");
+    assert_eq!(errors[0].0, 3);
     assert!(errors[0].1.contains("31.02.2020"), "{a:?}");
     assert_eq!(event_count(&app).await, created, "nothing written");
 
     // Every bad row is named; a date without a year needs ?year=.
     let csv = "date,title,kind\nKoniec września,Wydanie Biuletynu,publication\nLuty 2020,,party\n7-8.05.2020,Doradztwo,other\n";
-    let a = expect(post_csv(&app, &path, &token, csv, "text/csv").await, 422);
-    let errors = field_errors(&a);
-    assert_eq!(
-        errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
-        vec!["line 2", "line 3"]
-    );
+    let a = expect(post_csv(&app, &path, &token, csv, "text/csv").await, 200);
+    let errors = line_errors(&a);
+    assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![2, 3]);
     assert!(errors[0].1.contains("year"), "{a:?}");
     assert!(
         errors[1].1.contains("title") && errors[1].1.contains("kind"),
         "{a:?}"
     );
-    // A bad header, an empty schedule, JSON instead of CSV.
+    // A bad header, an empty schedule, a NUL character; JSON instead of CSV.
     let a = expect(
         post_csv(&app, &path, &token, "kiedy,co\n7.02.2020,x\n", "text/csv").await,
-        422,
+        200,
     );
-    assert_eq!(field_errors(&a)[0].0, "line 1");
-    expect(
+    assert_eq!(line_errors(&a)[0].0, 1);
+    let a = expect(
         post_csv(
             &app,
             &path,
@@ -1195,8 +1210,22 @@ async fn a_bad_import_changes_nothing_and_names_its_lines() {
             "text/csv",
         )
         .await,
-        422,
+        200,
     );
+    assert_eq!(a.body["errors"][0]["code"], "schedule_empty");
+    let a = expect(
+        post_csv(
+            &app,
+            &path,
+            &token,
+            "date,title\n7.02.2020,a\0b\n",
+            "text/csv",
+        )
+        .await,
+        200,
+    );
+    assert_eq!(line_errors(&a)[0].0, 2);
+    assert_eq!(a.body["errors"][0]["code"], "nul_character");
     expect(
         post_csv(
             &app,

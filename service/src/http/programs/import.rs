@@ -3,8 +3,9 @@
 //!
 //! Why a module of its own: the CSV parser is the one piece of the programme routes with
 //! rules of its own (columns, Polish dates, lines named in errors), and is tested here
-//! without a database. The import is all or nothing: one command plans every row, or a
-//! 422 names every bad row by its line and nothing is planned.
+//! without a database. The import is all or nothing: one command plans every row, or the
+//! answer (`imported: 0`) lists every bad row by its line and nothing is planned (API.md:
+//! 200 `{imported, errors: [{line, message}]}`).
 
 use std::collections::BTreeMap;
 
@@ -25,7 +26,7 @@ use uuid::Uuid;
 use crate::http::auth::Auth;
 use crate::http::command;
 use crate::http::extract::{ApiPath, ApiQuery};
-use crate::http::problem::{ApiError, FieldError};
+use crate::http::problem::ApiError;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 
@@ -44,27 +45,39 @@ pub struct ImportError {
     /// Line of the CSV file (the header is line 1).
     #[schema(minimum = 1)]
     pub line: u64,
+    /// What is wrong with the line (each bad column named).
     pub message: String,
-    /// Why, as the field error naming the line carries it: `schedule_header`,
-    /// `schedule_row_unreadable`, `schedule_row_invalid` (the message names each bad column)
-    /// or `schedule_empty`.
-    #[serde(skip)]
+    /// Why, for programs: `schedule_header`, `schedule_row_unreadable`,
+    /// `schedule_row_invalid`, `schedule_empty` or `nul_character`.
+    #[schema(example = "schedule_row_invalid")]
     pub code: &'static str,
 }
 
 /// Answer of an import.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportResult {
-    /// Activities planned: one per row of the file (blank rows aside).
-    #[schema(minimum = 1)]
-    pub imported: usize,
-    /// Always empty on success: a bad row refuses the whole import (422, every bad row
-    /// named in `errors` as `line N`).
-    #[schema(max_items = 0)]
-    pub errors: Vec<ImportError>,
-    /// Global position of the last event written.
+    /// Activities planned: one per row of the file (blank rows aside); 0 when any row is
+    /// bad (all or nothing).
     #[schema(minimum = 0)]
-    pub position: i64,
+    pub imported: usize,
+    /// Every bad row, by its line (the header is line 1); empty when the schedule was
+    /// imported.
+    pub errors: Vec<ImportError>,
+    /// Global position of the last event written; absent when nothing was imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, nullable = false)]
+    pub position: Option<i64>,
+}
+
+impl ImportResult {
+    /// The answer of a schedule refused: nothing imported, every bad line named.
+    fn refused(errors: Vec<ImportError>) -> Json<ImportResult> {
+        Json(ImportResult {
+            imported: 0,
+            errors,
+            position: None,
+        })
+    }
 }
 
 /// The schedule sent as bytes (`application/octet-stream`), for clients that send files
@@ -234,8 +247,8 @@ pub fn parse_schedule(
 
 /// Import a schedule (harmonogram) as CSV with the header `date,title,kind,location,co_organizer`,
 /// dates written as people write them (`7.02.2020`, `7-8.05.2020`, `Luty 2020`,
-/// `Koniec września 2020`); an empty kind is `other`. All or nothing: any bad row answers 422
-/// listing every bad row as `line N`, and nothing is planned.
+/// `Koniec września 2020`); an empty kind is `other`. All or nothing: when any row is bad the
+/// answer lists every bad row with its line (`imported: 0`), and nothing is planned.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/schedule/import", operation_id = "import_program_schedule", tag = "programs",
     request_body(
         content((String = "text/csv"), (inline(CsvFile) = "application/octet-stream")),
@@ -244,10 +257,9 @@ pub fn parse_schedule(
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ImportParams),
     responses(
-        (status = 200, body = ImportResult, description = "Every row planned as an activity, in one command."),
+        (status = 200, body = ImportResult, description = "Every row planned as an activity, in one command (`imported` rows, `errors` empty); or, when any row is bad, nothing planned: `imported` 0 and every bad row in `errors` with its line."),
         (status = 400, description = "The body is not UTF-8, is sent as JSON, or `year` is not a year of four digits."),
-        (status = 409, description = "The programme is closed; or a request with the same `Idempotency-Key` is still being processed."),
-        (status = 422, description = "The file was read but some rows are not valid; nothing was planned, and `errors` names every bad row as `line N` (the header is line 1).")))]
+        (status = 409, description = "The programme is closed; or a request with the same `Idempotency-Key` is still being processed.")))]
 pub async fn import_schedule(
     State(state): State<AppState>,
     auth: Auth,
@@ -285,21 +297,23 @@ pub async fn import_schedule(
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // PostgreSQL text cannot hold the NUL character; name its line instead of failing to store.
-    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
-        return Err(ApiError::invalid_field(
-            &format!("line {}", line + 1),
-            "nul_character",
-            "must not contain the NUL character",
-        ));
+    let nul: Vec<ImportError> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains('\0'))
+        .map(|(i, _)| ImportError {
+            line: i as u64 + 1,
+            message: "must not contain the NUL character".to_owned(),
+            code: "nul_character",
+        })
+        .collect();
+    if !nul.is_empty() {
+        return Ok(ImportResult::refused(nul));
     }
-    let activities = parse_schedule(text, params.year).map_err(|errors| {
-        ApiError::invalid(
-            errors
-                .into_iter()
-                .map(|e| FieldError::new(format!("line {}", e.line), e.code, e.message))
-                .collect(),
-        )
-    })?;
+    let activities = match parse_schedule(text, params.year) {
+        Ok(a) => a,
+        Err(errors) => return Ok(ImportResult::refused(errors)),
+    };
     let imported = activities.len();
     let position = command::run::<CooperationProgram>(
         &state,
@@ -312,7 +326,7 @@ pub async fn import_schedule(
     Ok(Json(ImportResult {
         imported,
         errors: vec![],
-        position,
+        position: Some(position),
     }))
 }
 
