@@ -246,6 +246,19 @@ def console(javascript, shots):
         if "Wizyta studyjna" not in driver.find_element(By.TAG_NAME, "body").text:
             fail(f"the start page lists no visit of the demo ({mode})")
         check(driver, f"panel ({mode})", shots and "konsola-2-panel", javascript)
+        # The visit, then the roster of its closed term, by keyboard.
+        tab_until(driver, lambda e: e.tag_name == "a" and "/panel/wizyty/" in (e.get_attribute("href") or ""),
+                  "a visit in the console")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Terminy")
+        check(driver, f"wizyta w panelu ({mode})", shots and "konsola-3-wizyta", javascript)
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Lista") and "/terminy/" in (e.get_attribute("href") or ""),
+                  "a term's roster")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "lista uczestników")
+        check(driver, f"lista uczestników w panelu ({mode})", shots and "konsola-4-lista", javascript)
+        driver.get(BASE + "/panel")
+        wait_text(driver, "Wyloguj się")
         tab_until(driver, lambda e: e.tag_name == "button" and e.text == "Wyloguj się", "the sign-out button")
         press(driver, Keys.ENTER)
         wait_text(driver, "Wylogowano")

@@ -351,3 +351,154 @@ async fn a_session_works_on_every_instance_of_the_database() {
     assert_eq!(panel.status, 200, "{}", panel.html);
     assert!(panel.html.contains("Administrator"));
 }
+
+/// Waits until the read models have every event written so far.
+async fn settled(app: &TestApp) {
+    let position: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    tests::eventually(std::time::Duration::from_secs(10), || async {
+        let mut all = true;
+        for model in ["study_visits", "applications"] {
+            all &= infra::checkpoints::position(&app.pool, model)
+                .await
+                .unwrap()
+                >= position;
+        }
+        all.then_some(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_coordinator_opens_and_closes_a_term_and_reads_its_roster_in_the_console() {
+    let app = tests::spawn().await;
+    account(
+        &app,
+        "anna@rops-torun.pl",
+        Role::Coordinator,
+        Some("rops-torun"),
+    )
+    .await;
+    account(
+        &app,
+        "olga@rops-olsztyn.pl",
+        Role::Coordinator,
+        Some("rops-olsztyn"),
+    )
+    .await;
+    account(
+        &app,
+        "ewa@rops-torun.pl",
+        Role::Evaluator,
+        Some("rops-torun"),
+    )
+    .await;
+    let visit = app.announce_visit(Some(2)).await;
+    let deadline = (chrono::Utc::now() + Duration::hours(2)).to_rfc3339();
+    let term = app
+        .schedule_term(&visit, "I termin", 2, "2030-06-27", &deadline)
+        .await;
+    settled(&app).await;
+
+    let mut b = Browser::new(&app);
+    assert_eq!(b.sign_in("anna@rops-torun.pl", PASSWORD).await.status, 303);
+    let page = b.get(&format!("/panel/wizyty/{visit}")).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("Otwórz rekrutację"), "{}", page.html);
+    let csrf = page.hidden("csrf");
+    let opened = b
+        .post(
+            &format!("/panel/wizyty/{visit}/terminy/{term}/otworz"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(opened.status, 303, "{}", opened.html);
+    let actor: String = sqlx::query_scalar(
+        "SELECT metadata ->> 'actor' FROM events WHERE event_type = 'RecruitmentOpened'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(actor.starts_with("user:"), "{actor}");
+
+    for (i, email) in ["jan@gmina-a.pl", "ola@gmina-b.pl", "piotr@gmina-c.pl"]
+        .iter()
+        .enumerate()
+    {
+        let a = app
+            .apply(&visit, &term, email, &tests::nip(700 + i as u32), "JST")
+            .await;
+        assert_eq!(a.status, 201, "{a:?}");
+    }
+    settled(&app).await;
+    let page = b.get(&format!("/panel/wizyty/{visit}")).await;
+    assert!(page.html.contains("Zamknij rekrutację"), "{}", page.html);
+    // Without the form's token nothing happens.
+    let forged = b
+        .post(
+            &format!("/panel/wizyty/{visit}/terminy/{term}/zamknij"),
+            &[],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let closed = b
+        .post(
+            &format!("/panel/wizyty/{visit}/terminy/{term}/zamknij"),
+            &[("csrf", &page.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.html);
+    settled(&app).await;
+    let roster = b
+        .get(&format!("/panel/wizyty/{visit}/terminy/{term}"))
+        .await;
+    assert_eq!(roster.status, 200, "{}", roster.html);
+    assert!(
+        roster.html.contains("Zakwalifikowani (2)"),
+        "{}",
+        roster.html
+    );
+    assert!(
+        roster.html.contains("Lista rezerwowa (1)"),
+        "{}",
+        roster.html
+    );
+    assert!(roster.html.contains("Zofia"), "the coordinator sees names");
+
+    // Another organizer's coordinator sees nothing of it.
+    let mut other = Browser::new(&app);
+    assert_eq!(
+        other.sign_in("olga@rops-olsztyn.pl", PASSWORD).await.status,
+        303
+    );
+    assert_eq!(
+        other.get(&format!("/panel/wizyty/{visit}")).await.status,
+        404
+    );
+    assert_eq!(
+        other
+            .get(&format!("/panel/wizyty/{visit}/terminy/{term}"))
+            .await
+            .status,
+        404
+    );
+    // An evaluator reads (without names) but changes nothing.
+    let mut evaluator = Browser::new(&app);
+    assert_eq!(
+        evaluator
+            .sign_in("ewa@rops-torun.pl", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let read = evaluator
+        .get(&format!("/panel/wizyty/{visit}/terminy/{term}"))
+        .await;
+    assert_eq!(read.status, 200);
+    assert!(!read.html.contains("Zofia"), "no names for an evaluator");
+    let page = evaluator.get(&format!("/panel/wizyty/{visit}")).await;
+    assert!(!page.html.contains("Zamknij rekrutację"));
+}

@@ -17,6 +17,7 @@ mod panel;
 mod password;
 mod session;
 mod sign_in;
+mod visits;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -30,5 +31,14 @@ pub fn router() -> Router<AppState> {
         .route("/logowanie", get(sign_in::form).post(sign_in::sign_in))
         .route("/wyloguj", post(sign_in::sign_out))
         .route("/panel", get(panel::start))
+        .route("/panel/wizyty/{visit_id}", get(visits::visit))
+        .route(
+            "/panel/wizyty/{visit_id}/terminy/{term_id}",
+            get(visits::roster),
+        )
+        .route(
+            "/panel/wizyty/{visit_id}/terminy/{term_id}/{action}",
+            post(visits::term_action),
+        )
         .layer(axum::middleware::from_fn(crate::http::page::page_headers))
 }

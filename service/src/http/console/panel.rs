@@ -4,14 +4,13 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use infra::tokens::Role;
 use projections::study_visits::read;
 
 use super::session;
-use crate::http::forms::{csrf_cookie, csrf_from_cookies, random_token};
-use crate::http::page::{over_https, private, render, service_error};
+use crate::http::page::{private, render, service_error};
 use crate::http::polish;
 use crate::http::state::AppState;
 
@@ -85,24 +84,13 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Respons
         Ok(v) => v,
         Err(e) => return private(service_error(e.into())),
     };
-    let (value, cookie) = match csrf_from_cookies(&headers) {
-        Some(v) => (v, None),
-        None => {
-            let v = random_token(24);
-            let c = axum::http::HeaderValue::from_str(&csrf_cookie(&v, over_https(&headers))).ok();
-            (v, c)
-        }
-    };
+    let (csrf, cookie) = session::csrf(&state, &headers);
     let page = StartPage {
         name: user.name.clone(),
         role: role_pl(user.role),
         organizer: user.organizer.clone(),
-        csrf: state.forms.csrf_token(&value),
+        csrf,
         visits,
     };
-    let mut res = private(render(StatusCode::OK, &page));
-    if let Some(c) = cookie {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
+    session::with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }

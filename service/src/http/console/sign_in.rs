@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::password;
 use super::session;
-use crate::http::forms::{csrf_cookie, csrf_from_cookies, random_token};
+use crate::http::forms::csrf_from_cookies;
 use crate::http::page::{over_https, private, render, service_error, Message};
 use crate::http::state::AppState;
 
@@ -44,31 +44,15 @@ pub struct SignInBody {
     csrf: String,
 }
 
-/// This browser's CSRF value, and the cookie to set when it has none yet.
-fn csrf_value(headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
-    match csrf_from_cookies(headers) {
-        Some(v) => (v, None),
-        None => {
-            let v = random_token(24);
-            let c = axum::http::HeaderValue::from_str(&csrf_cookie(&v, over_https(headers))).ok();
-            (v, c)
-        }
-    }
-}
-
 fn page(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
     mut page: SignInPage,
 ) -> Response {
-    let (value, cookie) = csrf_value(headers);
-    page.csrf = state.forms.csrf_token(&value);
-    let mut res = private(render(status, &page));
-    if let Some(c) = cookie {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
+    let (csrf, cookie) = session::csrf(state, headers);
+    page.csrf = csrf;
+    session::with_cookie(private(render(status, &page)), cookie)
 }
 
 pub async fn form(
