@@ -501,4 +501,25 @@ async fn a_coordinator_opens_and_closes_a_term_and_reads_its_roster_in_the_conso
     assert!(!read.html.contains("Zofia"), "no names for an evaluator");
     let page = evaluator.get(&format!("/panel/wizyty/{visit}")).await;
     assert!(!page.html.contains("Zamknij rekrutację"));
+    assert_eq!(evaluator.get("/panel/poczta").await.status, 403);
+
+    // The outbox: mail is off in this service, the confirmations wait, no address is shown.
+    let mail = tests::eventually(std::time::Duration::from_secs(10), || async {
+        let mut b = b.at(&app);
+        let page = b.get("/panel/poczta").await;
+        (page.html.matches("Zgłoszenie przyjęte").count() == 3).then_some(page)
+    })
+    .await
+    .expect("three confirmations in the outbox");
+    assert!(
+        mail.html.contains("Wysyłanie poczty jest wyłączone"),
+        "{}",
+        mail.html
+    );
+    assert!(!mail.html.contains("@gmina"), "no address");
+    let theirs = other.get("/panel/poczta").await;
+    assert!(
+        !theirs.html.contains("Zgłoszenie przyjęte"),
+        "another organizer's mail"
+    );
 }

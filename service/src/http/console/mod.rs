@@ -13,6 +13,7 @@
 //! `no-store` and `noindex` and has the pages' Content-Security-Policy. Sign-ins, failures
 //! and sign-outs go to the access log.
 
+mod mail;
 mod panel;
 mod password;
 mod session;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/logowanie", get(sign_in::form).post(sign_in::sign_in))
         .route("/wyloguj", post(sign_in::sign_out))
         .route("/panel", get(panel::start))
+        .route("/panel/poczta", get(mail::outbox))
         .route("/panel/wizyty/{visit_id}", get(visits::visit))
         .route(
             "/panel/wizyty/{visit_id}/terminy/{term_id}",

@@ -33,6 +33,7 @@ struct StartPage {
     organizer: Option<String>,
     csrf: String,
     visits: Vec<VisitLine>,
+    can_see_mail: bool,
 }
 
 fn role_pl(role: Role) -> &'static str {
@@ -91,6 +92,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Respons
         organizer: user.organizer.clone(),
         csrf,
         visits,
+        can_see_mail: user.role != Role::Evaluator,
     };
     session::with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }
