@@ -93,6 +93,40 @@ impl FormKeys {
     }
 }
 
+/// What every HTML form of the site needs from its page's request: the CSRF token to put
+/// in the form, and the cookie to set when this browser has no CSRF value yet.
+pub fn csrf_for(
+    keys: &FormKeys,
+    headers: &axum::http::HeaderMap,
+) -> (String, Option<axum::http::HeaderValue>) {
+    let (value, cookie) = match csrf_from_cookies(headers) {
+        Some(v) => (v, None),
+        None => {
+            let v = random_token(24);
+            let secure = crate::http::page::over_https(headers);
+            let cookie = axum::http::HeaderValue::from_str(&csrf_cookie(&v, secure)).ok();
+            (v, cookie)
+        }
+    };
+    (keys.csrf_token(&value), cookie)
+}
+
+/// Whether a posted form's `token` is the one for this browser's CSRF cookie.
+pub fn csrf_sent(keys: &FormKeys, headers: &axum::http::HeaderMap, token: &str) -> bool {
+    csrf_from_cookies(headers).is_some_and(|cookie| keys.csrf_valid(&cookie, token))
+}
+
+/// `res` with the CSRF cookie of [`csrf_for`] set, when there is one to set.
+pub fn with_cookie(
+    mut res: axum::response::Response,
+    cookie: Option<axum::http::HeaderValue>,
+) -> axum::response::Response {
+    if let Some(c) = cookie {
+        res.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    res
+}
+
 /// The `Set-Cookie` value that gives a browser its CSRF value (for the session of the
 /// browser, on every path; `Secure` when the site is served over https).
 pub fn csrf_cookie(value: &str, secure: bool) -> String {

@@ -10,6 +10,7 @@ use infra::tokens::Role;
 use projections::study_visits::read;
 
 use super::session;
+use crate::http::forms::{csrf_for, with_cookie};
 use crate::http::page::{private, render, service_error};
 use crate::http::polish;
 use crate::http::state::AppState;
@@ -85,7 +86,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Respons
         Ok(v) => v,
         Err(e) => return private(service_error(e.into())),
     };
-    let (csrf, cookie) = session::csrf(&state, &headers);
+    let (csrf, cookie) = csrf_for(&state.forms, &headers);
     let page = StartPage {
         name: user.name.clone(),
         role: role_pl(user.role),
@@ -94,5 +95,5 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Respons
         visits,
         can_see_mail: user.role != Role::Evaluator,
     };
-    session::with_cookie(private(render(StatusCode::OK, &page)), cookie)
+    with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }

@@ -54,26 +54,3 @@ pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<User, Re
         Err(e) => Err(private(service_error(e.into()))),
     }
 }
-
-/// This browser's CSRF token for a console form, and the cookie to set when it has no CSRF
-/// value yet.
-pub fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    let (value, cookie) = match crate::http::forms::csrf_from_cookies(headers) {
-        Some(v) => (v, None),
-        None => {
-            let v = crate::http::forms::random_token(24);
-            let secure = crate::http::page::over_https(headers);
-            let c = HeaderValue::from_str(&crate::http::forms::csrf_cookie(&v, secure)).ok();
-            (v, c)
-        }
-    };
-    (state.forms.csrf_token(&value), cookie)
-}
-
-/// `res` with the CSRF cookie set when there is one to set.
-pub fn with_cookie(mut res: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(c) = cookie {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
-}

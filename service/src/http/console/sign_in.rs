@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::password;
 use super::session;
-use crate::http::forms::csrf_from_cookies;
+use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
 use crate::http::page::{over_https, private, render, service_error, Message};
 use crate::http::state::AppState;
 
@@ -50,9 +50,9 @@ fn page(
     status: StatusCode,
     mut page: SignInPage,
 ) -> Response {
-    let (csrf, cookie) = session::csrf(state, headers);
+    let (csrf, cookie) = csrf_for(&state.forms, headers);
     page.csrf = csrf;
-    session::with_cookie(private(render(status, &page)), cookie)
+    with_cookie(private(render(status, &page)), cookie)
 }
 
 pub async fn form(
@@ -97,9 +97,7 @@ pub async fn sign_in(
     body: Result<Form<SignInBody>, FormRejection>,
 ) -> Response {
     let body = body.map(|Form(b)| b).unwrap_or_default();
-    let csrf_ok = csrf_from_cookies(&headers)
-        .is_some_and(|cookie| state.forms.csrf_valid(&cookie, &body.csrf));
-    if !csrf_ok {
+    if !csrf_sent(&state.forms, &headers, &body.csrf) {
         return private(render(
             StatusCode::FORBIDDEN,
             &Message::new(
@@ -181,9 +179,7 @@ pub async fn sign_out(
     body: Result<Form<SignOutBody>, FormRejection>,
 ) -> Response {
     let token = body.map(|Form(b)| b.csrf).unwrap_or_default();
-    let csrf_ok =
-        csrf_from_cookies(&headers).is_some_and(|cookie| state.forms.csrf_valid(&cookie, &token));
-    if !csrf_ok {
+    if !csrf_sent(&state.forms, &headers, &token) {
         return private(Redirect::to("/panel").into_response());
     }
     if let Some(secret) = session::secret(&headers) {

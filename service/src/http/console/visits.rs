@@ -20,7 +20,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session;
-use crate::http::forms::csrf_from_cookies;
+use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
 use crate::http::page::{not_found, private, render, service_error, Message};
 use crate::http::polish;
 use crate::http::problem::ApiError;
@@ -130,7 +130,7 @@ pub async fn visit(
         Ok(_) => return private(not_found()),
         Err(e) => return private(service_error(e.into())),
     };
-    let (csrf, cookie) = session::csrf(&state, &headers);
+    let (csrf, cookie) = csrf_for(&state.forms, &headers);
     let page = VisitPage {
         visit_id,
         title: visit.title,
@@ -163,7 +163,7 @@ pub async fn visit(
         csrf,
         notice: p.zrobione.map(|_| "Zapisano.".to_owned()),
     };
-    session::with_cookie(private(render(StatusCode::OK, &page)), cookie)
+    with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }
 
 /// What a term's action form posts.
@@ -189,9 +189,7 @@ pub async fn term_action(
     };
     let back = format!("/panel/wizyty/{visit_id}");
     let token = body.map(|Form(b)| b.csrf).unwrap_or_default();
-    let csrf_ok =
-        csrf_from_cookies(&headers).is_some_and(|cookie| state.forms.csrf_valid(&cookie, &token));
-    if !csrf_ok {
+    if !csrf_sent(&state.forms, &headers, &token) {
         return private(render(
             StatusCode::FORBIDDEN,
             &Message::new(

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::visits::term_when;
-use crate::http::forms::csrf_from_cookies;
+use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
 use crate::http::page::{not_found, private, render, service_error, Message};
 use crate::http::polish;
 use crate::http::problem::ApiError;
@@ -162,8 +162,7 @@ pub async fn page(
         .filter(|_| a.status == ApplicationStatus::Offered)
         .map(polish::instant);
     let (csrf, cookie) = if offer_until.is_some() {
-        let (value, cookie) = csrf_value(&headers);
-        (state.forms.csrf_token(&value), cookie)
+        csrf_for(&state.forms, &headers)
     } else {
         (String::new(), None)
     };
@@ -193,26 +192,6 @@ pub async fn page(
         csrf,
     };
     with_cookie(private(render(StatusCode::OK, &page)), cookie)
-}
-
-/// This browser's CSRF value, and the cookie to set when it has none yet (the value was
-/// set by the form this person applied with; another device gets one now).
-fn csrf_value(headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
-    match csrf_from_cookies(headers) {
-        Some(v) => (v, None),
-        None => {
-            let v = crate::http::forms::random_token(24);
-            let c = crate::http::forms::csrf_cookie(&v, crate::http::page::over_https(headers));
-            (v, axum::http::HeaderValue::from_str(&c).ok())
-        }
-    }
-}
-
-fn with_cookie(mut res: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
-    if let Some(c) = cookie {
-        res.headers_mut().append(axum::http::header::SET_COOKIE, c);
-    }
-    res
 }
 
 /// What the offer's form posts: the CSRF token and the decision.
@@ -287,9 +266,7 @@ impl AsApplicant<'_> {
         refused: impl FnOnce(String, String, String) -> Response,
     ) -> Response {
         let path = self_path(self.application_id, self.key);
-        let csrf_ok = csrf_from_cookies(self.headers)
-            .is_some_and(|cookie| self.state.forms.csrf_valid(&cookie, self.csrf));
-        if !csrf_ok {
+        if !csrf_sent(&self.state.forms, self.headers, self.csrf) {
             return private(render(
                 StatusCode::FORBIDDEN,
                 &Message::new(
@@ -350,13 +327,13 @@ pub async fn confirm_withdrawal(
     if !withdrawable(opened.standing.application.status) {
         return private(Redirect::to(&path).into_response());
     }
-    let (value, cookie) = csrf_value(&headers);
+    let (csrf, cookie) = csrf_for(&state.forms, &headers);
     let page = ConfirmWithdrawal {
         visit_title: opened.visit.title.clone(),
         term_label: opened.term.label.clone(),
         term_when: term_when(&opened.term),
         self_path: path,
-        csrf: state.forms.csrf_token(&value),
+        csrf,
     };
     with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }

@@ -10,7 +10,7 @@
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::study_visit::TermStatus;
 use domain::values::InstitutionType;
@@ -19,11 +19,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::visits::{eligible_types, takes_applications, term_when};
-use crate::http::forms::{csrf_cookie, csrf_from_cookies, random_token};
+use crate::http::forms::{csrf_for, csrf_sent, random_token, with_cookie};
 use crate::http::institution::InstitutionRequest;
 use crate::http::limits::SubmissionQuota;
 use crate::http::messages;
-use crate::http::page::{not_found, over_https, private, render, service_error, Message};
+use crate::http::page::{not_found, private, render, service_error, Message};
 use crate::http::polish;
 use crate::http::problem::{ApiError, FieldError};
 use crate::http::request::RequestMeta;
@@ -361,25 +361,6 @@ fn form_field(path: &str) -> Option<&'static str> {
     FIELDS.iter().find(|(p, _)| *p == path).map(|(_, id)| *id)
 }
 
-/// This browser's CSRF value, and the cookie to set when it has none yet.
-fn csrf_value(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match csrf_from_cookies(headers) {
-        Some(v) => (v, None),
-        None => {
-            let v = random_token(24);
-            let cookie = HeaderValue::from_str(&csrf_cookie(&v, over_https(headers))).ok();
-            (v, cookie)
-        }
-    }
-}
-
-fn with_cookie(mut res: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(c) = cookie {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
-}
-
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -393,14 +374,8 @@ pub async fn show(
     if !takes_applications(&ctx.term, state.clock.now()) {
         return closed(&ctx, StatusCode::OK);
     }
-    let (value, cookie) = csrf_value(&headers);
-    let page = form_page(
-        &ctx,
-        &state.site,
-        &FormBody::default(),
-        &[],
-        state.forms.csrf_token(&value),
-    );
+    let (csrf, cookie) = csrf_for(&state.forms, &headers);
+    let page = form_page(&ctx, &state.site, &FormBody::default(), &[], csrf);
     with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }
 
@@ -433,9 +408,7 @@ pub async fn submit(
             back,
         );
     };
-    let csrf_ok = csrf_from_cookies(&headers)
-        .is_some_and(|cookie| state.forms.csrf_valid(&cookie, &body.csrf));
-    if !csrf_ok {
+    if !csrf_sent(&state.forms, &headers, &body.csrf) {
         return refused_form(
             StatusCode::FORBIDDEN,
             "Formularz wygasł",
