@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod commands;
+pub mod console;
 pub mod contract;
 pub mod database;
 pub mod fixtures;

@@ -12,7 +12,7 @@ use infra::access_log::{self, Access};
 use infra::tokens;
 use serde_json::json;
 
-use crate::http::auth::bearer_token;
+use crate::http::auth::{bearer_token, ConsoleCaller};
 use crate::http::state::AppState;
 
 /// Whether a request reads the audit record.
@@ -32,16 +32,25 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     }
     let token = bearer_token(req.headers()).map(str::to_owned);
+    // The console reads the audit record in-process on behalf of a signed-in account.
+    let console = req.extensions().get::<ConsoleCaller>().cloned();
     let method = req.method().clone();
     let response = next.run(req).await;
-    let principal = match &token {
-        Some(t) => tokens::authenticate(&state.pool, t).await.ok().flatten(),
-        None => None,
+    let (principal, actor) = match (console, &token) {
+        (Some(ConsoleCaller(p)), _) => {
+            let actor = format!("user:{}", p.token_id);
+            (Some(p), actor)
+        }
+        (None, Some(t)) => {
+            let p = tokens::authenticate(&state.pool, t).await.ok().flatten();
+            let actor = p.as_ref().map_or_else(
+                || "anonymous".to_owned(),
+                |p| format!("token:{}", p.token_id),
+            );
+            (p, actor)
+        }
+        (None, None) => (None, "anonymous".to_owned()),
     };
-    let actor = principal.as_ref().map_or_else(
-        || "anonymous".to_owned(),
-        |p| format!("token:{}", p.token_id),
-    );
     let access = Access {
         actor: &actor,
         role: principal.as_ref().map_or("none", |p| p.role.as_str()),

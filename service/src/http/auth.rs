@@ -30,8 +30,24 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The authenticated caller of a protected route.
-pub struct Auth(pub Principal);
+/// The authenticated caller of a protected route: a bearer token's principal, or a console
+/// account calling the API in-process (its `token_id` is then the account's id).
+pub struct Auth(pub Principal, pub Caller);
+
+/// Who stands behind an [`Auth`]: recorded as the actor of what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// An API token (`token:<id>`).
+    Token,
+    /// A console account signed in with a password (`user:<id>`).
+    User,
+}
+
+/// A console account's request to the API, made in-process by the console (never from the
+/// network: request extensions are set only inside the service). The API then applies the
+/// same roles, scope and validation to the console as to any client.
+#[derive(Debug, Clone)]
+pub struct ConsoleCaller(pub Principal);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
@@ -40,23 +56,35 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        match tokens::authenticate(&state.pool, token).await? {
+        let principal = match parts.extensions.get::<ConsoleCaller>() {
+            Some(ConsoleCaller(p)) => Some((p.clone(), Caller::User)),
+            None => {
+                let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+                tokens::authenticate(&state.pool, token)
+                    .await?
+                    .map(|p| (p, Caller::Token))
+            }
+        };
+        match principal {
             // Refused here, before the handler reads the body: every change answers an
             // evaluator 403 whatever it sent, not a 422 that would describe the command.
-            Some(p) if p.role == Role::Evaluator && !parts.method.is_safe() => Err(
+            Some((p, _)) if p.role == Role::Evaluator && !parts.method.is_safe() => Err(
                 ApiError::Forbidden("An evaluator token can read but not change anything.".into()),
             ),
-            Some(p) => Ok(Auth(p)),
+            Some((p, caller)) => Ok(Auth(p, caller)),
             None => Err(ApiError::Unauthorized),
         }
     }
 }
 
 impl Auth {
-    /// The actor recorded in event metadata: the token's id, never a person's name.
+    /// The actor recorded in event metadata: the token's or the account's id, never a
+    /// person's name.
     pub fn actor(&self) -> String {
-        format!("token:{}", self.0.token_id)
+        match self.1 {
+            Caller::Token => format!("token:{}", self.0.token_id),
+            Caller::User => format!("user:{}", self.0.token_id),
+        }
     }
 
     /// For commands: `Ok(None)` for any organizer (admin), `Ok(Some(org))` for a coordinator,

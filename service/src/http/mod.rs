@@ -84,6 +84,17 @@ fn api_router() -> OpenApiRouter<AppState> {
 pub fn router(state: AppState) -> Router {
     let (router, api) = api_router().split_for_parts();
     let api = openapi::complete(api);
+    // The console's in-process client of the same routes (`console::api`): errors as
+    // Polish problem documents, audit reads recorded, as for any client.
+    let client = router
+        .clone()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit_log::layer,
+        ))
+        .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
+        .layer(axum::middleware::from_fn(messages::localize))
+        .with_state(state.clone());
     let doc = api.clone();
     router
         .route(
@@ -93,7 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Scalar::with_url("/docs", api))
         .merge(crate::http::dashboard::router())
         .merge(pages::router())
-        .merge(console::router())
+        .merge(console::router(console::Api::new(client)))
         .fallback(|| async { ApiError::NotFound("No such route.".into()) })
         .with_state(state)
 }

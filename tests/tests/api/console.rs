@@ -5,149 +5,13 @@
 //! access log's record of it all.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Duration;
 use domain::services::{Clock, FixedClock};
 use infra::tokens::Role;
-use reqwest::redirect::Policy;
+use tests::console::{account, Browser, PASSWORD};
 use tests::{instant, spawn_at, spawn_with, Options, TestApp};
-
-const PASSWORD: &str = "bardzo-tajne-haslo-2026";
-
-async fn account(app: &TestApp, email: &str, role: Role, organizer: Option<&str>) {
-    let hash = service::http::console::hash_password(PASSWORD).unwrap();
-    infra::accounts::add(
-        &app.pool,
-        email,
-        "Anna Koordynatorka",
-        role,
-        organizer,
-        &hash,
-    )
-    .await
-    .unwrap();
-}
-
-/// A browser: no redirects followed, cookies kept by name.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: u16,
-    location: String,
-    set_cookies: Vec<String>,
-    html: String,
-}
-
-impl Page {
-    fn hidden(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        self.html
-            .split(&marker)
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap_or_else(|| panic!("no {name} in {}", self.html))
-            .to_owned()
-    }
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            base: app.base.clone(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn at(&self, app: &TestApp) -> Self {
-        Self {
-            http: self.http.clone(),
-            base: app.base.clone(),
-            cookies: self.cookies.clone(),
-        }
-    }
-
-    async fn read(&mut self, res: reqwest::Response) -> Page {
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let set_cookies: Vec<String> = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_owned))
-            .collect();
-        for c in &set_cookies {
-            if let Some((name, value)) = c.split(';').next().and_then(|p| p.split_once('=')) {
-                if value.is_empty() {
-                    self.cookies.remove(name);
-                } else {
-                    self.cookies.insert(name.to_owned(), value.to_owned());
-                }
-            }
-        }
-        Page {
-            status,
-            location,
-            set_cookies,
-            html: res.text().await.unwrap(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.read(res).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.read(res).await
-    }
-
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
-        let form = self.get("/logowanie").await;
-        let csrf = form.hidden("csrf");
-        self.post(
-            "/logowanie",
-            &[("email", email), ("password", password), ("csrf", &csrf)],
-        )
-        .await
-    }
-}
 
 #[tokio::test]
 async fn a_coordinator_signs_in_sees_their_organizers_visits_and_signs_out() {
@@ -522,4 +386,149 @@ async fn a_coordinator_opens_and_closes_a_term_and_reads_its_roster_in_the_conso
         !theirs.html.contains("Zgłoszenie przyjęte"),
         "another organizer's mail"
     );
+}
+
+#[tokio::test]
+async fn a_coordinator_announces_a_visit_and_adds_its_terms_from_forms() {
+    let app = tests::spawn().await;
+    account(
+        &app,
+        "anna@rops-torun.pl",
+        Role::Coordinator,
+        Some("rops-torun"),
+    )
+    .await;
+    let mut b = Browser::new(&app);
+    b.sign_in("anna@rops-torun.pl", PASSWORD).await;
+
+    // Nothing filled in: every missing field is named, in Polish, and nothing is written.
+    let empty = b.fill("/panel/wizyty/nowa", &[]).await;
+    assert_eq!(empty.status, 422, "{}", empty.html);
+    assert!(empty.html.contains("Popraw formularz"), "{}", empty.html);
+    for field in ["f-title", "f-destination", "f-eligible-institution-types"] {
+        assert!(
+            empty.html.contains(&format!("href=\"#{field}\"")),
+            "the summary links to {field}: {}",
+            empty.html
+        );
+    }
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 0);
+
+    // A bad row of the preferences is named by its row as shown, the rest kept as typed.
+    let bad = b
+        .fill(
+            "/panel/wizyty/nowa",
+            &[
+                ("title", "Wizyta studyjna: CUS w Toruniu"),
+                ("destination", "Toruń"),
+                ("eligible_institution_types", "JST"),
+                ("eligible_institution_types", "JOPS"),
+                ("max_per_institution", "2"),
+                ("preferences[1].code", "Zła Nazwa!"),
+                ("preferences[1].label", "Zadeklarowali CUS"),
+                ("preferences[1].kind", "listed"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(
+        bad.html.contains("href=\"#f-preferences-1--code\""),
+        "{}",
+        bad.html
+    );
+    assert!(bad
+        .html
+        .contains("value=\"Wizyta studyjna: CUS w Toruniu\""));
+
+    let done = b
+        .fill(
+            "/panel/wizyty/nowa",
+            &[
+                ("title", "Wizyta studyjna: CUS w Toruniu"),
+                ("destination", "Toruń"),
+                ("eligible_institution_types", "JST"),
+                ("eligible_institution_types", "JOPS"),
+                ("max_per_institution", "2"),
+                ("preferences[1].code", "cus"),
+                ("preferences[1].label", "Zadeklarowali CUS"),
+                ("preferences[1].kind", "listed"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    let visit = done
+        .location
+        .strip_prefix("/panel/wizyty/")
+        .and_then(|r| r.split('?').next())
+        .unwrap()
+        .to_owned();
+    let view = app
+        .get(
+            &format!("/api/v1/study-visits/{visit}?min_position=1"),
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(view.status, 200, "{}", view.body);
+    assert_eq!(view.body["max_per_institution"], 2);
+    assert_eq!(view.body["preferences"][0]["code"], "cus");
+    assert_eq!(
+        view.body["eligible_institution_types"],
+        serde_json::json!(["JST", "JOPS"])
+    );
+
+    // A dated term, its deadline typed in Polish time; and a planned one.
+    let term = format!("/panel/wizyty/{visit}/terminy/nowy");
+    let dated = b
+        .fill(
+            &term,
+            &[
+                ("label", "Termin I"),
+                ("seats", "12"),
+                ("starts_on", "2027-03-10"),
+                ("ends_on", "2027-03-11"),
+                ("recruitment_deadline", "2027-02-20T12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(dated.status, 303, "{}", dated.html);
+    let planned = b
+        .fill(
+            &term,
+            &[
+                ("label", "Termin II"),
+                ("seats", "10"),
+                ("planned", "koniec maja 2027"),
+            ],
+        )
+        .await;
+    assert_eq!(planned.status, 303, "{}", planned.html);
+    let wrong = b
+        .fill(&term, &[("label", "Termin III"), ("seats", "dużo")])
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.html.contains("href=\"#f-seats\""), "{}", wrong.html);
+
+    let view = app
+        .get(
+            &format!("/api/v1/study-visits/{visit}?min_position=3"),
+            &app.coordinator,
+        )
+        .await;
+    let terms = view.body["terms"].as_array().unwrap();
+    assert_eq!(terms.len(), 2, "{}", view.body);
+    // 12:00 in Warsaw in February is 11:00 UTC.
+    assert_eq!(terms[0]["recruitment_deadline"], "2027-02-20T11:00:00Z");
+    assert_eq!(terms[1]["status"], "planned");
+
+    // The events name the account that acted, not a token.
+    let actors: Vec<String> = sqlx::query_scalar("SELECT DISTINCT metadata->>'actor' FROM events")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(actors.len(), 1);
+    assert!(actors[0].starts_with("user:"), "{actors:?}");
 }

@@ -40,6 +40,8 @@ mod access;
 mod audit_replay;
 mod concurrency;
 mod console;
+mod console_networks;
+mod console_programs;
 mod crash;
 mod dashboard;
 mod errors;

@@ -13,11 +13,16 @@
 //! `no-store` and `noindex` and has the pages' Content-Security-Policy. Sign-ins, failures
 //! and sign-outs go to the access log.
 
+mod api;
+mod form;
 mod mail;
+mod networks;
 mod panel;
 mod password;
+mod programs;
 mod session;
 mod sign_in;
+mod visit_forms;
 mod visits;
 
 use axum::routing::{get, post};
@@ -25,15 +30,32 @@ use axum::Router;
 
 use crate::http::state::AppState;
 
+pub use api::Api;
 pub use password::hash_password;
 
-pub fn router() -> Router<AppState> {
+pub fn router(api: Api) -> Router<AppState> {
     Router::new()
         .route("/logowanie", get(sign_in::form).post(sign_in::sign_in))
         .route("/wyloguj", post(sign_in::sign_out))
         .route("/panel", get(panel::start))
         .route("/panel/poczta", get(mail::outbox))
+        .route(
+            "/panel/wizyty/nowa",
+            get(visit_forms::announce_form).post(visit_forms::announce),
+        )
         .route("/panel/wizyty/{visit_id}", get(visits::visit))
+        .route(
+            "/panel/wizyty/{visit_id}/terminy/nowy",
+            get(visit_forms::term_form).post(visit_forms::add_term),
+        )
+        .route(
+            "/panel/wizyty/{visit_id}/terminy/{term_id}/daty",
+            get(visit_forms::dates_form).post(visit_forms::set_dates),
+        )
+        .route(
+            "/panel/wizyty/{visit_id}/zgloszenia/{application_id}/{action}",
+            get(visit_forms::decision_form).post(visit_forms::decide),
+        )
         .route(
             "/panel/wizyty/{visit_id}/terminy/{term_id}",
             get(visits::roster),
@@ -42,5 +64,8 @@ pub fn router() -> Router<AppState> {
             "/panel/wizyty/{visit_id}/terminy/{term_id}/{action}",
             post(visits::term_action),
         )
+        .merge(programs::routes())
+        .merge(networks::routes())
+        .layer(axum::Extension(api))
         .layer(axum::middleware::from_fn(crate::http::page::page_headers))
 }

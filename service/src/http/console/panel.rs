@@ -35,6 +35,7 @@ struct StartPage {
     csrf: String,
     visits: Vec<VisitLine>,
     can_see_mail: bool,
+    can_act: bool,
 }
 
 fn role_pl(role: Role) -> &'static str {
@@ -94,6 +95,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Respons
         csrf,
         visits,
         can_see_mail: user.role != Role::Evaluator,
+        can_act: user.role != Role::Evaluator,
     };
     with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }

@@ -1,0 +1,1 @@
+//! The console's networks pages through HTTP (placeholder).
