@@ -532,3 +532,208 @@ async fn a_coordinator_announces_a_visit_and_adds_its_terms_from_forms() {
     assert_eq!(actors.len(), 1);
     assert!(actors[0].starts_with("user:"), "{actors:?}");
 }
+
+/// Multipart body of the preference list's check: the pasted text and an optional file.
+async fn check_list(
+    b: &mut Browser,
+    path: &str,
+    pasted: &str,
+    file: Option<(&str, Vec<u8>)>,
+) -> tests::console::Page {
+    let page = b.get(path).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let csrf = page.hidden("csrf");
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("lista", pasted.to_owned());
+    if let Some((name, bytes)) = file {
+        form = form.part(
+            "plik",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    }
+    let res = b
+        .http
+        .post(format!("{}{path}", b.base))
+        .header("cookie", b.cookie_header())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    b.read(res).await
+}
+
+#[tokio::test]
+async fn a_coordinator_runs_a_recruitment_from_the_console() {
+    let app = tests::spawn().await;
+    account(
+        &app,
+        "anna@rops-torun.pl",
+        Role::Coordinator,
+        Some("rops-torun"),
+    )
+    .await;
+    let visit = app.announce_visit(Some(1)).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let term = app
+        .schedule_term(&visit, "I termin", 2, "2030-06-27", &deadline)
+        .await;
+    let mut b = Browser::new(&app);
+    b.sign_in("anna@rops-torun.pl", PASSWORD).await;
+
+    // The preference list pasted as it comes from a spreadsheet: a header, NIPs written
+    // three ways, one with a wrong check digit: named by its line, nothing recorded.
+    let list = format!("/panel/wizyty/{visit}/preferencje/cus_declared");
+    let (a, c) = (tests::nip(100), tests::nip(300));
+    let pasted = format!("Gmina;NIP\nA;{a}\nB;{}\n\nC;PL{c}\n", tests::bad_nip(200));
+    let bad = check_list(&mut b, &list, &pasted, None).await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(bad.html.contains("Wiersz 3:"), "{}", bad.html);
+    assert!(!bad.html.contains("Wiersz 2:"), "{}", bad.html);
+    // The text is kept to be fixed.
+    assert!(bad.html.contains(&format!("C;PL{c}")));
+
+    // Fixed, and one more NIP from an uploaded CSV file: the preview counts them, and only
+    // the confirmation records the list.
+    let pasted = format!("Gmina;NIP\nA;{a}\n\nC;PL{c}\n");
+    let csv = format!("NIP\r\n{}\r\n", tests::nip(400)).into_bytes();
+    let preview = check_list(&mut b, &list, &pasted, Some(("lista.csv", csv))).await;
+    assert_eq!(preview.status, 200, "{}", preview.html);
+    assert!(
+        preview.html.contains("3 NIP (nowych: 3"),
+        "{}",
+        preview.html
+    );
+    let before = tests::event_count(&app).await;
+    let nips = preview.hidden("nips");
+    let csrf = preview.hidden("csrf");
+    let saved = b
+        .post(
+            &format!("{list}/zapisz"),
+            &[("csrf", &csrf), ("nips", &nips)],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    assert_eq!(tests::event_count(&app).await, before + 1);
+    let page = b.get(&saved.location).await;
+    assert!(
+        page.html.contains("<td>3</td>"),
+        "the list's count on the visit page: {}",
+        page.html
+    );
+
+    // Opened from the visit page; three apply, two institutions' people on two seats with a
+    // cap of one per institution.
+    let visit_page = b.get(&format!("/panel/wizyty/{visit}")).await;
+    let opened = b
+        .post(
+            &format!("/panel/wizyty/{visit}/terminy/{term}/otworz"),
+            &[("csrf", &visit_page.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(opened.status, 303, "{}", opened.html);
+    for (email, nip) in [("a@x.pl", &a), ("b@x.pl", &c), ("c@x.pl", &tests::nip(900))] {
+        let applied = app.apply(&visit, &term, email, nip, "JST").await;
+        assert_eq!(applied.status, 201, "{applied:?}");
+    }
+    let closed = b
+        .post(
+            &format!("/panel/wizyty/{visit}/terminy/{term}/zamknij"),
+            &[("csrf", &visit_page.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.html);
+    let roster = app
+        .roster(&visit, &term, closed_position(&closed.location))
+        .await;
+    let allocated: Vec<String> = roster.body["allocated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["application_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(allocated.len(), 2, "{}", roster.body);
+    let waiting = roster.body["waitlist"][0]["application_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The final list offers the decisions; releasing a seat asks for a reason and promotes.
+    let roster_page = b
+        .get(&format!("/panel/wizyty/{visit}/terminy/{term}"))
+        .await;
+    let release = format!("/panel/wizyty/{visit}/zgloszenia/{}/zwolnij", allocated[0]);
+    assert!(roster_page.html.contains(&release), "{}", roster_page.html);
+    let no_reason = b.fill(&release, &[("reason", " ")]).await;
+    assert_eq!(no_reason.status, 422, "{}", no_reason.html);
+    assert!(no_reason.html.contains("href=\"#f-reason\""));
+    let released = b
+        .fill(
+            &release,
+            &[("reason", "Rezygnacja zgłoszona telefonicznie")],
+        )
+        .await;
+    assert_eq!(released.status, 303, "{}", released.html);
+    let after = b.get(&released.location).await;
+    assert!(after.html.contains("Zapisano."), "{}", after.html);
+    let roster = app
+        .roster(&visit, &term, closed_position(&released.location))
+        .await;
+    let now: Vec<&str> = roster.body["allocated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["application_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        now.contains(&waiting.as_str()),
+        "the first waiting was promoted: {}",
+        roster.body
+    );
+
+    // Attendance at the door: one tap each, back to the same row.
+    let door = format!("/panel/wizyty/{visit}/terminy/{term}/obecnosc");
+    let sheet = b.get(&door).await;
+    assert_eq!(sheet.status, 200, "{}", sheet.html);
+    let tapped = b
+        .post(
+            &format!("{door}/{waiting}"),
+            &[("csrf", &sheet.hidden("csrf")), ("obecny", "tak")],
+        )
+        .await;
+    assert_eq!(tapped.status, 303, "{}", tapped.html);
+    assert!(
+        tapped.location.ends_with(&format!("#o-{waiting}")),
+        "{}",
+        tapped.location
+    );
+    let roster = app
+        .roster(&visit, &term, closed_position(&tapped.location))
+        .await;
+    let entry = roster.body["allocated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["application_id"] == waiting.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["attended"], true, "{entry}");
+    let sheet = b.get(&tapped.location).await;
+    assert!(sheet.html.contains("Obecnych: 1 z 2."), "{}", sheet.html);
+
+    // The roster's download is the API's CSV, with names for the coordinator.
+    let csv = b
+        .get(&format!("/panel/wizyty/{visit}/terminy/{term}/lista.csv"))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.html.contains("Wiśniewska"), "{}", csv.html);
+}
+
+/// The `po=` position of a console redirect (0 when absent).
+fn closed_position(location: &str) -> i64 {
+    location
+        .split(['?', '&', '#'])
+        .find_map(|p| p.strip_prefix("po="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}

@@ -14,11 +14,13 @@
 //! and sign-outs go to the access log.
 
 mod api;
+mod attendance;
 mod form;
 mod mail;
 mod networks;
 mod panel;
 mod password;
+mod preferences;
 mod programs;
 mod session;
 mod sign_in;
@@ -53,12 +55,32 @@ pub fn router(api: Api) -> Router<AppState> {
             get(visit_forms::dates_form).post(visit_forms::set_dates),
         )
         .route(
+            "/panel/wizyty/{visit_id}/preferencje/{code}",
+            get(preferences::show).post(preferences::check),
+        )
+        .route(
+            "/panel/wizyty/{visit_id}/preferencje/{code}/zapisz",
+            post(preferences::save),
+        )
+        .route(
             "/panel/wizyty/{visit_id}/zgloszenia/{application_id}/{action}",
             get(visit_forms::decision_form).post(visit_forms::decide),
         )
         .route(
             "/panel/wizyty/{visit_id}/terminy/{term_id}",
             get(visits::roster),
+        )
+        .route(
+            "/panel/wizyty/{visit_id}/terminy/{term_id}/obecnosc",
+            get(attendance::list),
+        )
+        .route(
+            "/panel/wizyty/{visit_id}/terminy/{term_id}/obecnosc/{application_id}",
+            post(attendance::record),
+        )
+        .route(
+            "/panel/wizyty/{visit_id}/terminy/{term_id}/lista.csv",
+            get(attendance::roster_csv),
         )
         .route(
             "/panel/wizyty/{visit_id}/terminy/{term_id}/{action}",

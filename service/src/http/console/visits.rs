@@ -11,7 +11,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::study_visit::{
-    ApplicationStatus, CloseTrigger, RosterEntry, StudyVisitCommand, TermStatus,
+    ApplicationStatus, CloseTrigger, PreferenceKind, RosterEntry, StudyVisitCommand, TermStatus,
 };
 use infra::accounts::User;
 use infra::tokens::Role;
@@ -42,6 +42,16 @@ pub struct TermRow {
     pub candidates: i32,
     pub provisional: bool,
     pub action: Option<Action>,
+    /// Whether its dates may be set or fixed (before the close).
+    pub dates_editable: bool,
+    pub planned_only: bool,
+}
+
+pub struct PreferenceRow {
+    pub code: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub count: usize,
 }
 
 #[derive(Template)]
@@ -52,12 +62,16 @@ struct VisitPage {
     destination: String,
     organizer: String,
     terms: Vec<TermRow>,
+    preferences: Vec<PreferenceRow>,
     can_act: bool,
     csrf: String,
     notice: Option<String>,
 }
 
 pub struct RosterRow {
+    pub application_id: Uuid,
+    /// What a coordinator may decide about it: (path segment, label).
+    pub action: Option<(&'static str, &'static str)>,
     pub rank: u32,
     pub person: String,
     pub institution: String,
@@ -74,6 +88,8 @@ pub struct Section {
 #[template(path = "konsola/lista.html")]
 struct RosterPage {
     visit_id: Uuid,
+    term_id: Uuid,
+    notice: Option<String>,
     visit_title: String,
     term_label: String,
     when: String,
@@ -87,6 +103,18 @@ struct RosterPage {
 #[derive(Debug, Deserialize)]
 pub struct VisitParams {
     zrobione: Option<String>,
+    /// The position a change of the console wrote: the page waits for its read models.
+    po: Option<i64>,
+}
+
+/// Waits (up to the read wait) for the read models to show the console's own change; a
+/// page shown a moment early is better than an error, so a timeout is let pass.
+pub async fn settle(state: &AppState, po: Option<i64>) {
+    if let Some(po) = po.filter(|p| *p > 0) {
+        let _ =
+            crate::http::consistency::wait_for(state, &["study_visits", "applications"], Some(po))
+                .await;
+    }
 }
 
 /// Whether `user` may read `organizer`'s visits.
@@ -116,16 +144,18 @@ pub async fn visit(
     let Some(visit_id) = parse(&visit_id) else {
         return private(not_found());
     };
+    settle(&state, p.po).await;
     let loaded = async {
         let mut conn = state.pool.acquire().await?;
         let Some(visit) = visits::visit(&mut conn, visit_id).await? else {
             return Ok(None);
         };
         let terms = visits::terms(&mut conn, &[visit_id]).await?;
-        Ok::<_, projections::ReadError>(Some((visit, terms)))
+        let lists = visits::preference_lists(&mut conn, visit_id).await?;
+        Ok::<_, projections::ReadError>(Some((visit, terms, lists)))
     }
     .await;
-    let (visit, terms) = match loaded {
+    let (visit, terms, lists) = match loaded {
         Ok(Some(v)) if may_read(&user, &v.0.organizer) => v,
         Ok(_) => return private(not_found()),
         Err(e) => return private(service_error(e.into())),
@@ -146,6 +176,11 @@ pub async fn visit(
                 seats: t.seats,
                 candidates: t.candidates,
                 provisional: t.status != TermStatus::Closed,
+                dates_editable: matches!(
+                    t.status,
+                    TermStatus::Planned | TermStatus::Scheduled | TermStatus::Open
+                ),
+                planned_only: t.status == TermStatus::Planned,
                 action: match t.status {
                     TermStatus::Scheduled => Some(Action {
                         path: "otworz",
@@ -157,6 +192,19 @@ pub async fn visit(
                     }),
                     _ => None,
                 },
+            })
+            .collect(),
+        preferences: visit
+            .preferences
+            .iter()
+            .map(|p| PreferenceRow {
+                code: p.code.as_str().to_owned(),
+                label: p.label.as_str().to_owned(),
+                kind: match p.kind {
+                    PreferenceKind::Listed => "instytucje z listy",
+                    PreferenceKind::NotListed => "instytucje spoza listy",
+                },
+                count: lists.get(&p.code).map_or(0, |l| l.len()),
             })
             .collect(),
         can_act: may_act(&user),
@@ -248,6 +296,7 @@ pub async fn roster(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((visit_id, term_id)): Path<(String, String)>,
+    Query(p): Query<VisitParams>,
 ) -> Response {
     let user = match session::signed_in(&state, &headers).await {
         Ok(u) => u,
@@ -256,6 +305,7 @@ pub async fn roster(
     let (Some(visit_id), Some(term_id)) = (parse(&visit_id), parse(&term_id)) else {
         return private(not_found());
     };
+    settle(&state, p.po).await;
     let loaded = async {
         let mut conn = state.pool.acquire().await?;
         let Some(visit) = visits::visit(&mut conn, visit_id).await? else {
@@ -290,10 +340,22 @@ pub async fn roster(
             Err(e) => return private(service_error(e.into())),
         }
     };
+    let closed = !roster.provisional;
+    let acts = may_act(&user);
     let rows = |entries: &[RosterEntry]| -> Vec<RosterRow> {
         entries
             .iter()
             .map(|e| RosterRow {
+                application_id: e.application_id,
+                // Decisions are taken on the final list, after the close.
+                action: match e.status {
+                    _ if !closed || !acts => None,
+                    ApplicationStatus::Allocated => Some(("zwolnij", "Zwolnij miejsce")),
+                    ApplicationStatus::Waitlisted | ApplicationStatus::PassedOver => {
+                        Some(("przyznaj", "Przyznaj miejsce"))
+                    }
+                    _ => None,
+                },
                 rank: e.rank,
                 person: match &people {
                     None => "(dane osobowe widzi koordynator)".to_owned(),
@@ -320,6 +382,8 @@ pub async fn roster(
     };
     let page = RosterPage {
         visit_id,
+        term_id,
+        notice: p.zrobione.map(|_| "Zapisano.".to_owned()),
         visit_title: visit.title,
         term_label: term.label.clone(),
         when: polish::term_when(&term),

@@ -1,0 +1,215 @@
+//! `/panel/wizyty/{visit_id}/terminy/{term_id}/obecnosc`: attendance taken on a phone at the
+//! door: the term's participants, each with two big buttons (present, absent) that each post
+//! one form and come back to the same person's row, so it works without JavaScript on any
+//! browser and a lost connection loses one tap, never the list. And the roster's download
+//! (`…/lista.csv`): the API's own CSV, for the account signed in.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use infra::tokens::Role;
+use projections::study_visits::read as visits;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::api::Api;
+use super::form;
+use super::session;
+use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
+use crate::http::page::{not_found, private, render, service_error, Message};
+use crate::http::polish;
+use crate::http::state::AppState;
+
+pub struct Participant {
+    pub application_id: Uuid,
+    pub person: String,
+    pub institution: String,
+    /// `Some(true)` present, `Some(false)` absent, `None` not yet taken.
+    pub attended: Option<bool>,
+}
+
+#[derive(Template)]
+#[template(path = "konsola/obecnosc.html")]
+struct AttendancePage {
+    visit_id: Uuid,
+    term_id: Uuid,
+    visit_title: String,
+    term_label: String,
+    when: String,
+    closed: bool,
+    can_act: bool,
+    csrf: String,
+    people: Vec<Participant>,
+    present: usize,
+}
+
+fn parse(id: &str) -> Option<Uuid> {
+    Uuid::parse_str(id).ok()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((visit_id, term_id)): Path<(String, String)>,
+) -> Response {
+    let user = match session::signed_in(&state, &headers).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let (Some(visit_id), Some(term_id)) = (parse(&visit_id), parse(&term_id)) else {
+        return private(not_found());
+    };
+    let loaded = async {
+        let mut conn = state.pool.acquire().await?;
+        let Some(visit) = visits::visit(&mut conn, visit_id).await? else {
+            return Ok(None);
+        };
+        let terms = visits::terms(&mut conn, &[visit_id]).await?;
+        let roster = projections::applications::read::roster(&mut conn, visit_id, term_id).await?;
+        Ok::<_, projections::ReadError>(roster.and_then(|r| {
+            let term = terms.into_iter().find(|t| t.term_id == term_id)?;
+            Some((visit, term, r))
+        }))
+    }
+    .await;
+    let (visit, term, roster) = match loaded {
+        Ok(Some(v)) if user.organizer.as_deref().is_none_or(|o| o == v.0.organizer) => v,
+        Ok(_) => return private(not_found()),
+        Err(e) => return private(service_error(e.into())),
+    };
+    let ids: Vec<Uuid> = roster.allocated.iter().map(|e| e.application_id).collect();
+    // Names for coordinators and admins; an evaluator sees institutions only, as in the API.
+    let people = if user.role == Role::Evaluator {
+        None
+    } else {
+        match infra::personal_data::people(&state.pool, &ids).await {
+            Ok(p) => Some(p),
+            Err(e) => return private(service_error(e.into())),
+        }
+    };
+    let participants: Vec<Participant> = roster
+        .allocated
+        .iter()
+        .map(|e| Participant {
+            application_id: e.application_id,
+            person: match &people {
+                None => format!("Uczestnik nr {}", e.rank),
+                Some(p) => p.get(&e.application_id).map_or_else(
+                    || "(dane usunięte)".to_owned(),
+                    |r| format!("{} {}", r.first_name, r.last_name),
+                ),
+            },
+            institution: e.institution.name.as_str().to_owned(),
+            attended: e.attended,
+        })
+        .collect();
+    let (csrf, cookie) = csrf_for(&state.forms, &headers);
+    let page = AttendancePage {
+        visit_id,
+        term_id,
+        visit_title: visit.title,
+        term_label: term.label.clone(),
+        when: polish::term_when(&term),
+        closed: !roster.provisional,
+        can_act: user.role != Role::Evaluator,
+        csrf,
+        present: participants
+            .iter()
+            .filter(|p| p.attended == Some(true))
+            .count(),
+        people: participants,
+    };
+    with_cookie(private(render(StatusCode::OK, &page)), cookie)
+}
+
+/// One tap: present or absent, through the API's attendance command.
+pub async fn record(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    headers: HeaderMap,
+    Path((visit_id, term_id, application_id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let user = match session::signed_in(&state, &headers).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let (Some(visit_id), Some(term_id), Some(application_id)) =
+        (parse(&visit_id), parse(&term_id), parse(&application_id))
+    else {
+        return private(not_found());
+    };
+    let back = format!("/panel/wizyty/{visit_id}/terminy/{term_id}/obecnosc");
+    let (values, csrf) = form::posted(&body);
+    if !csrf_sent(&state.forms, &headers, &csrf) {
+        return form::expired(&back);
+    }
+    if user.role == Role::Evaluator {
+        return form::read_only(&back);
+    }
+    let attended = match values
+        .get("obecny")
+        .and_then(|v| v.first())
+        .map(String::as_str)
+    {
+        Some("tak") => true,
+        Some("nie") => false,
+        _ => return private(not_found()),
+    };
+    let answer = api
+        .call(
+            &user,
+            &headers,
+            Method::POST,
+            &format!("/api/v1/study-visits/{visit_id}/applications/{application_id}/attendance"),
+            Some(&json!({ "attended": attended })),
+        )
+        .await;
+    if answer.status.is_success() {
+        let po = answer.position().unwrap_or_default();
+        // Back to the same row: the next person is one thumb away.
+        return private(
+            Redirect::to(&format!("{back}?po={po}#o-{application_id}")).into_response(),
+        );
+    }
+    if answer.status == StatusCode::NOT_FOUND {
+        return private(not_found());
+    }
+    private(render(
+        StatusCode::CONFLICT,
+        &Message::new("Nie zapisano obecności", vec![answer.detail()])
+            .next(back, "Wróć do listy obecności"),
+    ))
+}
+
+/// The roster as the API's CSV (`;`-separated, BOM, opens in Excel), for this account.
+pub async fn roster_csv(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    headers: HeaderMap,
+    Path((visit_id, term_id)): Path<(String, String)>,
+) -> Response {
+    let user = match session::signed_in(&state, &headers).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let (Some(visit_id), Some(term_id)) = (parse(&visit_id), parse(&term_id)) else {
+        return private(not_found());
+    };
+    let res = api
+        .raw(
+            &user,
+            &headers,
+            Method::GET,
+            &format!("/api/v1/study-visits/{visit_id}/terms/{term_id}/roster.csv"),
+            None,
+        )
+        .await;
+    if res.status().is_success() {
+        return private(res.into_response());
+    }
+    private(not_found())
+}
