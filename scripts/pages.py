@@ -6,7 +6,8 @@ AA rules) must find nothing on any page in any state; no page may scroll sideway
 px; screenshots at desktop and phone size go to OUT_DIR. Exit status 1 on any failure.
 
 The console's sign-in is walked the same way: the sign-in page, a wrong password (the error
-summary), the start page, the sign-out (an account made by screenshots.sh with `user add`).
+summary), the start page, the sign-out (an account made by screenshots.sh with `user add`);
+and a whole recruitment run from the console by keyboard (`recruitment`).
 
     pages.py BASE_URL OUT_DIR AXE_JS      (run by scripts/screenshots.sh on the demo data)
 """
@@ -95,6 +96,11 @@ def check(driver, state, shot=None, javascript=True):
         shoot(driver, shot)
 
 
+def content(el):
+    """An element's whole text, the visually hidden part (class `wzrok`) too."""
+    return el.get_attribute("textContent") or ""
+
+
 def active(driver):
     return driver.switch_to.active_element
 
@@ -114,7 +120,12 @@ def tab_until(driver, matches, what, limit=80):
 
 
 def wait_text(driver, text):
-    WebDriverWait(driver, 10).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+    try:
+        WebDriverWait(driver, 10).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+    except Exception:
+        body = driver.find_element(By.TAG_NAME, "body").text
+        fail(f"{text!r} never showed at {driver.current_url}; the page says: {body[:1500]!r}")
+        raise SystemExit(1)
 
 
 def fill_by_keyboard(driver, values):
@@ -247,7 +258,8 @@ def console(javascript, shots):
             fail(f"the start page lists no visit of the demo ({mode})")
         check(driver, f"panel ({mode})", shots and "konsola-2-panel", javascript)
         # The visit, then the roster of its closed term, by keyboard.
-        tab_until(driver, lambda e: e.tag_name == "a" and "/panel/wizyty/" in (e.get_attribute("href") or ""),
+        tab_until(driver, lambda e: e.tag_name == "a" and "/panel/wizyty/" in (e.get_attribute("href") or "")
+                  and not (e.get_attribute("href") or "").endswith("/nowa"),
                   "a visit in the console")
         press(driver, Keys.ENTER)
         wait_text(driver, "Terminy")
@@ -274,10 +286,142 @@ def console(javascript, shots):
         driver.quit()
 
 
+def submit_by_keyboard(driver, values):
+    """Fills `values` by keyboard from the top of the form and presses its submit button."""
+    first = next(iter(values))
+    tab_until(driver, lambda e: e.get_attribute("id") == first, f"the field {first}")
+    fill_by_keyboard(driver, values)
+    press(driver, Keys.ENTER)
+
+
+def recruitment(javascript, shots):
+    """A coordinator runs a recruitment from the console with the keyboard alone: announces a
+    visit (an empty form first: the error summary), adds a planned term and gives it dates,
+    adds a second term, pastes a preference list (a bad NIP first: named by its line),
+    confirms it, opens the term, an applicant applies through the public form, the term is
+    closed, a seat is released with a reason, and attendance is taken at phone size."""
+    mode = "z JavaScriptem" if javascript else "bez JavaScriptu"
+    tag = "" if javascript else "-bez-js"
+    driver = browser(javascript)
+    try:
+        driver.get(BASE + "/logowanie")
+        wait_text(driver, "Logowanie do panelu")
+        tab_until(driver, lambda e: e.get_attribute("id") == "email", "the e-mail field")
+        fill_by_keyboard(driver, {"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD})
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Wyloguj się")
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Ogłoś wizytę", "the announce link")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Ogłoś wizytę studyjną")
+        check(driver, f"ogłoszenie wizyty ({mode})", shots and "konsola-6-oglos", javascript)
+        tab_until(driver, lambda e: e.tag_name == "button" and e.text == "Ogłoś wizytę", "the submit button")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Popraw formularz")
+        if active(driver).get_attribute("id") != "bledy":
+            fail(f"the console's error summary does not take the focus ({mode})")
+        check(driver, f"ogłoszenie z błędami ({mode})", shots and "konsola-7-oglos-bledy", javascript)
+        title = f"Wizyta z klawiatury {mode}"
+        submit_by_keyboard(driver, {
+            "f-title": title, "f-destination": "Chełmno",
+            "f-eligible-institution-types-0": True, "f-eligible-institution-types-1": True,
+            "f-max-per-institution": "1",
+            "f-preferences-0--code": "cus", "f-preferences-0--label": "Zadeklarowały utworzenie CUS",
+        })
+        wait_text(driver, "Zapisano.")
+        wait_text(driver, title)
+        visit_url = driver.current_url.split("?")[0]
+
+        # A planned term, then its dates; and a second, dated term.
+        for label, planned in [("Termin I", "koniec maja 2027"), ("Termin II", "czerwiec 2027")]:
+            tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Dodaj termin", "the add-term link")
+            press(driver, Keys.ENTER)
+            wait_text(driver, "Dodaj termin")
+            if label == "Termin I":
+                check(driver, f"nowy termin ({mode})", shots and "konsola-8-termin", javascript)
+            submit_by_keyboard(driver, {"f-label": label, "f-seats": "1", "f-planned": planned})
+            wait_text(driver, "Zapisano.")
+        tab_until(driver, lambda e: e.tag_name == "a" and content(e).startswith("Ustal daty")
+                  and content(e).endswith("Termin I"), "the dates link of Termin I")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Daty terminu")
+        submit_by_keyboard(driver, {"f-starts-on": "27.05.2027", "f-ends-on": "28.05.2027",
+                                    "f-recruitment-deadline": "20.05.2027 12:00"})
+        wait_text(driver, "Zapisano.")
+        check(driver, f"wizyta z terminami ({mode})", shots and "konsola-9-wizyta-terminy", javascript)
+
+        # The preference list, pasted: a bad NIP is named by its line, nothing recorded.
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Wczytaj listę NIP"), "the list link")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Lista do preferencji")
+        submit_by_keyboard(driver, {"lista": "NIP\n956-230-79-84\n1234567890"})
+        wait_text(driver, "Wiersz 3")
+        check(driver, f"lista NIP z błędem ({mode})", shots and "konsola-10-lista-nip-bledy", javascript)
+        submit_by_keyboard(driver, {"lista": "NIP\n956-230-79-84\nPL 526 025 02 74"})
+        wait_text(driver, "Wszystkie numery są poprawne: 2 NIP")
+        check(driver, f"podgląd listy NIP ({mode})", shots and "konsola-11-lista-nip-podglad", javascript)
+        tab_until(driver, lambda e: e.tag_name == "button" and e.text == "Zapisz tę listę", "the confirmation")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Zapisano.")
+
+        # Open Termin I; an applicant applies through the public form; close.
+        tab_until(driver, lambda e: e.tag_name == "button" and content(e).startswith("Otwórz rekrutację")
+                  and content(e).endswith("Termin I"), "the open button")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Zapisano.")
+        public = driver.find_element(By.PARTIAL_LINK_TEXT, "Strona wizyty dla zgłaszających się").get_attribute("href")
+        for first, nip in [("Ewa", "9562307984"), ("Jan", "5260250274")]:
+            driver.get(public)
+            tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Zgłoś się"), "a form link")
+            press(driver, Keys.ENTER)
+            wait_text(driver, "Zgłoszenie na wizytę studyjną")
+            submit_by_keyboard(driver, {
+                "first_name": first, "last_name": "Klawiaturowa", "email": f"{first.lower()}{tag}@gmina.pl",
+                "institution_name": f"Gmina {first}", "institution_type": "jednostka s",
+                "nip": nip, "consent": True,
+            })
+            wait_text(driver, "Zgłoszenie przyjęte")
+        driver.get(visit_url)
+        wait_text(driver, "Terminy")
+        tab_until(driver, lambda e: e.tag_name == "button" and e.text.startswith("Zamknij rekrutację"), "the close button")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Zapisano.")
+
+        # The final list; a seat released with a reason (the waiting one promoted).
+        tab_until(driver, lambda e: e.tag_name == "a" and content(e).startswith("Lista")
+                  and content(e).endswith("Termin I"), "the roster of Termin I")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "lista uczestników")
+        check(driver, f"lista z decyzjami ({mode})", shots and "konsola-12-lista-decyzje", javascript)
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Zwolnij miejsce"), "the release link")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Zwolnij miejsce")
+        check(driver, f"zwolnienie miejsca ({mode})", shots and "konsola-13-zwolnienie", javascript)
+        submit_by_keyboard(driver, {"f-reason": "Rezygnacja zgłoszona telefonicznie"})
+        wait_text(driver, "Zapisano.")
+        body = driver.find_element(By.TAG_NAME, "body").text
+        if "zwolnione" not in body and "Zwolnione" not in body and "promo" not in body and "Jan" not in body:
+            fail(f"the roster after the release does not show who took the seat ({mode})")
+
+        # Attendance at phone size, one tap (Enter) per person.
+        driver.set_window_size(360, 800)
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Lista obecności"), "the attendance link")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Obecność")
+        tab_until(driver, lambda e: e.tag_name == "button" and e.text.startswith("Obecny"), "a present button")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Obecnych: 1 z 1.")
+        driver.set_window_size(1280, 900)
+        check(driver, f"obecność ({mode})", shots and "konsola-14-obecnosc", javascript)
+        print(f"pages: ran a recruitment in the console with the keyboard alone ({mode})")
+    finally:
+        driver.quit()
+
+
 os.makedirs(OUT, exist_ok=True)
 if CONSOLE_EMAIL:
     console(True, True)
     console(False, False)
+    recruitment(True, True)
 apply_and_withdraw(True, "zofia.klawiatura@gmina-przykladowa.pl", True)
 apply_and_withdraw(False, "zofia.bez.skryptu@gmina-przykladowa.pl", False)
 if failures:

@@ -32,9 +32,11 @@ pub enum Kind {
     Text,
     /// Several lines of text.
     Long,
-    /// A date (`YYYY-MM-DD`).
+    /// A date, typed as Poles write it (`27.05.2027`, also `2027-05-27`), sent as
+    /// `YYYY-MM-DD`. A text field, not the browser's date picker: GOV.UK found pickers hard
+    /// to use by keyboard and screen reader, and old browsers show them as text anyway.
     Date,
-    /// A date and hour in Polish time, sent as an RFC 3339 instant.
+    /// A date and hour in Polish time (`20.05.2027 12:00`), sent as an RFC 3339 instant.
     DateTime,
     /// A whole number.
     Integer,
@@ -244,8 +246,7 @@ fn page(
                     let (control, inputmode) = match f.kind {
                         Kind::Text | Kind::Planned => ("text", None),
                         Kind::Long | Kind::Lines => ("textarea", None),
-                        Kind::Date => ("date", None),
-                        Kind::DateTime => ("datetime-local", None),
+                        Kind::Date | Kind::DateTime => ("text", None),
                         Kind::Integer => ("text", Some("numeric")),
                         Kind::Select(_) => ("select", None),
                         Kind::Checks(_) => ("checks", None),
@@ -645,7 +646,21 @@ fn request_of(
                 errors.push((f.path.clone(), "Wpisz liczbę.".to_owned()));
                 None
             }
-            Kind::DateTime if one.is_empty() => Some(Value::String(String::new())),
+            Kind::DateTime if one.is_empty() => {
+                errors.push((
+                    f.path.clone(),
+                    "Wpisz datę i godzinę, np. 20.05.2027 12:00.".to_owned(),
+                ));
+                None
+            }
+            Kind::Date if one.is_empty() => Some(Value::String(String::new())),
+            Kind::Date => match iso_date(one) {
+                Some(d) => Some(Value::String(d)),
+                None => {
+                    errors.push((f.path.clone(), "Wpisz datę, np. 27.05.2027.".to_owned()));
+                    None
+                }
+            },
             Kind::Integer => match one.replace([' ', '\u{a0}'], "").parse::<i64>() {
                 Ok(n) => Some(Value::from(n)),
                 Err(_) => {
@@ -671,13 +686,13 @@ fn request_of(
                 None => {
                     errors.push((
                         f.path.clone(),
-                        "Wpisz datę i godzinę, np. 2026-03-01 12:00.".to_owned(),
+                        "Wpisz datę i godzinę, np. 20.05.2027 12:00.".to_owned(),
                     ));
                     None
                 }
             },
             Kind::Long => Some(Value::String(given.first().map_or("", |s| s).to_owned())),
-            Kind::Text | Kind::Date | Kind::Select(_) => Some(Value::String(one.to_owned())),
+            Kind::Text | Kind::Select(_) => Some(Value::String(one.to_owned())),
         };
         if let Some(v) = value {
             put(&mut root, &segments(&f.path), v);
@@ -703,6 +718,15 @@ fn request_of(
     (root, renames, errors)
 }
 
+/// A date as Poles write it (`27.05.2027`, `27-05-2027`, `27/05/2027`) or ISO
+/// (`2027-05-27`), as `YYYY-MM-DD`.
+fn iso_date(text: &str) -> Option<String> {
+    ["%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"]
+        .iter()
+        .find_map(|f| chrono::NaiveDate::parse_from_str(text, f).ok())
+        .map(|d| d.to_string())
+}
+
 /// The row a field belongs to: its path up to the last index (`rows[2]` of
 /// `rows[2].code`), or `None` outside rows.
 fn row_of(path: &str) -> Option<&str> {
@@ -713,10 +737,19 @@ fn row_of(path: &str) -> Option<&str> {
 /// in Polish time, as an RFC 3339 instant. `None` when it is not one, or names an hour
 /// the clocks skip.
 fn warsaw_instant(text: &str) -> Option<String> {
-    let text = text.replace(' ', "T");
-    let local = NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S"))
-        .ok()?;
+    let text: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("T")
+        .replace(",T", "T");
+    let local = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%d.%m.%YT%H:%M",
+        "%d-%m-%YT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())?;
     let at = Warsaw.from_local_datetime(&local).earliest()?;
     Some(at.with_timezone(&chrono::Utc).to_rfc3339())
 }
@@ -880,7 +913,14 @@ mod tests {
             warsaw_instant("2026-07-15 12:00").as_deref(),
             Some("2026-07-15T10:00:00+00:00")
         );
+        assert_eq!(
+            warsaw_instant("15.07.2026 12:00").as_deref(),
+            Some("2026-07-15T10:00:00+00:00")
+        );
         assert_eq!(warsaw_instant("15.07.2026"), None);
+        assert_eq!(iso_date("27.05.2027").as_deref(), Some("2027-05-27"));
+        assert_eq!(iso_date("2027-05-27").as_deref(), Some("2027-05-27"));
+        assert_eq!(iso_date("31.02.2027"), None);
         // 02:30 on the last Sunday of March does not exist in Poland.
         assert_eq!(warsaw_instant("2026-03-29T02:30"), None);
     }

@@ -387,10 +387,10 @@ mod tests {
     #[test]
     fn nips_are_read_from_any_column_and_bad_ones_named_by_line() {
         let reading = read_rows(text_rows(
-            "Gmina;NIP\nToruń;956-230-79-84\nChełmno;PL 875 100 22 50\nZła;1234567890\n\n",
+            "Gmina;NIP\nToruń;956-230-79-84\nChełmno;PL 526 025 02 74\nZła;1234567890\n\n",
         ));
         let nips: Vec<&str> = reading.nips.iter().map(Nip::as_str).collect();
-        assert_eq!(nips, ["8751002250", "9562307984"]);
+        assert_eq!(nips, ["5260250274", "9562307984"]);
         assert_eq!(reading.bad.len(), 1);
         assert_eq!(reading.bad[0].line, 4);
         assert_eq!(reading.bad[0].text, "1234567890");

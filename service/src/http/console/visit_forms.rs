@@ -182,11 +182,11 @@ fn term_spec(visit_id: Uuid) -> Spec {
             Group::titled(
                 "Termin z datami",
                 vec![
-                    Field::new("starts_on", "Pierwszy dzień", Kind::Date).optional(),
-                    Field::new("ends_on", "Ostatni dzień", Kind::Date).optional(),
+                    Field::new("starts_on", "Pierwszy dzień (np. 27.05.2027)", Kind::Date).optional(),
+                    Field::new("ends_on", "Ostatni dzień (np. 28.05.2027)", Kind::Date).optional(),
                     Field::new(
                         "recruitment_deadline",
-                        "Zgłoszenia do (data i godzina, czas polski)",
+                        "Zgłoszenia do (data i godzina czasu polskiego, np. 20.05.2027 12:00)",
                         Kind::DateTime,
                     )
                     .optional(),
@@ -215,11 +215,11 @@ fn dates_spec(visit_id: Uuid, term_id: Uuid, label: &str) -> Spec {
                 .into(),
         ),
         groups: vec![Group::plain(vec![
-            Field::new("starts_on", "Pierwszy dzień", Kind::Date),
-            Field::new("ends_on", "Ostatni dzień", Kind::Date),
+            Field::new("starts_on", "Pierwszy dzień (np. 27.05.2027)", Kind::Date),
+            Field::new("ends_on", "Ostatni dzień (np. 28.05.2027)", Kind::Date),
             Field::new(
                 "recruitment_deadline",
-                "Zgłoszenia do (data i godzina, czas polski)",
+                "Zgłoszenia do (data i godzina czasu polskiego, np. 20.05.2027 12:00)",
                 Kind::DateTime,
             )
             ,
@@ -319,16 +319,16 @@ pub async fn add_term(
 fn dates_values(term: &visits::Term) -> Values {
     let mut pairs = Vec::new();
     if let Some(d) = term.starts_on {
-        pairs.push(("starts_on", d.to_string()));
+        pairs.push(("starts_on", d.format("%d.%m.%Y").to_string()));
     }
     if let Some(d) = term.ends_on {
-        pairs.push(("ends_on", d.to_string()));
+        pairs.push(("ends_on", d.format("%d.%m.%Y").to_string()));
     }
     if let Some(at) = term.recruitment_deadline {
         let local = at.with_timezone(&chrono_tz::Europe::Warsaw);
         pairs.push((
             "recruitment_deadline",
-            local.format("%Y-%m-%dT%H:%M").to_string(),
+            local.format("%d.%m.%Y %H:%M").to_string(),
         ));
     }
     form::values_of(pairs)
