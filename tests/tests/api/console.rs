@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use calamine::Reader;
 use chrono::Duration;
 use domain::services::{Clock, FixedClock};
 use infra::tokens::Role;
@@ -723,10 +724,32 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
 
     // The roster's download is the API's CSV, with names for the coordinator.
     let csv = b
-        .get(&format!("/panel/wizyty/{visit}/terminy/{term}/lista.csv"))
+        .get(&format!(
+            "/panel/wizyty/{visit}/terminy/{term}/pobierz/lista.csv"
+        ))
         .await;
     assert_eq!(csv.status, 200);
     assert!(csv.html.contains("Wiśniewska"), "{}", csv.html);
+    // And as a workbook a spreadsheet opens: the same people, read back with calamine.
+    let res = b
+        .http
+        .get(format!(
+            "{}/panel/wizyty/{visit}/terminy/{term}/pobierz/lista.xlsx",
+            b.base
+        ))
+        .header("cookie", b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let cells: Vec<String> = sheet.cells().map(|(_, _, c)| c.to_string()).collect();
+    assert!(cells.contains(&"Wiśniewska".to_owned()), "{cells:?}");
+    assert!(cells.contains(&waiting), "{cells:?}");
+    assert_eq!(sheet.height(), 1 + 2, "a header and the two holding seats");
 }
 
 /// The `po=` position of a console redirect (0 when absent).

@@ -1,8 +1,8 @@
 //! `/panel/wizyty/{visit_id}/terminy/{term_id}/obecnosc`: attendance taken on a phone at the
 //! door: the term's participants, each with two big buttons (present, absent) that each post
 //! one form and come back to the same person's row, so it works without JavaScript on any
-//! browser and a lost connection loses one tap, never the list. And the roster's download
-//! (`…/lista.csv`): the API's own CSV, for the account signed in.
+//! browser and a lost connection loses one tap, never the list. And the roster's downloads
+//! (`…/lista.csv`, `…/lista.xlsx`): the API's own files, for the account signed in.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -185,13 +185,19 @@ pub async fn record(
     ))
 }
 
-/// The roster as the API's CSV (`;`-separated, BOM, opens in Excel), for this account.
-pub async fn roster_csv(
+/// The roster as the API's CSV (`;`-separated, BOM, opens in Excel) or XLSX, for this
+/// account (names for coordinators and admins only, as in the API).
+pub async fn roster_file(
     State(state): State<AppState>,
     Extension(api): Extension<Api>,
     headers: HeaderMap,
-    Path((visit_id, term_id)): Path<(String, String)>,
+    Path((visit_id, term_id, file)): Path<(String, String, String)>,
 ) -> Response {
+    let format = match file.as_str() {
+        "lista.csv" => "csv",
+        "lista.xlsx" => "xlsx",
+        _ => return private(not_found()),
+    };
     let user = match session::signed_in(&state, &headers).await {
         Ok(u) => u,
         Err(res) => return res,
@@ -204,7 +210,7 @@ pub async fn roster_csv(
             &user,
             &headers,
             Method::GET,
-            &format!("/api/v1/study-visits/{visit_id}/terms/{term_id}/roster.csv"),
+            &format!("/api/v1/study-visits/{visit_id}/terms/{term_id}/roster.{format}"),
             None,
         )
         .await;

@@ -498,6 +498,9 @@ pub async fn submit_then(
     }
 }
 
+/// A row's path as sent and as shown on the form (`rows[0]`, `rows[2]`).
+type Rename = (String, String);
+
 /// One segment of a JSON path.
 enum Seg {
     Key(String),
@@ -595,10 +598,7 @@ fn compact(value: &mut Value, at: &str, renames: &mut Vec<(String, String)>) {
 /// The JSON request of `spec` filled with `values`; the renames of rows dropped as empty;
 /// and the errors found before asking the API (a number that is not one, an hour that is
 /// not one), which the API could only name less clearly.
-fn request_of(
-    spec: &Spec,
-    values: &Values,
-) -> (Value, Vec<(String, String)>, Vec<(String, String)>) {
+fn request_of(spec: &Spec, values: &Values) -> (Value, Vec<Rename>, Vec<(String, String)>) {
     let mut root = Value::Object(Map::new());
     let mut errors = Vec::new();
     let fields: Vec<&Field> = spec.groups.iter().flat_map(|g| &g.fields).collect();

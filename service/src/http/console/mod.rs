@@ -79,8 +79,8 @@ pub fn router(api: Api) -> Router<AppState> {
             post(attendance::record),
         )
         .route(
-            "/panel/wizyty/{visit_id}/terminy/{term_id}/lista.csv",
-            get(attendance::roster_csv),
+            "/panel/wizyty/{visit_id}/terminy/{term_id}/pobierz/{file}",
+            get(attendance::roster_file),
         )
         .route(
             "/panel/wizyty/{visit_id}/terminy/{term_id}/{action}",

@@ -19,4 +19,5 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(reads::roster))
         .routes(routes!(reads::roster_csv))
+        .routes(routes!(reads::roster_xlsx))
 }

@@ -314,7 +314,40 @@ pub(super) async fn roster_csv(
     ApiQuery(params): ApiQuery<RosterParams>,
 ) -> Result<Response, ApiError> {
     let r = build(&state, &auth, id, term_id, &params).await?;
+    let (header, rows) = table(&r, auth.sees_personal_data());
     let mut w = spreadsheet::writer();
+    spreadsheet::write(&mut w, &header)?;
+    for row in &rows {
+        spreadsheet::write(
+            &mut w,
+            row.iter().map(|c| spreadsheet::text(c).into_owned()),
+        )?;
+    }
+    spreadsheet::download(w, &format!("roster-{term_id}.csv"))
+}
+
+/// The roster as an XLSX workbook: the same columns as the CSV, each cell text.
+#[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster.xlsx", operation_id = "get_roster_xlsx", tag = "rosters",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path), RosterParams),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>,
+            description = "The roster as one XLSX sheet with the columns of `roster.csv`, the header row frozen.",
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"roster-{term_id}.xlsx\"`"))),
+        (status = 400, description = "`at` is not an RFC 3339 instant, or `min_position` is negative."),
+        (status = 404, description = "No such visit (or another organizer's), no such term, or the term did not exist yet at `at`.")))]
+pub(super) async fn roster_xlsx(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((id, term_id)): ApiPath<(Uuid, Uuid)>,
+    ApiQuery(params): ApiQuery<RosterParams>,
+) -> Result<Response, ApiError> {
+    let r = build(&state, &auth, id, term_id, &params).await?;
+    let (header, rows) = table(&r, auth.sees_personal_data());
+    spreadsheet::xlsx(&header, &rows, &format!("roster-{term_id}.xlsx"))
+}
+
+/// The roster's downloads as one table: the header and a row per entry, lists in order;
+/// names and e-mail only for those who see personal data.
+fn table(r: &RosterView, personal: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let mut header = vec![
         "list",
         "rank",
@@ -329,10 +362,10 @@ pub(super) async fn roster_csv(
         "reason",
         "attended",
     ];
-    if auth.sees_personal_data() {
+    if personal {
         header.extend(["first_name", "last_name", "email"]);
     }
-    spreadsheet::write(&mut w, &header)?;
+    let mut rows = Vec::new();
     for (list, entries) in [
         ("allocated", &r.allocated),
         ("waitlist", &r.waitlist),
@@ -346,7 +379,7 @@ pub(super) async fn roster_csv(
                     .map(|p| p.to_string())
                     .unwrap_or_default(),
                 e.application_id.to_string(),
-                spreadsheet::text(e.institution.name.as_str()).into_owned(),
+                e.institution.name.as_str().to_owned(),
                 e.institution.kind.as_str().to_owned(),
                 e.institution.nip.as_str().to_owned(),
                 e.preferences_met
@@ -355,28 +388,24 @@ pub(super) async fn roster_csv(
                     .collect::<Vec<_>>()
                     .join(" "),
                 e.rule.clone(),
-                spreadsheet::text(&e.basis).into_owned(),
-                spreadsheet::text(e.reason.as_deref().unwrap_or_default()).into_owned(),
+                e.basis.clone(),
+                e.reason.clone().unwrap_or_default(),
                 e.attended.map(|a| a.to_string()).unwrap_or_default(),
             ];
-            if auth.sees_personal_data() {
+            if personal {
                 match &e.person {
                     Some(PersonView::Known {
                         first_name,
                         last_name,
                         email,
-                    }) => rec.extend([
-                        spreadsheet::text(first_name).into_owned(),
-                        spreadsheet::text(last_name).into_owned(),
-                        spreadsheet::text(email).into_owned(),
-                    ]),
+                    }) => rec.extend([first_name.clone(), last_name.clone(), email.clone()]),
                     _ => rec.extend(["(erased)".to_owned(), String::new(), String::new()]),
                 }
             }
-            spreadsheet::write(&mut w, &rec)?;
+            rows.push(rec);
         }
     }
-    spreadsheet::download(w, &format!("roster-{term_id}.csv"))
+    (header, rows)
 }
 
 #[cfg(test)]
