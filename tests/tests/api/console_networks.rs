@@ -151,6 +151,25 @@ async fn a_coordinator_keeps_the_platforms_registry_from_forms() {
         .await;
     assert_eq!(adopted.status, 303, "{}", adopted.html);
 
+    // The same version again is refused: the refusal heads the form, nothing is written.
+    let before = events(&app).await;
+    let again = b
+        .fill(
+            &format!("{base}/regulamin/nowy"),
+            &[
+                ("version", "1.0"),
+                ("title", "Regulamin Regionalnej Platformy Współpracy"),
+                ("adopted_on", "2017-01-10"),
+                ("document_ref", REGULATIONS),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    assert!(again.html.contains("Popraw formularz"), "{}", again.html);
+    assert_links(&again, &["f-version"]);
+    assert!(again.html.contains("value=\"2017-01-10\""));
+    assert_eq!(events(&app).await, before);
+
     // Members by their declarations of accession.
     let mut last = 0;
     for (kind, name, seed) in MEMBERS {
@@ -186,6 +205,24 @@ async fn a_coordinator_keeps_the_platforms_registry_from_forms() {
     assert!(bad
         .html
         .contains("value=\"Klub Integracji Społecznej w Iławie\""));
+
+    // The platform admits reintegration entities only: an OWES is named by its type.
+    let owes = b
+        .fill(
+            &format!("{base}/czlonkowie/nowy"),
+            &[
+                (
+                    "institution.name",
+                    "Ośrodek Wsparcia Ekonomii Społecznej w Elblągu",
+                ),
+                ("institution.type", "OWES"),
+                ("institution.nip", &nip(401010)),
+                ("declaration.signed_on", "2016-12-08"),
+            ],
+        )
+        .await;
+    assert_eq!(owes.status, 422, "{}", owes.html);
+    assert_links(&owes, &["f-institution-type"]);
 
     let view = registry(&app, &network, last).await;
     let zaz = member_id(&view, &nip(MEMBERS[0].2));
