@@ -336,6 +336,18 @@ async fn a_coordinator_runs_the_torun_programme_from_the_console() {
     ] {
         assert!(shown.html.contains(text), "{text}: {}", shown.html);
     }
+    // Each indicator's target and the value reached, as the API's evaluation computes it.
+    let evaluation = app
+        .get(
+            &format!("/api/v1/programs/{id}/evaluation"),
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(evaluation.status, 200, "{}", evaluation.body);
+    for i in evaluation.body["indicators"].as_array().unwrap() {
+        let cells = format!("<td>{}</td><td>{}</td>", i["target"], i["actual"]);
+        assert!(shown.html.contains(&cells), "{cells}: {}", shown.html);
+    }
     let csv = b.get(&format!("/panel/programy/{id}/ewaluacja.csv")).await;
     assert_eq!(csv.status, 200, "{}", csv.html);
     let (_, api_csv) = app

@@ -302,6 +302,9 @@ struct IndicatorRow {
     label: String,
     target: u64,
     measure: String,
+    /// What was reached so far, as the API's evaluation computes it ("—" while unknown).
+    actual: String,
+    achieved: &'static str,
 }
 
 struct PartnerRow {
@@ -451,8 +454,44 @@ fn activity_row(a: &programs::Activity, open: bool) -> ActivityRow {
     }
 }
 
+/// The indicators' actual values by code, as the API's evaluation computes them from what
+/// was recorded (the same answer as its CSV): `(actual, achieved)`, each `None` while unknown.
+async fn actuals(
+    api: &Api,
+    user: &User,
+    headers: &HeaderMap,
+    id: Uuid,
+) -> Vec<(String, Option<u64>, Option<bool>)> {
+    let answer = api
+        .call(
+            user,
+            headers,
+            Method::GET,
+            &format!("/api/v1/programs/{id}/evaluation"),
+            None,
+        )
+        .await;
+    answer
+        .body
+        .get("indicators")
+        .and_then(serde_json::Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|i| {
+                    Some((
+                        i.get("code")?.as_str()?.to_owned(),
+                        i.get("actual").and_then(serde_json::Value::as_u64),
+                        i.get("achieved").and_then(serde_json::Value::as_bool),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub async fn program(
     State(state): State<AppState>,
+    Extension(api): Extension<Api>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(done): Query<Done>,
@@ -479,6 +518,7 @@ pub async fn program(
         Ok(l) => l,
         Err(e) => return private(service_error(e.into())),
     };
+    let reached = actuals(&api, &user, &headers, p.program_id).await;
     // Nothing can be recorded in a closed programme: its forms are not offered.
     let can_act = may_act(&user) && p.closed_on.is_none();
     let page = ProgramPage {
@@ -498,11 +538,22 @@ pub async fn program(
         indicators: p
             .indicators
             .iter()
-            .map(|i| IndicatorRow {
-                code: i.code.as_str().to_owned(),
-                label: i.label.as_str().to_owned(),
-                target: i.target,
-                measure: label_of(MEASURES, &i.measure.to_string()),
+            .map(|i| {
+                let found = reached.iter().find(|(c, _, _)| c == i.code.as_str());
+                IndicatorRow {
+                    code: i.code.as_str().to_owned(),
+                    label: i.label.as_str().to_owned(),
+                    target: i.target,
+                    measure: label_of(MEASURES, &i.measure.to_string()),
+                    actual: found
+                        .and_then(|(_, a, _)| *a)
+                        .map_or_else(|| "—".to_owned(), |a| a.to_string()),
+                    achieved: match found.and_then(|(_, _, a)| *a) {
+                        Some(true) => "tak",
+                        Some(false) => "nie",
+                        None => "jeszcze nie wiadomo",
+                    },
+                }
             })
             .collect(),
         partners: partners
