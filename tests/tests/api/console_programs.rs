@@ -191,6 +191,24 @@ async fn a_coordinator_runs_the_torun_programme_from_the_console() {
     assert_eq!(activity["participants_total"], 25);
     assert_eq!(activity["institutions"][0]["nip"], CIS_NIP);
 
+    // A partner whose card came by e-mail: the sending date counts.
+    let partner = b
+        .fill(
+            &format!("/panel/programy/{id}/partner"),
+            &[
+                ("institution.name", CIS),
+                ("institution.nip", CIS_NIP),
+                ("institution.type", "CIS"),
+                ("channel", "email"),
+                ("sent_on", "2013-02-15"),
+            ],
+        )
+        .await;
+    assert_eq!(landed(&partner), page);
+    let view = detail(&app, &id).await;
+    assert_eq!(view["partners"][0]["channel"], "email");
+    assert_eq!(view["partners"][0]["counted_on"], "2013-02-15");
+
     // A schedule with one bad line: that line is named and nothing is imported.
     let schedule = format!("/panel/programy/{id}/harmonogram");
     let bad_csv = "date,title,kind,location\n\
@@ -358,6 +376,23 @@ async fn a_coordinator_runs_the_torun_programme_from_the_console() {
         .await;
     assert!(csv.html.contains("szkolenia"), "{}", csv.html);
     assert_eq!(csv.html.lines().count(), api_csv.lines().count());
+
+    // Closed: recorded with its reason, and nothing more is offered.
+    let closed = b
+        .fill(
+            &format!("/panel/programy/{id}/zamkniecie"),
+            &[("reason", "Koniec okresu programu")],
+        )
+        .await;
+    assert_eq!(landed(&closed), page);
+    assert_eq!(detail(&app, &id).await["status"], "closed");
+    let shown = b.get(&closed.location).await;
+    assert!(
+        shown.html.contains("Koniec okresu programu"),
+        "{}",
+        shown.html
+    );
+    assert!(!shown.html.contains("/dzialanie\""), "{}", shown.html);
 
     // Everything was done by the signed-in account.
     let actors: Vec<String> = sqlx::query_scalar("SELECT DISTINCT metadata->>'actor' FROM events")
