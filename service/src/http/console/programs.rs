@@ -1,9 +1,0 @@
-//! Placeholder: filled in by the console's programs pages.
-
-use axum::Router;
-
-use crate::http::state::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-}

@@ -1,0 +1,313 @@
+//! `/panel/programy/{id}/harmonogram`: a programme's schedule (harmonogram) pasted as CSV and
+//! imported as its activities, all or nothing; a refused schedule is shown again with every
+//! bad line named ("Wiersz 8: …") and nothing imported.
+//!
+//! Why pasted and not uploaded: the workspace builds axum without its `multipart` feature, and
+//! a schedule is a few dozen lines a coordinator copies from a spreadsheet saved as CSV.
+//!
+//! Why a router of its own for the call: the import takes the CSV itself (`text/csv`), and the
+//! console's in-process API client sends JSON only (`Api::call`, `Api::raw`). So the API's own
+//! handler is called here the same way, in-process, as the signed-in account
+//! ([`ConsoleCaller`]): its checks (scope, roles, UTF-8, the NUL character, every row) and its
+//! command are the API's, and the actor is `user:<id>`. The API's `localize` layer is not on
+//! this path, so the line errors are said in Polish here from their codes, as it would.
+
+use askama::Template;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::Router;
+use infra::accounts::User;
+use infra::tokens::Principal;
+use serde_json::Value;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use super::super::form;
+use super::super::session;
+use super::{label_of, may_act, program_for, ACTIVITY_KINDS};
+use crate::http::auth::ConsoleCaller;
+use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
+use crate::http::messages::{field_pl, problem_pl};
+use crate::http::page::{not_found, private, render};
+use crate::http::problem::FieldError;
+use crate::http::programs::import::import_schedule;
+use crate::http::request::{CORRELATION_ID, REQUEST_ID};
+use crate::http::state::AppState;
+
+/// One bad line of a refused schedule.
+struct LineError {
+    line: u64,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "konsola/program_harmonogram.html")]
+struct SchedulePage {
+    id: Uuid,
+    title: String,
+    csrf: String,
+    csv: String,
+    year: String,
+    /// Why nothing was imported, for the summary (a refusal or a field of the form).
+    problems: Vec<String>,
+    lines: Vec<LineError>,
+    kinds: Vec<(&'static str, String)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: Uuid,
+    title: &str,
+    csv: String,
+    year: String,
+    problems: Vec<String>,
+    lines: Vec<LineError>,
+    status: StatusCode,
+) -> Response {
+    let (csrf, cookie) = csrf_for(&state.forms, headers);
+    let body = SchedulePage {
+        id,
+        title: title.to_owned(),
+        csrf,
+        csv,
+        year,
+        problems,
+        lines,
+        kinds: ACTIVITY_KINDS
+            .iter()
+            .map(|(c, _)| (*c, label_of(ACTIVITY_KINDS, c)))
+            .collect(),
+    };
+    with_cookie(private(render(status, &body)), cookie)
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match session::signed_in(&state, &headers).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let p = match program_for(&state, &user, &id).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    if !may_act(&user) {
+        return form::read_only(&format!("/panel/programy/{}", p.program_id));
+    }
+    page(
+        &state,
+        &headers,
+        p.program_id,
+        &p.title,
+        String::new(),
+        String::new(),
+        Vec::new(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+}
+
+/// What the form posts.
+struct Posted {
+    csv: String,
+    year: String,
+    csrf: String,
+}
+
+fn posted(body: &[u8]) -> Posted {
+    let (values, csrf) = form::posted(body);
+    let one = |k: &str| {
+        values
+            .get(k)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    };
+    Posted {
+        csv: one("csv"),
+        year: one("year").trim().to_owned(),
+        csrf,
+    }
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let user = match session::signed_in(&state, &headers).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let p = match program_for(&state, &user, &id).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let id = p.program_id;
+    let action = format!("/panel/programy/{id}/harmonogram");
+    let sent = posted(&body);
+    if !csrf_sent(&state.forms, &headers, &sent.csrf) {
+        return form::expired(&action);
+    }
+    if !may_act(&user) {
+        return form::read_only(&format!("/panel/programy/{id}"));
+    }
+    let refuse = |problems: Vec<String>, lines: Vec<LineError>| {
+        page(
+            &state,
+            &headers,
+            id,
+            &p.title,
+            sent.csv.clone(),
+            sent.year.clone(),
+            problems,
+            lines,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let year = if sent.year.is_empty() {
+        None
+    } else {
+        match sent.year.parse::<i32>() {
+            Ok(y) if (1000..=9999).contains(&y) => Some(y),
+            _ => {
+                return refuse(
+                    vec!["Rok dla dat bez roku: wpisz rok czterema cyframi, np. 2027.".to_owned()],
+                    Vec::new(),
+                )
+            }
+        }
+    };
+    if sent.csv.trim().is_empty() {
+        return refuse(
+            vec!["Wklej harmonogram: nagłówek date,title,kind,location,co_organizer i wiersze pod nim.".to_owned()],
+            Vec::new(),
+        );
+    }
+    let res = import(&state, &user, &headers, id, year, sent.csv.clone()).await;
+    let status = res.status();
+    let mut answer = match axum::body::to_bytes(res.into_body(), usize::MAX).await {
+        Ok(b) => serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    };
+    match status {
+        StatusCode::OK => {
+            let lines = line_errors(&answer);
+            let imported = answer.get("imported").and_then(Value::as_u64).unwrap_or(0);
+            if lines.is_empty() && imported > 0 {
+                let po = answer
+                    .get("position")
+                    .and_then(Value::as_i64)
+                    .map(|p| format!("&po={p}"))
+                    .unwrap_or_default();
+                private(
+                    Redirect::to(&format!(
+                        "/panel/programy/{id}?zaimportowano={imported}{po}"
+                    ))
+                    .into_response(),
+                )
+            } else {
+                refuse(
+                    vec![format!(
+                        "Nic nie zostało zaimportowane: popraw {} i wklej harmonogram ponownie.",
+                        if lines.len() == 1 {
+                            "ten wiersz".to_owned()
+                        } else {
+                            format!("te wiersze ({})", lines.len())
+                        }
+                    )],
+                    lines,
+                )
+            }
+        }
+        StatusCode::NOT_FOUND => private(not_found()),
+        _ => {
+            problem_pl(&mut answer);
+            let detail = answer
+                .get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or("Nie udało się wczytać harmonogramu. Spróbuj ponownie za kilka minut.")
+                .to_owned();
+            let mut refused = refuse(vec![detail], Vec::new());
+            if status.is_client_error() {
+                *refused.status_mut() = status;
+            } else {
+                *refused.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            }
+            refused
+        }
+    }
+}
+
+/// The bad lines of an import's answer, each said in Polish from its code.
+fn line_errors(answer: &Value) -> Vec<LineError> {
+    answer
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
+                    LineError {
+                        line: e.get("line").and_then(Value::as_u64).unwrap_or(0),
+                        message: field_pl(&FieldError::new("", text("code"), text("message"))),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Calls the API's schedule import in-process as `user`, with the CSV as it was pasted.
+async fn import(
+    state: &AppState,
+    user: &User,
+    outer: &HeaderMap,
+    id: Uuid,
+    year: Option<i32>,
+    csv: String,
+) -> Response {
+    let path = "/api/v1/programs/{id}/schedule/import";
+    let routes: Router = Router::new()
+        .route(path, post(import_schedule))
+        .with_state(state.clone());
+    let uri = match year {
+        Some(y) => format!("/api/v1/programs/{id}/schedule/import?year={y}"),
+        None => format!("/api/v1/programs/{id}/schedule/import"),
+    };
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(header::ACCEPT_LANGUAGE, "pl");
+    for name in [REQUEST_ID, CORRELATION_ID] {
+        if let Some(v) = outer.get(name) {
+            req = req.header(name, v);
+        }
+    }
+    let mut req = match req.body(Body::from(csv)) {
+        Ok(r) => r,
+        // Only a path built wrongly here gets here.
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    req.extensions_mut().insert(ConsoleCaller(Principal {
+        token_id: user.user_id,
+        role: user.role,
+        organizer: user.organizer.clone(),
+        name: user.name.clone(),
+    }));
+    match routes.oneshot(req).await {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
+}
