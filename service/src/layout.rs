@@ -92,14 +92,13 @@ fn code_of(text: &str) -> String {
 fn paths(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     for start in ["crate::", "super::", "self::"] {
-        let mut rest = text;
-        while let Some(i) = rest.find(start) {
-            let before = rest[..i].chars().next_back();
-            let tail = &rest[i..];
+        // The character before a match is read from the whole text: the second `super::` of
+        // `super::super::x` is part of the first path, not a path of its own.
+        for (i, _) in text.match_indices(start) {
+            let before = text[..i].chars().next_back();
             if !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
-                expand("", tail, &mut found);
+                expand("", &text[i..], &mut found);
             }
-            rest = &tail[start.len()..];
         }
     }
     found
@@ -376,4 +375,17 @@ fn the_checks_see_what_they_look_for() {
     let real = graph(&src());
     assert!(real.contains_key("crate::http::rosters"));
     assert!(real["crate::http"].contains("crate::http::rosters"));
+}
+
+#[test]
+fn a_path_up_two_levels_is_one_path() {
+    let found = paths("use super::super::session;\nuse super::common::{a, b};");
+    assert_eq!(
+        found,
+        [
+            "super::super::session",
+            "super::common::a",
+            "super::common::b"
+        ]
+    );
 }

@@ -109,6 +109,36 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> Response {
+        match body {
+            Some(json) => {
+                self.send(
+                    user,
+                    outer,
+                    method,
+                    path,
+                    Some("application/json"),
+                    Body::from(json.to_string()),
+                )
+                .await
+            }
+            None => {
+                self.send(user, outer, method, path, None, Body::empty())
+                    .await
+            }
+        }
+    }
+
+    /// Calls `method path` with `body` of `content_type` (the CSV of a schedule import, say)
+    /// on behalf of `user`; the answer as it is.
+    pub async fn send(
+        &self,
+        user: &User,
+        outer: &HeaderMap,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Body,
+    ) -> Response {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -118,13 +148,9 @@ impl Api {
                 req = req.header(name, v);
             }
         }
-        let body = match body {
-            Some(json) => {
-                req = req.header(header::CONTENT_TYPE, "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
+        if let Some(t) = content_type {
+            req = req.header(header::CONTENT_TYPE, t);
+        }
         let mut req = match req.body(body) {
             Ok(r) => r,
             // Only a path the console built wrongly gets here.

@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use super::super::api::Api;
 use super::super::form::{self, Values};
+use super::common::{institution_label, may_act, network_for, registry_path, user_of};
 use super::pages::role_label;
-use super::{institution_label, may_act, network_for, registry_path, user_of};
 use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
 use crate::http::page::{not_found, private, render, Message};
 use crate::http::state::AppState;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::super::api::Api;
 use super::super::form::{self, Field, Group, Kind, Spec, Values};
 use super::super::visit_forms::{organizer_group, INSTITUTION_TYPES};
-use super::{institution_label, may_act, network_for, registry_path, user_of};
+use super::common::{institution_label, may_act, network_for, registry_path, user_of};
 use crate::http::page::{not_found, private};
 use crate::http::state::AppState;
 

@@ -17,7 +17,7 @@ use projections::networks::read::{self, MemberStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{institution_label, may_act, network_for, user_of, PROJECTIONS};
+use super::common::{institution_label, may_act, network_for, user_of, PROJECTIONS};
 use crate::http::consistency::wait_for;
 use crate::http::page::{private, render, service_error};
 use crate::http::polish;

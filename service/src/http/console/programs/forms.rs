@@ -17,7 +17,7 @@ use super::super::api::Api;
 use super::super::form::{self, rows, Field, Group, Kind, Spec, Values};
 use super::super::session;
 use super::super::visit_forms::{organizer_group, INSTITUTION_TYPES};
-use super::{
+use super::common::{
     may_act, program_for, ACTIVITY_KINDS, FEEDBACK_CHANNELS, MEASURES, PARTNER_CHANNELS,
     PROGRAM_KINDS, VERDICTS,
 };

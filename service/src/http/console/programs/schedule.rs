@@ -2,39 +2,34 @@
 //! imported as its activities, all or nothing; a refused schedule is shown again with every
 //! bad line named ("Wiersz 8: …") and nothing imported.
 //!
-//! Why pasted and not uploaded: the workspace builds axum without its `multipart` feature, and
-//! a schedule is a few dozen lines a coordinator copies from a spreadsheet saved as CSV.
+//! Pasted: a schedule is a few dozen lines a coordinator copies from a spreadsheet; pasting
+//! works the same on every browser and phone (an upload, as the preference lists have, is a
+//! possible next step).
 //!
-//! Why a router of its own for the call: the import takes the CSV itself (`text/csv`), and the
-//! console's in-process API client sends JSON only (`Api::call`, `Api::raw`). So the API's own
-//! handler is called here the same way, in-process, as the signed-in account
-//! ([`ConsoleCaller`]): its checks (scope, roles, UTF-8, the NUL character, every row) and its
-//! command are the API's, and the actor is `user:<id>`. The API's `localize` layer is not on
-//! this path, so the line errors are said in Polish here from their codes, as it would.
+//! The CSV goes to the API's own import (`text/csv`) in-process as the signed-in account
+//! (`Api::send`): its checks (scope, roles, UTF-8, the NUL character, every row) and its
+//! command are the API's, and the actor is `user:<id>`. The import answers its line errors
+//! in a 200 (API.md), which the `localize` layer leaves alone, so they are said in Polish
+//! here from their codes.
 
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
-use axum::Router;
+use axum::Extension;
 use infra::accounts::User;
-use infra::tokens::Principal;
 use serde_json::Value;
-use tower::ServiceExt;
 use uuid::Uuid;
 
+use super::super::api::Api;
 use super::super::form;
 use super::super::session;
-use super::{label_of, may_act, program_for, ACTIVITY_KINDS};
-use crate::http::auth::ConsoleCaller;
+use super::common::{label_of, may_act, program_for, ACTIVITY_KINDS};
 use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
-use crate::http::messages::{field_pl, problem_pl};
+use crate::http::messages::field_pl;
 use crate::http::page::{not_found, private, render};
 use crate::http::problem::FieldError;
-use crate::http::programs::import::import_schedule;
-use crate::http::request::{CORRELATION_ID, REQUEST_ID};
 use crate::http::state::AppState;
 
 /// One bad line of a refused schedule.
@@ -140,6 +135,7 @@ fn posted(body: &[u8]) -> Posted {
 
 pub async fn upload(
     State(state): State<AppState>,
+    Extension(api): Extension<Api>,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
@@ -193,9 +189,9 @@ pub async fn upload(
             Vec::new(),
         );
     }
-    let res = import(&state, &user, &headers, id, year, sent.csv.clone()).await;
+    let res = import(&api, &user, &headers, id, year, sent.csv.clone()).await;
     let status = res.status();
-    let mut answer = match axum::body::to_bytes(res.into_body(), usize::MAX).await {
+    let answer = match axum::body::to_bytes(res.into_body(), usize::MAX).await {
         Ok(b) => serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
         Err(_) => Value::Null,
     };
@@ -231,7 +227,6 @@ pub async fn upload(
         }
         StatusCode::NOT_FOUND => private(not_found()),
         _ => {
-            problem_pl(&mut answer);
             let detail = answer
                 .get("detail")
                 .and_then(Value::as_str)
@@ -270,44 +265,24 @@ fn line_errors(answer: &Value) -> Vec<LineError> {
 
 /// Calls the API's schedule import in-process as `user`, with the CSV as it was pasted.
 async fn import(
-    state: &AppState,
+    api: &Api,
     user: &User,
     outer: &HeaderMap,
     id: Uuid,
     year: Option<i32>,
     csv: String,
 ) -> Response {
-    let path = "/api/v1/programs/{id}/schedule/import";
-    let routes: Router = Router::new()
-        .route(path, post(import_schedule))
-        .with_state(state.clone());
     let uri = match year {
         Some(y) => format!("/api/v1/programs/{id}/schedule/import?year={y}"),
         None => format!("/api/v1/programs/{id}/schedule/import"),
     };
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
-        .header(header::ACCEPT_LANGUAGE, "pl");
-    for name in [REQUEST_ID, CORRELATION_ID] {
-        if let Some(v) = outer.get(name) {
-            req = req.header(name, v);
-        }
-    }
-    let mut req = match req.body(Body::from(csv)) {
-        Ok(r) => r,
-        // Only a path built wrongly here gets here.
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
-    req.extensions_mut().insert(ConsoleCaller(Principal {
-        token_id: user.user_id,
-        role: user.role,
-        organizer: user.organizer.clone(),
-        name: user.name.clone(),
-    }));
-    match routes.oneshot(req).await {
-        Ok(res) => res,
-        Err(never) => match never {},
-    }
+    api.send(
+        user,
+        outer,
+        Method::POST,
+        &uri,
+        Some("text/csv; charset=utf-8"),
+        Body::from(csv),
+    )
+    .await
 }
