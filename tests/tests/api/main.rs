@@ -40,6 +40,7 @@ mod access;
 mod audit_replay;
 mod concurrency;
 mod console;
+mod console_audit;
 mod console_networks;
 mod console_programs;
 mod crash;

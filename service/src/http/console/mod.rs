@@ -15,6 +15,7 @@
 
 mod api;
 mod attendance;
+mod audit;
 mod form;
 mod mail;
 mod networks;
@@ -87,6 +88,7 @@ pub fn router(api: Api) -> Router<AppState> {
             post(visits::term_action),
         )
         .merge(programs::routes())
+        .merge(audit::routes())
         .merge(networks::routes())
         .layer(axum::Extension(api))
         .layer(axum::middleware::from_fn(crate::http::page::page_headers))
