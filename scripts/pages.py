@@ -417,11 +417,99 @@ def recruitment(javascript, shots):
         driver.quit()
 
 
+def every_form_of(driver, prefix, state):
+    """Opens every link of the page that leads to a form under `prefix` and runs axe on it."""
+    hrefs = sorted({a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "a[href]")
+                    if (a.get_attribute("href") or "").split("?")[0].startswith(prefix + "/")
+                    and not (a.get_attribute("href") or "").endswith((".csv", ".xlsx"))})
+    for href in hrefs:
+        driver.get(href)
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.TAG_NAME, "h1"))
+        axe(driver, f"{state}: {href[len(BASE):]}")
+    return hrefs
+
+
+def programme_and_network(shots):
+    """A programme and a network kept from the console with the keyboard: created from their
+    forms (an empty form first), an activity planned with a Polish date, a schedule pasted
+    with a bad line (named by its number), a member admitted by declaration; axe on every
+    page and on every form their pages link to."""
+    driver = browser(True)
+    try:
+        driver.get(BASE + "/logowanie")
+        wait_text(driver, "Logowanie do panelu")
+        tab_until(driver, lambda e: e.get_attribute("id") == "email", "the e-mail field")
+        fill_by_keyboard(driver, {"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD})
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Wyloguj się")
+
+        # The programme.
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Programy współpracy i projekty", "the programmes link")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Utwórz program")
+        check(driver, "programy w panelu", shots and "konsola-15-programy")
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Utwórz program", "the create link")
+        press(driver, Keys.ENTER)
+        tab_until(driver, lambda e: e.tag_name == "button" and e.get_attribute("type") == "submit", "the submit button")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Popraw formularz")
+        if active(driver).get_attribute("id") != "bledy":
+            fail("the programme form's error summary does not take the focus")
+        check(driver, "program z błędami", shots and "konsola-16-program-bledy")
+        submit_by_keyboard(driver, {
+            "f-title": "Program współpracy z klawiatury 2013-2014",
+            "f-period-start": "01.01.2013", "f-period-end": "31.12.2014",
+            "f-goals": "Wzmocnienie współpracy samorządu z organizacjami",
+        })
+        wait_text(driver, "Zapisano.")
+        programme = driver.current_url.split("?")[0]
+        check(driver, "program", shots and "konsola-17-program")
+        driver.get(programme + "/dzialanie")
+        submit_by_keyboard(driver, {"f-title": "Szkolenie z zamówień publicznych", "f-planned": "luty 2014"})
+        wait_text(driver, "Zapisano.")
+        driver.get(programme + "/harmonogram")
+        submit_by_keyboard(driver, {"f-csv": "date,title,kind\n03.2014,Forum organizacji,forum\nkiedyś,Gala,gala"})
+        wait_text(driver, "Wiersz 3")
+        check(driver, "harmonogram z błędem", shots and "konsola-18-harmonogram-bledy")
+        driver.get(programme)
+        forms = every_form_of(driver, programme, "formularz programu")
+        print(f"pages: axe on {len(forms)} forms of a programme")
+
+        # The network.
+        driver.get(BASE + "/panel/sieci")
+        wait_text(driver, "Załóż sieć")
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Załóż sieć", "the establish link")
+        press(driver, Keys.ENTER)
+        wait_text(driver, "Nazwa sieci")
+        check(driver, "nowa sieć", shots and "konsola-19-siec-nowa")
+        submit_by_keyboard(driver, {
+            "f-name": "Platforma współpracy z klawiatury", "f-region": "warmińsko-mazurskie",
+            "f-member-types-4": True, "f-member-types-5": True, "f-established-on": "08.12.2016",
+        })
+        wait_text(driver, "Zapisano.")
+        network = driver.current_url.split("?")[0]
+        driver.get(network + "/czlonkowie/nowy")
+        wait_text(driver, "Nazwa instytucji")
+        submit_by_keyboard(driver, {
+            "f-institution-name": "Centrum Integracji Społecznej w Olsztynie",
+            "f-institution-type": "centrum", "f-institution-nip": "9562307984",
+            "f-declaration-signed-on": "08.12.2016",
+        })
+        wait_text(driver, "Zapisano.")
+        check(driver, "rejestr sieci", shots and "konsola-20-siec")
+        forms = every_form_of(driver, network, "formularz sieci")
+        print(f"pages: axe on {len(forms)} forms of a network")
+        print("pages: kept a programme and a network in the console with the keyboard")
+    finally:
+        driver.quit()
+
+
 os.makedirs(OUT, exist_ok=True)
 if CONSOLE_EMAIL:
     console(True, True)
     console(False, False)
     recruitment(True, True)
+    programme_and_network(True)
 apply_and_withdraw(True, "zofia.klawiatura@gmina-przykladowa.pl", True)
 apply_and_withdraw(False, "zofia.bez.skryptu@gmina-przykladowa.pl", False)
 if failures:

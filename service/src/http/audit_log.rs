@@ -12,7 +12,7 @@ use infra::access_log::{self, Access};
 use infra::tokens;
 use serde_json::json;
 
-use crate::http::auth::{bearer_token, ConsoleCaller};
+use crate::http::auth::{bearer_token, session_principal, ConsoleCaller};
 use crate::http::state::AppState;
 
 /// Whether a request reads the audit record.
@@ -32,6 +32,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     }
     let token = bearer_token(req.headers()).map(str::to_owned);
+    let headers = req.headers().clone();
     // The console reads the audit record in-process on behalf of a signed-in account.
     let console = req.extensions().get::<ConsoleCaller>().cloned();
     let method = req.method().clone();
@@ -49,7 +50,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             );
             (p, actor)
         }
-        (None, None) => (None, "anonymous".to_owned()),
+        // The dashboard reads with the console's session (`auth::session_principal`).
+        (None, None) => match session_principal(&state, &headers).await.ok().flatten() {
+            Some(p) => {
+                let actor = format!("user:{}", p.token_id);
+                (Some(p), actor)
+            }
+            None => (None, "anonymous".to_owned()),
+        },
     };
     let access = Access {
         actor: &actor,

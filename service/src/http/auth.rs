@@ -30,6 +30,45 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The console's session cookie (`console::session` sets and ends it).
+pub const SESSION_COOKIE: &str = "kdn_sesja";
+
+/// The console session secret the request carries, if any.
+pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 100)
+}
+
+/// The principal of a console session, for reads: the dashboard at `/` reads the API with
+/// the session of the signed-in account, no token to paste. Only safe methods: a change
+/// always needs a bearer token (or the console's own forms, which carry CSRF tokens), so a
+/// cookie the browser sends by itself can never change anything through the API.
+pub async fn session_principal(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Principal>, sqlx::Error> {
+    let Some(secret) = session_secret(headers) else {
+        return Ok(None);
+    };
+    Ok(
+        infra::accounts::session_user(&state.pool, &secret, state.clock.now())
+            .await?
+            .map(|u| Principal {
+                token_id: u.user_id,
+                role: u.role,
+                organizer: u.organizer,
+                name: u.name,
+            }),
+    )
+}
+
 /// The authenticated caller of a protected route: a bearer token's principal, or a console
 /// account calling the API in-process (its `token_id` is then the account's id).
 pub struct Auth(pub Principal, pub Caller);
@@ -58,12 +97,15 @@ impl FromRequestParts<AppState> for Auth {
     ) -> Result<Self, Self::Rejection> {
         let principal = match parts.extensions.get::<ConsoleCaller>() {
             Some(ConsoleCaller(p)) => Some((p.clone(), Caller::User)),
-            None => {
-                let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-                tokens::authenticate(&state.pool, token)
+            None => match bearer_token(&parts.headers) {
+                Some(token) => tokens::authenticate(&state.pool, token)
                     .await?
-                    .map(|p| (p, Caller::Token))
-            }
+                    .map(|p| (p, Caller::Token)),
+                None if parts.method.is_safe() => session_principal(state, &parts.headers)
+                    .await?
+                    .map(|p| (p, Caller::User)),
+                None => return Err(ApiError::Unauthorized),
+            },
         };
         match principal {
             // Refused here, before the handler reads the body: every change answers an

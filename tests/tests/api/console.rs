@@ -760,3 +760,64 @@ fn closed_position(location: &str) -> i64 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn the_session_reads_the_api_for_the_dashboard_but_changes_nothing() {
+    let app = tests::spawn().await;
+    account(
+        &app,
+        "anna@rops-torun.pl",
+        Role::Coordinator,
+        Some("rops-torun"),
+    )
+    .await;
+    let ours = app.announce_visit(None).await;
+    let mut theirs = tests::visit_body(None);
+    theirs["title"] = "Wizyta innego ROPS".into();
+    let theirs = app
+        .post("/api/v1/study-visits", &app.other_coordinator, theirs)
+        .await
+        .str("id");
+    let mut b = Browser::new(&app);
+    b.sign_in("anna@rops-torun.pl", PASSWORD).await;
+
+    // The dashboard's reads: the cookie alone, scoped to the account's organizer.
+    let list = b.get("/api/v1/study-visits?min_position=2").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert!(list.html.contains(&ours), "{}", list.html);
+    assert!(!list.html.contains(&theirs), "{}", list.html);
+    assert_eq!(
+        b.get(&format!("/api/v1/study-visits/{theirs}"))
+            .await
+            .status,
+        404
+    );
+
+    // A change with the cookie alone is refused before anything is read: a cookie the
+    // browser sends by itself must not be able to change anything.
+    let before = tests::event_count(&app).await;
+    let res = b
+        .http
+        .post(format!("{}/api/v1/study-visits/{ours}/terms", b.base))
+        .header("cookie", b.cookie_header())
+        .json(&serde_json::json!({"label": "x", "seats": 1, "planned": {"month": "2027-05"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(tests::event_count(&app).await, before);
+
+    // Signed out, the same cookie (kept, as a stolen one would be) reads nothing.
+    let secret = b.cookies.get("kdn_sesja").cloned().unwrap();
+    let panel = b.get("/panel").await;
+    let out = b.post("/wyloguj", &[("csrf", &panel.hidden("csrf"))]).await;
+    assert_eq!(out.status, 303);
+    let res = b
+        .http
+        .get(format!("{}/api/v1/study-visits", b.base))
+        .header("cookie", format!("kdn_sesja={secret}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}

@@ -8,21 +8,11 @@ use infra::accounts::User;
 use crate::http::page::{private, service_error};
 use crate::http::state::AppState;
 
-/// The session cookie's name.
-pub const COOKIE: &str = "kdn_sesja";
+/// The session cookie's name (shared with the API's reads, `http::auth`).
+pub use crate::http::auth::SESSION_COOKIE as COOKIE;
 
 /// The session secret the request carries, if any.
-pub fn secret(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty() && v.len() <= 100)
-}
+pub use crate::http::auth::session_secret as secret;
 
 /// The `Set-Cookie` value of a new session (for the browser's session; `Secure` over https).
 pub fn cookie(secret: &str, secure: bool) -> Option<HeaderValue> {

@@ -53,8 +53,13 @@ const token = () => sessionStorage.getItem(TOKEN_KEY);
 class SignedOut extends Error {}
 
 async function api(path) {
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + token(), Accept: "application/json" } });
-  if (res.status === 401) throw new SignedOut("Token nieprawidłowy lub unieważniony.");
+  // With a token, the token; without one, the console's session cookie (same origin) reads.
+  const headers = { Accept: "application/json" };
+  if (token()) headers.Authorization = "Bearer " + token();
+  const res = await fetch(path, { headers, credentials: "same-origin" });
+  if (res.status === 401) {
+    throw new SignedOut(token() ? "Token nieprawidłowy lub unieważniony." : "");
+  }
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error((body && (body.detail || body.title)) || "Błąd " + res.status);
   return body;
@@ -272,7 +277,6 @@ function showSignIn(message) {
 }
 
 async function render() {
-  if (!token()) return showSignIn();
   const [name, ...args] = (location.hash.slice(1) || "rekrutacje").split("/");
   const view = VIEWS[name] || recruitments;
   document.getElementById("sign-in").hidden = true;
@@ -305,7 +309,11 @@ document.addEventListener("DOMContentLoaded", () => {
     document.getElementById("token").value = "";
     render();
   });
-  document.getElementById("sign-out").addEventListener("click", () => showSignIn());
+  // A token is forgotten here; a console session ends on the console's page.
+  document.getElementById("sign-out").addEventListener("click", () => {
+    if (token()) showSignIn();
+    else location.href = "/panel";
+  });
   window.addEventListener("hashchange", render);
   render();
 });

@@ -1,7 +1,9 @@
 //! The dashboard page at `/` (Polish, for ROPS coordinators): plain HTML, CSS and JavaScript
-//! embedded in the binary, so users need no build step and no second server. The page signs
-//! in with an API token (kept in the tab's sessionStorage) and reads the JSON API like any
-//! other client; it is not part of the API, so it is not in the OpenAPI document.
+//! embedded in the binary, so users need no build step and no second server. It reads the
+//! JSON API like any other client, as the account signed in to the console (its session
+//! cookie authenticates reads, `http::auth::session_principal`) or with an API token pasted
+//! into it (kept in the tab's sessionStorage); it is not part of the API, so it is not in the
+//! OpenAPI document.
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
