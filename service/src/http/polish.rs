@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Warsaw;
-use domain::study_visit::{ApplicationStatus, TermStatus};
+use domain::study_visit::{ApplicationStatus, BasisRule, RosterEntry, TermStatus};
 use domain::values::{InstitutionType, MonthPart, PlannedDate};
 
 /// Months in the genitive, as a date is written ("27 czerwca").
@@ -184,4 +184,42 @@ mod tests {
         let month: PlannedDate = serde_json::from_str(r#"{"month": "2020-02"}"#).expect("month");
         assert_eq!(planned(&month), "luty 2020");
     }
+}
+
+/// The basis of a roster decision in Polish, for the console's lists (the recorded sentence
+/// is English, for the API): the rule, the preferences met by their labels (`label_of`), and
+/// for a decision by hand who took it and why.
+pub fn basis(e: &RosterEntry, label_of: impl Fn(&str) -> String) -> String {
+    let what = match e.rule {
+        BasisRule::AllWithinSeats => "miejsce: zgłoszeń nie więcej niż miejsc".to_owned(),
+        BasisRule::RankOrder => "miejsce według kolejności w rankingu".to_owned(),
+        BasisRule::CapFill => {
+            "miejsce pozostałe po przejściu listy, przyznane mimo limitu instytucji".to_owned()
+        }
+        BasisRule::Waitlist => "lista rezerwowa: zabrakło miejsc w kolejności rankingu".to_owned(),
+        BasisRule::InstitutionCap => "pominięte: instytucja ma już limit miejsc".to_owned(),
+        BasisRule::PromotionBelowCap => {
+            "awans na zwolnione miejsce: pierwsza osoba w kolejce poniżej limitu instytucji"
+                .to_owned()
+        }
+        BasisRule::PromotionFirstInLine => {
+            "awans na zwolnione miejsce: pierwsza osoba w kolejce".to_owned()
+        }
+        BasisRule::Manual => format!(
+            "miejsce przyznane poza kolejnością przez {}: {}",
+            e.decided_by.as_deref().unwrap_or("(nie wiadomo kogo)"),
+            e.reason.as_deref().unwrap_or("(bez powodu)")
+        ),
+    };
+    let prefs = if e.preferences_met.is_empty() {
+        "bez spełnionych preferencji".to_owned()
+    } else {
+        let labels: Vec<String> = e
+            .preferences_met
+            .iter()
+            .map(|c| label_of(c.as_str()))
+            .collect();
+        format!("spełnione preferencje: {}", labels.join("; "))
+    };
+    format!("{what} ({prefs})")
 }

@@ -677,6 +677,13 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
     assert_eq!(released.status, 303, "{}", released.html);
     let after = b.get(&released.location).await;
     assert!(after.html.contains("Zapisano."), "{}", after.html);
+    // The promotion is shown, in Polish, with the preferences by their labels.
+    assert!(
+        after.html.contains("awans na zwolnione miejsce"),
+        "{}",
+        after.html
+    );
+    assert!(!after.html.contains("promoted to"), "{}", after.html);
     let roster = app
         .roster(&visit, &term, closed_position(&released.location))
         .await;

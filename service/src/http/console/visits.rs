@@ -342,6 +342,7 @@ pub async fn roster(
     };
     let closed = !roster.provisional;
     let acts = may_act(&user);
+    let prefs = visit.preferences.clone();
     let rows = |entries: &[RosterEntry]| -> Vec<RosterRow> {
         entries
             .iter()
@@ -369,7 +370,12 @@ pub async fn roster(
                     e.institution.name.as_str(),
                     e.institution.nip.as_str()
                 ),
-                basis: e.basis.clone(),
+                basis: polish::basis(e, |code| {
+                    prefs
+                        .iter()
+                        .find(|p| p.code.as_str() == code)
+                        .map_or_else(|| code.to_owned(), |p| p.label.as_str().to_owned())
+                }),
                 status: match e.status {
                     ApplicationStatus::Offered => format!(
                         "oferta miejsca do {}",
