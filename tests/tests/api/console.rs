@@ -828,3 +828,64 @@ async fn the_session_reads_the_api_for_the_dashboard_but_changes_nothing() {
         .unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn a_coordinator_of_another_organizer_finds_none_of_a_visits_pages() {
+    let app = tests::spawn().await;
+    account(
+        &app,
+        "obcy@rops-gdansk.pl",
+        Role::Coordinator,
+        Some("rops-gdansk"),
+    )
+    .await;
+    let (visit, term) = app.open_recruitment(Some(1), 2).await;
+    let applied = app
+        .apply(&visit, &term, "a@x.pl", &tests::nip(100), "JST")
+        .await;
+    let application = applied.str("application_id");
+    app.close(&visit, &term).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("obcy@rops-gdansk.pl", PASSWORD).await;
+    let before = tests::event_count(&app).await;
+    for path in [
+        format!("/panel/wizyty/{visit}"),
+        format!("/panel/wizyty/{visit}/terminy/nowy"),
+        format!("/panel/wizyty/{visit}/terminy/{term}"),
+        format!("/panel/wizyty/{visit}/terminy/{term}/daty"),
+        format!("/panel/wizyty/{visit}/terminy/{term}/obecnosc"),
+        format!("/panel/wizyty/{visit}/terminy/{term}/pobierz/lista.csv"),
+        format!("/panel/wizyty/{visit}/terminy/{term}/pobierz/lista.xlsx"),
+        format!("/panel/wizyty/{visit}/preferencje/cus_declared"),
+        format!("/panel/wizyty/{visit}/zgloszenia/{application}/zwolnij"),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, 404, "{path}: {}", page.html);
+        assert!(!page.html.contains("Wiśniewska"), "{path}");
+    }
+    // Posts with a valid CSRF token of its own pages change nothing either.
+    let csrf = b.get("/panel").await.hidden("csrf");
+    for path in [
+        format!("/panel/wizyty/{visit}/terminy/nowy"),
+        format!("/panel/wizyty/{visit}/terminy/{term}/zamknij"),
+        format!("/panel/wizyty/{visit}/zgloszenia/{application}/zwolnij"),
+        format!("/panel/wizyty/{visit}/terminy/{term}/obecnosc/{application}"),
+    ] {
+        let page = b
+            .post(
+                &path,
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("reason", "x"),
+                    ("label", "x"),
+                    ("seats", "1"),
+                    ("obecny", "tak"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 404, "{path}: {}", page.html);
+    }
+    assert_eq!(tests::event_count(&app).await, before);
+    let panel = b.get("/panel").await;
+    assert!(!panel.html.contains(&visit), "{}", panel.html);
+}
