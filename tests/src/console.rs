@@ -155,4 +155,48 @@ impl Browser {
         all.push(("csrf", &csrf));
         self.post(path, &all).await
     }
+
+    /// Opens the form at `path` and sends it back as a browser sends a form with a file
+    /// input (multipart), with `fields`, the page's CSRF token and, if given, a file
+    /// `(field, file name, bytes)`.
+    pub async fn fill_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, Vec<u8>)>,
+    ) -> Page {
+        let page = self.get(path).await;
+        assert_eq!(page.status, 200, "the form at {path}: {}", page.html);
+        let csrf = page.hidden("csrf");
+        self.post_multipart(path, &csrf, fields, file).await
+    }
+
+    /// Posts a multipart form with `csrf`, `fields` and an optional file.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, Vec<u8>)>,
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new().text("csrf", csrf.to_owned());
+        for (k, v) in fields {
+            form = form.text((*k).to_owned(), (*v).to_owned());
+        }
+        if let Some((field, name, bytes)) = file {
+            form = form.part(
+                field.to_owned(),
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        }
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.read(res).await
+    }
 }

@@ -155,37 +155,6 @@ pub fn application_status(s: ApplicationStatus, waitlist_position: Option<u32>) 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date")
-    }
-
-    #[test]
-    fn dates_read_as_people_write_them() {
-        assert_eq!(date(d("2022-06-27")), "27 czerwca 2022 r.");
-        let deadline = DateTime::parse_from_rfc3339("2022-06-23T09:00:00Z")
-            .expect("an instant")
-            .with_timezone(&Utc);
-        assert_eq!(instant(deadline), "23 czerwca 2022 r., 11:00");
-        assert_eq!(
-            days(d("2022-06-27"), d("2022-06-28")),
-            "27–28 czerwca 2022 r."
-        );
-        assert_eq!(
-            days(d("2022-06-30"), d("2022-07-01")),
-            "30 czerwca – 1 lipca 2022 r."
-        );
-        let planned_mid: PlannedDate =
-            serde_json::from_str(r#"{"month": "2022-07", "part": "mid"}"#).expect("planned");
-        assert_eq!(planned(&planned_mid), "połowa lipca 2022");
-        let month: PlannedDate = serde_json::from_str(r#"{"month": "2020-02"}"#).expect("month");
-        assert_eq!(planned(&month), "luty 2020");
-    }
-}
-
 /// The basis of a roster decision in Polish, for the console's lists (the recorded sentence
 /// is English, for the API): the rule, the preferences met by their labels (`label_of`), and
 /// for a decision by hand who took it and why.
@@ -222,4 +191,35 @@ pub fn basis(e: &RosterEntry, label_of: impl Fn(&str) -> String) -> String {
         format!("spełnione preferencje: {}", labels.join("; "))
     };
     format!("{what} ({prefs})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date")
+    }
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        assert_eq!(date(d("2022-06-27")), "27 czerwca 2022 r.");
+        let deadline = DateTime::parse_from_rfc3339("2022-06-23T09:00:00Z")
+            .expect("an instant")
+            .with_timezone(&Utc);
+        assert_eq!(instant(deadline), "23 czerwca 2022 r., 11:00");
+        assert_eq!(
+            days(d("2022-06-27"), d("2022-06-28")),
+            "27–28 czerwca 2022 r."
+        );
+        assert_eq!(
+            days(d("2022-06-30"), d("2022-07-01")),
+            "30 czerwca – 1 lipca 2022 r."
+        );
+        let planned_mid: PlannedDate =
+            serde_json::from_str(r#"{"month": "2022-07", "part": "mid"}"#).expect("planned");
+        assert_eq!(planned(&planned_mid), "połowa lipca 2022");
+        let month: PlannedDate = serde_json::from_str(r#"{"month": "2020-02"}"#).expect("month");
+        assert_eq!(planned(&month), "luty 2020");
+    }
 }

@@ -534,34 +534,19 @@ async fn a_coordinator_announces_a_visit_and_adds_its_terms_from_forms() {
     assert!(actors[0].starts_with("user:"), "{actors:?}");
 }
 
-/// Multipart body of the preference list's check: the pasted text and an optional file.
+/// The preference list's check: the pasted text and an optional file, as a browser sends them.
 async fn check_list(
     b: &mut Browser,
     path: &str,
     pasted: &str,
     file: Option<(&str, Vec<u8>)>,
 ) -> tests::console::Page {
-    let page = b.get(path).await;
-    assert_eq!(page.status, 200, "{}", page.html);
-    let csrf = page.hidden("csrf");
-    let mut form = reqwest::multipart::Form::new()
-        .text("csrf", csrf)
-        .text("lista", pasted.to_owned());
-    if let Some((name, bytes)) = file {
-        form = form.part(
-            "plik",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
-    }
-    let res = b
-        .http
-        .post(format!("{}{path}", b.base))
-        .header("cookie", b.cookie_header())
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    b.read(res).await
+    b.fill_multipart(
+        path,
+        &[("lista", pasted)],
+        file.map(|(name, bytes)| ("plik", name, bytes)),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -587,6 +572,11 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
     let list = format!("/panel/wizyty/{visit}/preferencje/cus_declared");
     let (a, c) = (tests::nip(100), tests::nip(300));
     let pasted = format!("Gmina;NIP\nA;{a}\nB;{}\n\nC;PL{c}\n", tests::bad_nip(200));
+    // Sent without its file encoding (a hand-made request): a clear page, nothing written.
+    let csrf = b.get(&list).await.hidden("csrf");
+    let plain = b.post(&list, &[("csrf", &csrf), ("lista", &pasted)]).await;
+    assert_eq!(plain.status, 400, "{}", plain.html);
+    assert!(plain.html.contains("Nie udało się odczytać formularza"));
     let bad = check_list(&mut b, &list, &pasted, None).await;
     assert_eq!(bad.status, 422, "{}", bad.html);
     assert!(bad.html.contains("Wiersz 3:"), "{}", bad.html);

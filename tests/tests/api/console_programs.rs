@@ -214,7 +214,9 @@ async fn a_coordinator_runs_the_torun_programme_from_the_console() {
     let bad_csv = "date,title,kind,location\n\
                    Koniec listopada 2013,I Toruńskie Forum Ekonomii Społecznej,forum,Toruń\n\
                    31.02.2014,Wizyta studyjna w spółdzielni socjalnej,study_visit,Toruń\n";
-    let refused = b.fill(&schedule, &[("csv", bad_csv), ("year", "")]).await;
+    let refused = b
+        .fill_multipart(&schedule, &[("csv", bad_csv), ("year", "")], None)
+        .await;
     assert_eq!(refused.status, 422, "{}", refused.html);
     assert!(refused.html.contains("Wiersz 3"), "{}", refused.html);
     assert!(!refused.html.contains("Wiersz 2"), "{}", refused.html);
@@ -228,8 +230,15 @@ async fn a_coordinator_runs_the_torun_programme_from_the_console() {
     let good_csv = "date,title,kind,location\n\
                     Koniec listopada,I Toruńskie Forum Ekonomii Społecznej,forum,Toruń\n\
                     12.12.2013,Wizyta studyjna w spółdzielni socjalnej,study_visit,Toruń\n";
+    // The good one as a file saved from a spreadsheet (with the BOM Excel writes).
+    let mut file = b"\xEF\xBB\xBF".to_vec();
+    file.extend_from_slice(good_csv.as_bytes());
     let imported = b
-        .fill(&schedule, &[("csv", good_csv), ("year", "2013")])
+        .fill_multipart(
+            &schedule,
+            &[("csv", ""), ("year", "2013")],
+            Some(("plik", "harmonogram.csv", file)),
+        )
         .await;
     assert_eq!(landed(&imported), page);
     let shown = b.get(&imported.location).await;
@@ -492,10 +501,6 @@ async fn another_organizer_finds_nothing_and_an_evaluator_only_reads() {
             ],
         ),
         (
-            format!("/panel/programy/{id}/harmonogram"),
-            vec![("csv", "date,title\nluty 2014,Szkolenie\n")],
-        ),
-        (
             format!("/panel/programy/{id}/dzialania/{activity}/odwolaj"),
             vec![("reason", "Brak sali")],
         ),
@@ -510,5 +515,15 @@ async fn another_organizer_finds_nothing_and_an_evaluator_only_reads() {
             refused.html
         );
     }
+    // The schedule's form, sent as the browser sends it (multipart), is refused too.
+    let refused = ev
+        .post_multipart(
+            &format!("/panel/programy/{id}/harmonogram"),
+            &csrf,
+            &[("csv", "date,title\nluty 2014,Szkolenie\n")],
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
     assert_eq!(events(&app).await, before);
 }

@@ -364,6 +364,22 @@ pub fn expired(back: &str) -> Response {
     ))
 }
 
+/// The answer to a post that is not the form the page sends (a file form sent without its
+/// file encoding, say): nothing was changed.
+pub fn not_a_form(back: &str) -> Response {
+    private(render(
+        StatusCode::BAD_REQUEST,
+        &Message::new(
+            "Nie udało się odczytać formularza",
+            vec![
+                "Nic nie zostało zmienione. Otwórz formularz ponownie i wyślij go jeszcze raz."
+                    .to_owned(),
+            ],
+        )
+        .next(back.to_owned(), "Wróć do formularza"),
+    ))
+}
+
 /// The answer to an evaluator's post: read-only.
 pub fn read_only(back: &str) -> Response {
     private(render(

@@ -13,6 +13,7 @@ use std::io::Cursor;
 
 use askama::Template;
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -231,7 +232,7 @@ pub async fn check(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((visit_id, code)): Path<(String, String)>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let user = match session::signed_in(&state, &headers).await {
         Ok(u) => u,
@@ -242,6 +243,9 @@ pub async fn check(
         Err(res) => return res,
     };
     let back = format!("/panel/wizyty/{visit_id}/preferencje/{code}");
+    let Ok(mut multipart) = multipart else {
+        return form::not_a_form(&back);
+    };
     let mut csrf = String::new();
     let mut pasted = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;

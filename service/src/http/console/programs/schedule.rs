@@ -2,9 +2,8 @@
 //! imported as its activities, all or nothing; a refused schedule is shown again with every
 //! bad line named ("Wiersz 8: …") and nothing imported.
 //!
-//! Pasted: a schedule is a few dozen lines a coordinator copies from a spreadsheet; pasting
-//! works the same on every browser and phone (an upload, as the preference lists have, is a
-//! possible next step).
+//! Uploaded as a CSV file or pasted: a schedule is a few dozen lines a coordinator saves from
+//! a spreadsheet or copies out of it.
 //!
 //! The CSV goes to the API's own import (`text/csv`) in-process as the signed-in account
 //! (`Api::send`): its checks (scope, roles, UTF-8, the NUL character, every row) and its
@@ -13,8 +12,9 @@
 //! here from their codes.
 
 use askama::Template;
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
@@ -117,20 +117,46 @@ struct Posted {
     csrf: String,
 }
 
-fn posted(body: &[u8]) -> Posted {
-    let (values, csrf) = form::posted(body);
-    let one = |k: &str| {
-        values
-            .get(k)
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default()
+/// The most bytes of an uploaded schedule read (a year's schedule is a few kilobytes).
+const MAX_FILE: usize = 1024 * 1024;
+
+/// The posted form (multipart: the year, the pasted CSV and/or a file, which wins); `Err`
+/// with the reason when the body could not be read.
+async fn posted(mut multipart: Multipart) -> Result<Posted, String> {
+    let mut sent = Posted {
+        csv: String::new(),
+        year: String::new(),
+        csrf: String::new(),
     };
-    Posted {
-        csv: one("csv"),
-        year: one("year").trim().to_owned(),
-        csrf,
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| "Nie udało się odebrać formularza. Spróbuj ponownie.".to_owned())?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|_| "Nie udało się odebrać pliku. Spróbuj ponownie.".to_owned())?;
+        match name.as_str() {
+            "csrf" => sent.csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "year" => sent.year = String::from_utf8_lossy(&bytes).trim().to_owned(),
+            "csv" => sent.csv = String::from_utf8_lossy(&bytes).into_owned(),
+            "plik" if !bytes.is_empty() => {
+                if bytes.len() > MAX_FILE {
+                    return Err("Plik jest za duży: wyślij najwyżej 1 MB.".to_owned());
+                }
+                // As the API reads it: bytes that are not UTF-8 are named by the import.
+                file = Some(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            _ => {}
+        }
     }
+    if let Some(text) = file {
+        sent.csv = text.trim_start_matches('\u{feff}').to_owned();
+    }
+    Ok(sent)
 }
 
 pub async fn upload(
@@ -138,7 +164,7 @@ pub async fn upload(
     Extension(api): Extension<Api>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let user = match session::signed_in(&state, &headers).await {
         Ok(u) => u,
@@ -150,7 +176,25 @@ pub async fn upload(
     };
     let id = p.program_id;
     let action = format!("/panel/programy/{id}/harmonogram");
-    let sent = posted(&body);
+    let Ok(multipart) = multipart else {
+        return form::not_a_form(&format!("/panel/programy/{id}/harmonogram"));
+    };
+    let sent = match posted(multipart).await {
+        Ok(sent) => sent,
+        Err(reason) => {
+            return page(
+                &state,
+                &headers,
+                id,
+                &p.title,
+                String::new(),
+                String::new(),
+                vec![reason],
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    };
     if !csrf_sent(&state.forms, &headers, &sent.csrf) {
         return form::expired(&action);
     }
