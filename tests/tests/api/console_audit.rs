@@ -9,8 +9,9 @@
 use std::time::Duration;
 
 use infra::tokens::Role;
+use serde_json::json;
 use tests::console::{account, Browser, PASSWORD};
-use tests::{nip, TestApp};
+use tests::{expect, institution, nip, TestApp};
 use uuid::Uuid;
 
 const EVALUATOR: &str = "ewa@ewaluacja.pl";
@@ -398,4 +399,129 @@ async fn a_coordinator_is_told_plainly_and_another_organizers_evaluator_gets_404
         404
     );
     assert_eq!(other.get("/panel/audyt/wizyty/nie-uuid").await.status, 404);
+}
+
+/// Waits until the read model `name` has every event written so far.
+async fn caught_up(app: &TestApp, name: &str) {
+    let position: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    tests::eventually(Duration::from_secs(15), || async {
+        (infra::checkpoints::position(&app.pool, name).await.unwrap() >= position).then_some(())
+    })
+    .await
+    .expect("the read model caught up");
+}
+
+#[tokio::test]
+async fn a_programme_and_a_network_are_checked_and_shown_as_they_stood() {
+    let app = tests::spawn().await;
+    let programme = expect(
+        app.post(
+            "/api/v1/programs",
+            &app.coordinator,
+            json!({
+                "title": "Program współpracy z organizacjami pozarządowymi",
+                "kind": "cooperation_programme",
+                "period": {"start": "2013-01-01", "end": "2014-12-31"},
+                "indicators": [{"code": "szkolenia", "label": "Szkolenia", "target": 3,
+                                "measure": "activities_held:training"}]
+            }),
+        )
+        .await,
+        201,
+    )
+    .str("id");
+    let network = expect(
+        app.post(
+            "/api/v1/networks",
+            &app.coordinator,
+            json!({"name": "Platforma Współpracy", "region": "kujawsko-pomorskie",
+                   "member_types": ["CIS", "ZAZ"], "established_on": "2016-12-08"}),
+        )
+        .await,
+        201,
+    )
+    .str("id");
+    let member = expect(
+        app.post(
+            &format!("/api/v1/networks/{network}/members"),
+            &app.coordinator,
+            json!({"institution": institution("ZAZ", "Zakład Aktywności Zawodowej w Chełmnie", 400210),
+                   "declaration": {"signed_on": "2016-12-08", "document_ref": "deklaracja.docx"}}),
+        )
+        .await,
+        201,
+    )
+    .str("member_id");
+    expect(
+        app.post(
+            &format!("/api/v1/networks/{network}/officers"),
+            &app.coordinator,
+            json!({"role": "chair", "person": {"first_name": "Tadeusz", "last_name": "Wróblewski"},
+                   "member_id": member, "term_starts_on": "2016-12-08"}),
+        )
+        .await,
+        200,
+    );
+    caught_up(&app, "programs").await;
+    caught_up(&app, "networks").await;
+    let mut ev = signed_in(&app, EVALUATOR, Role::Evaluator, Some("rops-torun")).await;
+
+    // The programme's check, and its indicators now.
+    let checked = ev.get(&format!("/panel/audyt/programy/{programme}")).await;
+    assert_eq!(checked.status, 200, "{}", checked.html);
+    assert!(
+        checked
+            .html
+            .contains("Wskaźniki zgadzają się ze zdarzeniami"),
+        "{}",
+        checked.html
+    );
+    let now = query(&typed_now(&app).await);
+    let then = ev
+        .get(&format!("/panel/audyt/programy/{programme}?chwila={now}"))
+        .await;
+    assert_eq!(then.status, 200, "{}", then.html);
+    assert!(
+        then.html.contains(
+            "<th scope=\"row\">Szkolenia <span class=\"podpowiedz\">(szkolenia)</span></th><td>3</td><td>0</td><td>nie</td>"
+        ),
+        "{}",
+        then.html
+    );
+    let early = ev
+        .get(&format!(
+            "/panel/audyt/programy/{programme}?chwila=01.01.2020+12%3A00"
+        ))
+        .await;
+    assert_eq!(early.status, 404);
+    assert!(early.html.contains("tego programu jeszcze nie było"));
+
+    // The network's registry then: its member and chair; names only for an admin.
+    let registry = ev
+        .get(&format!("/panel/audyt/sieci/{network}?chwila={now}"))
+        .await;
+    assert_eq!(registry.status, 200, "{}", registry.html);
+    assert!(registry
+        .html
+        .contains("Zakład Aktywności Zawodowej w Chełmnie"));
+    assert!(registry.html.contains("przewodniczący"));
+    assert!(
+        !registry.html.contains("Wróblewski"),
+        "no names for an evaluator"
+    );
+    assert!(registry.html.contains("jeszcze nie przyjęto regulaminu"));
+    let mut admin = signed_in(&app, "admin@koordynator.pl", Role::Admin, None).await;
+    let named = admin
+        .get(&format!("/panel/audyt/sieci/{network}?chwila={now}"))
+        .await;
+    assert_eq!(named.status, 200, "{}", named.html);
+    assert!(named.html.contains("Tadeusz Wróblewski"));
+    let bad = admin
+        .get(&format!("/panel/audyt/sieci/{network}?chwila="))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.html.contains("<a href=\"#chwila\">Podaj chwilę"));
 }

@@ -36,14 +36,10 @@ struct Verification {
     pending: u32,
 }
 
-/// The API's programme (`ProgramDetail`), as far as the page reads it.
+/// The API's programme (`ProgramDetail`, the programme's fields at its top level), as far
+/// as the page reads it.
 #[derive(Deserialize)]
 struct Detail {
-    program: Program,
-}
-
-#[derive(Deserialize)]
-struct Program {
     title: String,
 }
 
@@ -230,7 +226,7 @@ pub async fn page(
     };
     let mut page = ProgramPage {
         id,
-        title: detail.program.title,
+        title: detail.title,
         consistent: check.consistent,
         checked: check.checked,
         position: check.position,
