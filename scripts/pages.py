@@ -21,11 +21,14 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, OUT, AXE_PATH = sys.argv[1], sys.argv[2], sys.argv[3]
 CONSOLE_EMAIL = os.environ.get("KOORDYNATOR_CONSOLE_EMAIL", "")
 CONSOLE_PASSWORD = os.environ.get("KOORDYNATOR_CONSOLE_PASSWORD", "")
+EVALUATOR_EMAIL = os.environ.get("KOORDYNATOR_EVALUATOR_EMAIL", "")
 AXE = open(AXE_PATH, encoding="utf-8").read()
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 failures = []
@@ -121,10 +124,13 @@ def tab_until(driver, matches, what, limit=80):
 
 def wait_text(driver, text):
     try:
-        WebDriverWait(driver, 10).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+        WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: text in d.find_element(By.TAG_NAME, "body").text)
     except Exception:
         body = driver.find_element(By.TAG_NAME, "body").text
-        fail(f"{text!r} never showed at {driver.current_url}; the page says: {body[:1500]!r}")
+        typed = [t.get_attribute("value") for t in driver.find_elements(By.TAG_NAME, "textarea")]
+        fail(f"{text!r} never showed at {driver.current_url}; the page says: {body[:1500]!r}; "
+             f"its text areas hold {typed!r}")
         raise SystemExit(1)
 
 
@@ -286,12 +292,20 @@ def console(javascript, shots):
         driver.quit()
 
 
+def enter_and_load(driver):
+    """Presses Enter on what has the focus (a link, a button) and waits for the next page to
+    replace this one, so the next check reads the new page, not the old one."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    press(driver, Keys.ENTER)
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+
 def submit_by_keyboard(driver, values):
     """Fills `values` by keyboard from the top of the form and presses its submit button."""
     first = next(iter(values))
     tab_until(driver, lambda e: e.get_attribute("id") == first, f"the field {first}")
     fill_by_keyboard(driver, values)
-    press(driver, Keys.ENTER)
+    enter_and_load(driver)
 
 
 def recruitment(javascript, shots):
@@ -308,14 +322,14 @@ def recruitment(javascript, shots):
         wait_text(driver, "Logowanie do panelu")
         tab_until(driver, lambda e: e.get_attribute("id") == "email", "the e-mail field")
         fill_by_keyboard(driver, {"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD})
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Wyloguj się")
         tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Ogłoś wizytę", "the announce link")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Ogłoś wizytę studyjną")
         check(driver, f"ogłoszenie wizyty ({mode})", shots and "konsola-6-oglos", javascript)
         tab_until(driver, lambda e: e.tag_name == "button" and e.text == "Ogłoś wizytę", "the submit button")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Popraw formularz")
         if active(driver).get_attribute("id") != "bledy":
             fail(f"the console's error summary does not take the focus ({mode})")
@@ -334,7 +348,7 @@ def recruitment(javascript, shots):
         # A planned term, then its dates; and a second, dated term.
         for label, planned in [("Termin I", "koniec maja 2027"), ("Termin II", "czerwiec 2027")]:
             tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Dodaj termin", "the add-term link")
-            press(driver, Keys.ENTER)
+            enter_and_load(driver)
             wait_text(driver, "Dodaj termin")
             if label == "Termin I":
                 check(driver, f"nowy termin ({mode})", shots and "konsola-8-termin", javascript)
@@ -342,7 +356,7 @@ def recruitment(javascript, shots):
             wait_text(driver, "Zapisano.")
         tab_until(driver, lambda e: e.tag_name == "a" and content(e).startswith("Ustal daty")
                   and content(e).endswith("Termin I"), "the dates link of Termin I")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Daty terminu")
         submit_by_keyboard(driver, {"f-starts-on": "27.05.2027", "f-ends-on": "28.05.2027",
                                     "f-recruitment-deadline": "20.05.2027 12:00"})
@@ -351,7 +365,7 @@ def recruitment(javascript, shots):
 
         # The preference list, pasted: a bad NIP is named by its line, nothing recorded.
         tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Wczytaj listę NIP"), "the list link")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Lista do preferencji")
         submit_by_keyboard(driver, {"lista": "NIP\n956-230-79-84\n1234567890"})
         wait_text(driver, "Wiersz 3")
@@ -360,19 +374,19 @@ def recruitment(javascript, shots):
         wait_text(driver, "Wszystkie numery są poprawne: 2 NIP")
         check(driver, f"podgląd listy NIP ({mode})", shots and "konsola-11-lista-nip-podglad", javascript)
         tab_until(driver, lambda e: e.tag_name == "button" and e.text == "Zapisz tę listę", "the confirmation")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Zapisano.")
 
         # Open Termin I; an applicant applies through the public form; close.
         tab_until(driver, lambda e: e.tag_name == "button" and content(e).startswith("Otwórz rekrutację")
                   and content(e).endswith("Termin I"), "the open button")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Zapisano.")
         public = driver.find_element(By.PARTIAL_LINK_TEXT, "Strona wizyty dla zgłaszających się").get_attribute("href")
         for first, nip in [("Ewa", "9562307984"), ("Jan", "5260250274")]:
             driver.get(public)
             tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Zgłoś się"), "a form link")
-            press(driver, Keys.ENTER)
+            enter_and_load(driver)
             wait_text(driver, "Zgłoszenie na wizytę studyjną")
             submit_by_keyboard(driver, {
                 "first_name": first, "last_name": "Klawiaturowa", "email": f"{first.lower()}{tag}@gmina.pl",
@@ -383,17 +397,17 @@ def recruitment(javascript, shots):
         driver.get(visit_url)
         wait_text(driver, "Terminy")
         tab_until(driver, lambda e: e.tag_name == "button" and e.text.startswith("Zamknij rekrutację"), "the close button")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Zapisano.")
 
         # The final list; a seat released with a reason (the waiting one promoted).
         tab_until(driver, lambda e: e.tag_name == "a" and content(e).startswith("Lista")
                   and content(e).endswith("Termin I"), "the roster of Termin I")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "lista uczestników")
         check(driver, f"lista z decyzjami ({mode})", shots and "konsola-12-lista-decyzje", javascript)
         tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Zwolnij miejsce"), "the release link")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Zwolnij miejsce")
         check(driver, f"zwolnienie miejsca ({mode})", shots and "konsola-13-zwolnienie", javascript)
         submit_by_keyboard(driver, {"f-reason": "Rezygnacja zgłoszona telefonicznie"})
@@ -404,10 +418,10 @@ def recruitment(javascript, shots):
         # Attendance at phone size, one tap (Enter) per person.
         driver.set_window_size(360, 800)
         tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Lista obecności"), "the attendance link")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Obecność")
         tab_until(driver, lambda e: e.tag_name == "button" and e.text.startswith("Obecny"), "a present button")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Obecnych: 1 z 1.")
         driver.set_window_size(1280, 900)
         check(driver, f"obecność ({mode})", shots and "konsola-14-obecnosc", javascript)
@@ -420,7 +434,8 @@ def every_form_of(driver, prefix, state):
     """Opens every link of the page that leads to a form under `prefix` and runs axe on it."""
     hrefs = sorted({a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "a[href]")
                     if (a.get_attribute("href") or "").split("?")[0].startswith(prefix + "/")
-                    and not (a.get_attribute("href") or "").endswith((".csv", ".xlsx"))})
+                    and not (a.get_attribute("href") or "").endswith((".csv", ".xlsx"))
+                    and "#" not in (a.get_attribute("href") or "")})
     for href in hrefs:
         driver.get(href)
         WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.TAG_NAME, "h1"))
@@ -439,18 +454,18 @@ def programme_and_network(shots):
         wait_text(driver, "Logowanie do panelu")
         tab_until(driver, lambda e: e.get_attribute("id") == "email", "the e-mail field")
         fill_by_keyboard(driver, {"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD})
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Wyloguj się")
 
         # The programme.
         tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Programy współpracy i projekty", "the programmes link")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Utwórz program")
         check(driver, "programy w panelu", shots and "konsola-15-programy")
         tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Utwórz program", "the create link")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         tab_until(driver, lambda e: e.tag_name == "button" and e.get_attribute("type") == "submit", "the submit button")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Popraw formularz")
         if active(driver).get_attribute("id") != "bledy":
             fail("the programme form's error summary does not take the focus")
@@ -467,10 +482,14 @@ def programme_and_network(shots):
         submit_by_keyboard(driver, {"f-title": "Szkolenie z zamówień publicznych", "f-planned": "luty 2014"})
         wait_text(driver, "Zapisano.")
         driver.get(programme + "/harmonogram")
-        submit_by_keyboard(driver, {"f-csv": "date,title,kind\n03.2014,Forum organizacji,forum\nkiedyś,Gala,gala"})
+        submit_by_keyboard(driver, {"f-csv": "date,title,kind\nMarzec 2014,Forum organizacji,forum\nkiedyś,Gala,gala"})
         wait_text(driver, "Wiersz 3")
         check(driver, "harmonogram z błędem", shots and "konsola-18-harmonogram-bledy")
         driver.get(programme)
+        # The skip link focuses <main>: the page must keep its contrast then too.
+        tab_until(driver, lambda e: e.get_attribute("class") == "pomin", "the skip link")
+        press(driver, Keys.ENTER)  # an anchor on the same page: nothing loads
+        axe(driver, "program po „Przejdź do treści”")
         forms = every_form_of(driver, programme, "formularz programu")
         print(f"pages: axe on {len(forms)} forms of a programme")
 
@@ -478,7 +497,7 @@ def programme_and_network(shots):
         driver.get(BASE + "/panel/sieci")
         wait_text(driver, "Załóż sieć")
         tab_until(driver, lambda e: e.tag_name == "a" and e.text == "Załóż sieć", "the establish link")
-        press(driver, Keys.ENTER)
+        enter_and_load(driver)
         wait_text(driver, "Nazwa sieci")
         check(driver, "nowa sieć", shots and "konsola-19-siec-nowa")
         submit_by_keyboard(driver, {
@@ -503,12 +522,66 @@ def programme_and_network(shots):
         driver.quit()
 
 
+def audit(shots):
+    """An evaluator's audit tools by keyboard: the start page, the integrity check, the export
+    form (a bad instant first: the error summary), a visit's re-derivation, a term's roster at
+    an instant, a programme's check and a network's registry then; axe on each; and no form
+    that changes anything on the visit's page."""
+    driver = browser(True)
+    try:
+        driver.get(BASE + "/logowanie")
+        wait_text(driver, "Logowanie do panelu")
+        tab_until(driver, lambda e: e.get_attribute("id") == "email", "the e-mail field")
+        fill_by_keyboard(driver, {"email": EVALUATOR_EMAIL, "password": CONSOLE_PASSWORD})
+        enter_and_load(driver)
+        wait_text(driver, "Wyloguj się")
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Audyt"), "the audit link")
+        enter_and_load(driver)
+        WebDriverWait(driver, 10).until(lambda d: "/panel/audyt" in d.current_url)
+        check(driver, "audyt", shots and "konsola-21-audyt")
+        driver.get(BASE + "/panel/audyt/spojnosc")
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.TAG_NAME, "h1"))
+        wait_text(driver, "Cały zapis jest nienaruszony.")
+        check(driver, "spójność zapisu", shots and "konsola-22-spojnosc")
+        driver.get(BASE + "/panel/audyt/eksport")
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.TAG_NAME, "form"))
+        check(driver, "eksport", None)
+        # A visit of the demo: its page offers no change to an evaluator, its audit does.
+        driver.get(BASE + "/panel")
+        visit = next(a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "a[href*='/panel/wizyty/']")
+                     if not a.get_attribute("href").endswith("/nowa"))
+        driver.get(visit)
+        wait_text(driver, "Terminy")
+        if driver.find_elements(By.CSS_SELECTOR, "main form"):
+            fail("an evaluator's visit page offers a form")
+        tab_until(driver, lambda e: e.tag_name == "a" and e.text.startswith("Audyt: sprawdź"), "the visit's audit link")
+        enter_and_load(driver)
+        WebDriverWait(driver, 30).until(lambda d: "/panel/audyt/wizyty/" in d.current_url)
+        check(driver, "weryfikacja wizyty", shots and "konsola-23-weryfikacja")
+        every_form_of(driver, BASE + "/panel/audyt/wizyty", "audyt wizyty")
+        driver.get(BASE + "/panel/programy")
+        programme = driver.find_element(By.CSS_SELECTOR, "a[href*='/panel/programy/']").get_attribute("href")
+        driver.get(programme.replace("/panel/programy/", "/panel/audyt/programy/"))
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.TAG_NAME, "h1"))
+        check(driver, "audyt programu", None)
+        driver.get(BASE + "/panel/sieci")
+        network = driver.find_element(By.CSS_SELECTOR, "a[href*='/panel/sieci/']").get_attribute("href")
+        driver.get(network.replace("/panel/sieci/", "/panel/audyt/sieci/"))
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.TAG_NAME, "h1"))
+        check(driver, "audyt sieci", None)
+        print("pages: an evaluator's audit tools by keyboard")
+    finally:
+        driver.quit()
+
+
 os.makedirs(OUT, exist_ok=True)
 if CONSOLE_EMAIL:
     console(True, True)
     console(False, False)
     recruitment(True, True)
     programme_and_network(True)
+if EVALUATOR_EMAIL:
+    audit(True)
 apply_and_withdraw(True, "zofia.klawiatura@gmina-przykladowa.pl", True)
 apply_and_withdraw(False, "zofia.bez.skryptu@gmina-przykladowa.pl", False)
 if failures:

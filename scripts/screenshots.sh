@@ -65,4 +65,8 @@ export KOORDYNATOR_CONSOLE_EMAIL="anna.koordynatorka@rops-torun.example"
 export KOORDYNATOR_CONSOLE_PASSWORD="haslo-do-sprawdzenia-2026"
 printf '%s\n' "$KOORDYNATOR_CONSOLE_PASSWORD" | "$BIN" user add --email "$KOORDYNATOR_CONSOLE_EMAIL" \
     --role coordinator --organizer rops-torun --name "Anna Koordynatorka" --password-stdin 2>>"$LOG"
+# An evaluator of every organizer, for the audit tools.
+export KOORDYNATOR_EVALUATOR_EMAIL="ewa.ewaluatorka@ewaluacja.example"
+printf '%s\n' "$KOORDYNATOR_CONSOLE_PASSWORD" | "$BIN" user add --email "$KOORDYNATOR_EVALUATOR_EMAIL" \
+    --role evaluator --name "Ewa Ewaluatorka" --password-stdin 2>>"$LOG"
 "$VENV/bin/python" scripts/pages.py "http://127.0.0.1:$PORT" "$OUT" "$AXE_DIR/node_modules/axe-core/axe.min.js"

@@ -103,6 +103,10 @@ pub fn parse_schedule(
     text: &str,
     year: Option<i32>,
 ) -> Result<Vec<PlannedActivity>, Vec<ImportError>> {
+    // Line ends as one `\n`: the csv reader's record position counts a CRLF line (Excel's,
+    // and every browser's form text) one short after the header, so the line named in an
+    // error would be the one above the bad row.
+    let text = text.replace("\r\n", "\n");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -349,5 +353,17 @@ mod tests {
         assert!(errors[1].message.contains("kind"), "{errors:?}");
         assert!(parse_schedule("when,what\n", None).is_err());
         assert!(parse_schedule("date,title\n", None).is_err());
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_its_line_whatever_the_line_ends() {
+        for text in [
+            "date,title\nMarzec 2014,Forum\nkiedyś,Gala\n",
+            "date,title\r\nMarzec 2014,Forum\r\nkiedyś,Gala\r\n",
+        ] {
+            let errors = parse_schedule(text, None).unwrap_err();
+            let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+            assert_eq!(lines, [3], "{text:?}");
+        }
     }
 }
