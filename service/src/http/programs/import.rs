@@ -361,7 +361,7 @@ mod tests {
             "date,title\nMarzec 2014,Forum\nkiedyś,Gala\n",
             "date,title\r\nMarzec 2014,Forum\r\nkiedyś,Gala\r\n",
         ] {
-            let errors = parse_schedule(text, None).unwrap_err();
+            let errors = parse_schedule(text, None).expect_err("a bad row");
             let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
             assert_eq!(lines, [3], "{text:?}");
         }
