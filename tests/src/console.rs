@@ -42,6 +42,16 @@ pub struct Page {
 }
 
 impl Page {
+    /// The text of the page's `<title>`.
+    pub fn title(&self) -> String {
+        self.html
+            .split("<title>")
+            .nth(1)
+            .and_then(|s| s.split("</title>").next())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     pub fn hidden(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         self.html

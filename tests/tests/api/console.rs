@@ -612,6 +612,11 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
         "the list's count on the visit page: {}",
         page.html
     );
+    // The page's title is its visit's, nothing else (a template once put a table in it).
+    assert_eq!(
+        page.title(),
+        "Wizyta studyjna: dobre praktyki ekonomii społecznej – Koordynator, panel"
+    );
 
     // Opened from the visit page; three apply, two institutions' people on two seats with a
     // cap of one per institution.
