@@ -12,6 +12,28 @@ use crate::TestApp;
 /// The password of every test account.
 pub const PASSWORD: &str = "bardzo-tajne-haslo-2026";
 
+/// Waits until the visits' read models hold every event written so far: a console page read
+/// right after commands sent through the API (which answer before their projections run)
+/// must not see the store as it was a moment earlier.
+pub async fn settled(app: &TestApp) {
+    let position: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    crate::eventually(std::time::Duration::from_secs(10), || async {
+        let mut all = true;
+        for model in ["study_visits", "applications"] {
+            all &= infra::checkpoints::position(&app.pool, model)
+                .await
+                .unwrap()
+                >= position;
+        }
+        all.then_some(())
+    })
+    .await
+    .unwrap();
+}
+
 /// Adds a console account `email` with [`PASSWORD`].
 pub async fn account(app: &TestApp, email: &str, role: Role, organizer: Option<&str>) {
     let hash = service::http::console::hash_password(PASSWORD).unwrap();

@@ -564,6 +564,7 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
     let term = app
         .schedule_term(&visit, "I termin", 2, "2030-06-27", &deadline)
         .await;
+    tests::console::settled(&app).await;
     let mut b = Browser::new(&app);
     b.sign_in("anna@rops-torun.pl", PASSWORD).await;
 
@@ -618,6 +619,33 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
         "Wizyta studyjna: dobre praktyki ekonomii społecznej – Koordynator, panel"
     );
 
+    // Seats freed after the close are offered for two days, then back to at once.
+    let offers = format!("/panel/wizyty/{visit}/oferty");
+    let wrong = b.fill(&offers, &[("offer_hours", "1000")]).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.html);
+    assert!(
+        wrong.html.contains("href=\"#f-offer-hours\""),
+        "{}",
+        wrong.html
+    );
+    let set = b.fill(&offers, &[("offer_hours", "48")]).await;
+    assert_eq!(set.status, 303, "{}", set.html);
+    let page = b.get(&set.location).await;
+    assert!(
+        page.html.contains("ma 48 godzin na jej przyjęcie"),
+        "{}",
+        page.html
+    );
+    let form = b.get(&offers).await;
+    assert!(
+        form.html.contains("value=\"48\""),
+        "the form shows the current hours"
+    );
+    let cleared = b.fill(&offers, &[("offer_hours", "")]).await;
+    assert_eq!(cleared.status, 303, "{}", cleared.html);
+    let page = b.get(&cleared.location).await;
+    assert!(page.html.contains("przypada od razu"), "{}", page.html);
+
     // Opened from the visit page; three apply, two institutions' people on two seats with a
     // cap of one per institution.
     let visit_page = b.get(&format!("/panel/wizyty/{visit}")).await;
@@ -656,7 +684,10 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
 
     // The final list offers the decisions; releasing a seat asks for a reason and promotes.
     let roster_page = b
-        .get(&format!("/panel/wizyty/{visit}/terminy/{term}"))
+        .get(&format!(
+            "/panel/wizyty/{visit}/terminy/{term}?po={}",
+            closed_position(&closed.location)
+        ))
         .await;
     let release = format!("/panel/wizyty/{visit}/zgloszenia/{}/zwolnij", allocated[0]);
     assert!(roster_page.html.contains(&release), "{}", roster_page.html);
@@ -840,6 +871,8 @@ async fn a_coordinator_of_another_organizer_finds_none_of_a_visits_pages() {
         .await;
     let application = applied.str("application_id");
     app.close(&visit, &term).await;
+    // The visit is in the read models: a 404 below is the scope's, not a lag's.
+    tests::console::settled(&app).await;
     let mut b = Browser::new(&app);
     b.sign_in("obcy@rops-gdansk.pl", PASSWORD).await;
     let before = tests::event_count(&app).await;

@@ -257,3 +257,83 @@ async fn offer_hours_out_of_range_are_refused_naming_the_field() {
         assert_eq!(a.body["errors"][0]["field"], "offer_hours");
     }
 }
+
+#[tokio::test]
+async fn a_visits_offer_hours_change_after_it_is_announced() {
+    let app = tests::spawn().await;
+    let visit = app.announce_visit(None).await;
+    let path = format!("/api/v1/study-visits/{visit}/offer-hours");
+    let set = app
+        .call(
+            "PUT",
+            &path,
+            Some(&app.coordinator),
+            Some(json!({"offer_hours": 48})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{set:?}");
+    let view = app
+        .get(
+            &format!(
+                "/api/v1/study-visits/{visit}?min_position={}",
+                set.position()
+            ),
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(view.body["offer_hours"], 48);
+    // Out of range: named, nothing written.
+    for bad in [0, 721, -1] {
+        let refused = app
+            .call(
+                "PUT",
+                &path,
+                Some(&app.coordinator),
+                Some(json!({"offer_hours": bad})),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{refused:?}");
+        assert_eq!(refused.body["errors"][0]["field"], "offer_hours");
+    }
+    // Back to promotions at once; the same again writes nothing.
+    let cleared = app
+        .call(
+            "PUT",
+            &path,
+            Some(&app.coordinator),
+            Some(json!({"offer_hours": null})),
+        )
+        .await;
+    assert_eq!(cleared.status, 200);
+    let before = tests::event_count(&app).await;
+    let again = app
+        .call(
+            "PUT",
+            &path,
+            Some(&app.coordinator),
+            Some(json!({"offer_hours": null})),
+        )
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(tests::event_count(&app).await, before);
+    let view = app
+        .get(
+            &format!(
+                "/api/v1/study-visits/{visit}?min_position={}",
+                cleared.position()
+            ),
+            &app.coordinator,
+        )
+        .await;
+    assert!(view.body["offer_hours"].is_null(), "{}", view.body);
+    // Another organizer's coordinator cannot.
+    let theirs = app
+        .call(
+            "PUT",
+            &path,
+            Some(&app.other_coordinator),
+            Some(json!({"offer_hours": 24})),
+        )
+        .await;
+    assert_eq!(theirs.status, 404);
+}

@@ -48,6 +48,10 @@ pub fn router(api: Api) -> Router<AppState> {
         )
         .route("/panel/wizyty/{visit_id}", get(visits::visit))
         .route(
+            "/panel/wizyty/{visit_id}/oferty",
+            get(visit_forms::offer_form).post(visit_forms::set_offer_hours),
+        )
+        .route(
             "/panel/wizyty/{visit_id}/terminy/nowy",
             get(visit_forms::term_form).post(visit_forms::add_term),
         )

@@ -396,6 +396,87 @@ pub async fn set_dates(
     .await
 }
 
+fn offer_spec(visit_id: Uuid) -> Spec {
+    Spec {
+        title: "Czas na przyjęcie zwolnionego miejsca".into(),
+        intro: Some(
+            "Gdy po zamknięciu naboru ktoś zwolni miejsce, pierwsza uprawniona osoba z listy rezerwowej dostaje ofertę i tyle godzin na jej przyjęcie; po tym czasie oferta przechodzi na następną osobę. Zmiana dotyczy miejsc zwolnionych od teraz; oferty już wysłane zachowują swój termin."
+                .into(),
+        ),
+        groups: vec![Group::plain(vec![Field::new(
+            "offer_hours",
+            "Liczba godzin (od 1 do 720, nieobowiązkowo)",
+            Kind::Integer,
+        )
+        .optional()
+        .hint("Zostaw puste, a zwolnione miejsce przypadnie pierwszej osobie z listy od razu, bez oferty.")])],
+        submit: "Zapisz",
+        back: format!("/panel/wizyty/{visit_id}"),
+        method: Method::PUT,
+        api_path: format!("/api/v1/study-visits/{visit_id}/offer-hours"),
+        maps: &[],
+    }
+}
+
+pub async fn offer_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(visit_id): Path<String>,
+) -> Response {
+    let user = match user_of(&state, &headers).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let (visit_id, visit, _) = match visit_for(&state, &user, &visit_id).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if user.role == Role::Evaluator {
+        return form::read_only(&format!("/panel/wizyty/{visit_id}"));
+    }
+    let current = visit
+        .offer_hours
+        .map(|h| form::values_of([("offer_hours", h.to_string())]))
+        .unwrap_or_default();
+    form::show(
+        &state,
+        &headers,
+        &offer_spec(visit_id),
+        &format!("/panel/wizyty/{visit_id}/oferty"),
+        &current,
+    )
+}
+
+pub async fn set_offer_hours(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    headers: HeaderMap,
+    Path(visit_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let user = match user_of(&state, &headers).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let (visit_id, _, _) = match visit_for(&state, &user, &visit_id).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    let (values, csrf) = form::posted(&body);
+    form::submit_then(
+        &state,
+        &api,
+        &headers,
+        &user,
+        &offer_spec(visit_id),
+        &format!("/panel/wizyty/{visit_id}/oferty"),
+        &values,
+        &csrf,
+        |_| format!("/panel/wizyty/{visit_id}"),
+    )
+    .await
+}
+
 /// What a decision on one application needs: the reason, and who the person is.
 fn decision_spec(
     visit_id: Uuid,

@@ -63,6 +63,8 @@ struct VisitPage {
     organizer: String,
     terms: Vec<TermRow>,
     preferences: Vec<PreferenceRow>,
+    /// How a freed seat is given, in words.
+    offers: String,
     can_act: bool,
     csrf: String,
     notice: Option<String>,
@@ -194,6 +196,13 @@ pub async fn visit(
                 },
             })
             .collect(),
+        offers: match visit.offer_hours {
+            Some(h) => format!(
+                "zwolnione miejsce dostaje w ofercie pierwsza osoba z listy rezerwowej i ma {h} {} na jej przyjęcie",
+                if h == 1 { "godzinę" } else if (2..=4).contains(&(h % 10)) && !(12..=14).contains(&(h % 100)) { "godziny" } else { "godzin" }
+            ),
+            None => "zwolnione miejsce przypada od razu pierwszej osobie z listy rezerwowej".to_owned(),
+        },
         preferences: visit
             .preferences
             .iter()

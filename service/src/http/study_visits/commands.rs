@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::requests::{
-    AnnounceFor, AnnounceRequest, Announcement, ClauseRequest, DatesRequest, NewTerm,
-    PreferenceListRequest, ReasonRequest, TermRequest,
+    AnnounceFor, AnnounceRequest, Announcement, ClauseRequest, DatesRequest, NewTerm, OfferHours,
+    OfferHoursRequest, PreferenceListRequest, ReasonRequest, TermRequest,
 };
 use crate::http::auth::Auth;
 use crate::http::command::{self, Created, PositionResponse};
@@ -89,6 +89,26 @@ pub(super) async fn set_information_clause(
 ) -> Result<Json<PositionResponse>, ApiError> {
     let clause = body.try_into()?;
     let cmd = StudyVisitCommand::SetInformationClause { clause };
+    command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
+}
+
+/// Set how long a freed seat is offered to the first person waiting (API.md "Seat offers"):
+/// seats freed from now on follow it; an offer already standing keeps its deadline.
+#[utoipa::path(put, path = "/api/v1/study-visits/{id}/offer-hours", operation_id = "set_offer_hours", tag = "study visits",
+    request_body = OfferHoursRequest, security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = PositionResponse, description = "Set (the same hours again change nothing)."),
+        (status = 404, description = "No such visit (or another organizer's)."),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being carried out."),
+        (status = 422, description = "`offer_hours` is not between 1 and 720.")))]
+pub(super) async fn set_offer_hours(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<OfferHoursRequest>,
+) -> Result<Json<PositionResponse>, ApiError> {
+    let OfferHours(offer_hours) = body.try_into()?;
+    let cmd = StudyVisitCommand::SetOfferHours { offer_hours };
     command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
 }
 

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(commands::announce, reads::list))
         .routes(routes!(reads::detail))
         .routes(routes!(commands::set_information_clause))
+        .routes(routes!(commands::set_offer_hours))
         .routes(routes!(commands::replace_preference_list))
         .routes(routes!(commands::schedule_term))
         .routes(routes!(commands::fix_term_dates))

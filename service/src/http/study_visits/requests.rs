@@ -235,20 +235,7 @@ impl TryFrom<AnnounceFor> for Announcement {
                 preferences.push(p);
             }
         }
-        let offer_hours = match body.offer_hours {
-            None => Some(None),
-            Some(h) => match u32::try_from(h) {
-                Ok(h) if (1..=720).contains(&h) => Some(Some(h)),
-                _ => {
-                    f.fail(
-                        "offer_hours",
-                        "out_of_range",
-                        "must be between 1 and 720, or null for promotions that allocate at once",
-                    );
-                    None
-                }
-            },
-        };
+        let offer_hours = offer_hours(&mut f, body.offer_hours);
         let clause = match &body.information_clause {
             None => Some(None),
             Some(c) => c.check(&mut f, "information_clause").map(Some),
@@ -298,6 +285,47 @@ fn preference(f: &mut Fields, at: &str, p: &PreferenceRequest) -> Option<Prefere
         label: label?,
         kind: kind?,
     })
+}
+
+/// `offer_hours` checked: 1 to 720 hours, or none (a freed seat goes to the next person at
+/// once). `None` when it is out of range (recorded in `f`).
+fn offer_hours(f: &mut Fields, hours: Option<i64>) -> Option<Option<u32>> {
+    match hours {
+        None => Some(None),
+        Some(h) => match u32::try_from(h) {
+            Ok(h) if (1..=720).contains(&h) => Some(Some(h)),
+            _ => {
+                f.fail(
+                    "offer_hours",
+                    "out_of_range",
+                    "must be between 1 and 720, or null for promotions that allocate at once",
+                );
+                None
+            }
+        },
+    }
+}
+
+/// Body of `PUT …/offer-hours`: how long a freed seat is offered from now on.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OfferHoursRequest {
+    /// Hours (1 to 720) the first person waiting has to accept a freed seat; `null`: a freed
+    /// seat goes to them at once.
+    #[schema(minimum = 1, maximum = 720)]
+    pub offer_hours: Option<i64>,
+}
+
+/// The hours checked.
+pub struct OfferHours(pub Option<u32>);
+
+impl TryFrom<OfferHoursRequest> for OfferHours {
+    type Error = Invalid;
+
+    fn try_from(body: OfferHoursRequest) -> Result<Self, Invalid> {
+        let mut f = Fields::default();
+        let hours = offer_hours(&mut f, body.offer_hours);
+        f.finish_with(|| hours.map(OfferHours))
+    }
 }
 
 /// Body of the preference-list replacement.
