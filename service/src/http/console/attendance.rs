@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use infra::tokens::Role;
-use projections::study_visits::read as visits;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::api::Api;
 use super::form;
+use super::scope;
 use super::session;
 use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
 use crate::http::page::{not_found, private, render, service_error, Message};
@@ -59,27 +59,12 @@ pub async fn list(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let (Some(visit_id), Some(term_id)) = (parse(&visit_id), parse(&term_id)) else {
-        return private(not_found());
-    };
-    let loaded = async {
-        let mut conn = state.pool.acquire().await?;
-        let Some(visit) = visits::visit(&mut conn, visit_id).await? else {
-            return Ok(None);
+    let (visit_id, visit, term, roster) =
+        match scope::roster(&state, &user, &visit_id, &term_id).await {
+            Ok(v) => v,
+            Err(res) => return res,
         };
-        let terms = visits::terms(&mut conn, &[visit_id]).await?;
-        let roster = projections::applications::read::roster(&mut conn, visit_id, term_id).await?;
-        Ok::<_, projections::ReadError>(roster.and_then(|r| {
-            let term = terms.into_iter().find(|t| t.term_id == term_id)?;
-            Some((visit, term, r))
-        }))
-    }
-    .await;
-    let (visit, term, roster) = match loaded {
-        Ok(Some(v)) if user.organizer.as_deref().is_none_or(|o| o == v.0.organizer) => v,
-        Ok(_) => return private(not_found()),
-        Err(e) => return private(service_error(e.into())),
-    };
+    let term_id = term.term_id;
     let ids: Vec<Uuid> = roster.allocated.iter().map(|e| e.application_id).collect();
     // Names for coordinators and admins; an evaluator sees institutions only, as in the API.
     let people = if user.role == Role::Evaluator {

@@ -23,6 +23,7 @@ mod panel;
 mod password;
 mod preferences;
 mod programs;
+mod scope;
 mod session;
 mod sign_in;
 mod visit_forms;

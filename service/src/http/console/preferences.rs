@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use super::api::Api;
 use super::form;
+use super::scope;
 use super::session;
 use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
 use crate::http::page::{not_found, private, render, service_error, Message};
@@ -149,23 +150,13 @@ async fn load(
     visit_id: &str,
     code: &str,
 ) -> Result<(Uuid, domain::study_visit::Preference, BTreeSet<Nip>), Response> {
-    let Ok(visit_id) = Uuid::parse_str(visit_id) else {
-        return Err(private(not_found()));
-    };
-    let loaded = async {
+    let (visit_id, visit, _) = scope::visit(state, user, visit_id).await?;
+    let lists = async {
         let mut conn = state.pool.acquire().await?;
-        let Some(visit) = visits::visit(&mut conn, visit_id).await? else {
-            return Ok(None);
-        };
-        let lists = visits::preference_lists(&mut conn, visit_id).await?;
-        Ok::<_, projections::ReadError>(Some((visit, lists)))
+        visits::preference_lists(&mut conn, visit_id).await
     }
-    .await;
-    let (visit, lists) = match loaded {
-        Ok(Some((v, l))) if user.organizer.as_deref().is_none_or(|o| o == v.organizer) => (v, l),
-        Ok(_) => return Err(private(not_found())),
-        Err(e) => return Err(private(service_error(e.into()))),
-    };
+    .await
+    .map_err(|e| private(service_error(e.into())))?;
     let Some(pref) = visit
         .preferences
         .into_iter()

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::api::Api;
 use super::form::{self, rows, Field, Group, Kind, Spec, Values};
+use super::scope;
 use super::session;
 use crate::http::page::{not_found, private, service_error};
 use crate::http::state::AppState;
@@ -232,33 +233,6 @@ fn dates_spec(visit_id: Uuid, term_id: Uuid, label: &str) -> Spec {
     }
 }
 
-/// The visit (read model) when `user` may change it, else the page to answer.
-async fn visit_for(
-    state: &AppState,
-    user: &User,
-    visit_id: &str,
-) -> Result<(Uuid, visits::Visit, Vec<visits::Term>), Response> {
-    let Ok(visit_id) = Uuid::parse_str(visit_id) else {
-        return Err(private(not_found()));
-    };
-    let loaded = async {
-        let mut conn = state.pool.acquire().await?;
-        let Some(visit) = visits::visit(&mut conn, visit_id).await? else {
-            return Ok(None);
-        };
-        let terms = visits::terms(&mut conn, &[visit_id]).await?;
-        Ok::<_, projections::ReadError>(Some((visit, terms)))
-    }
-    .await;
-    match loaded {
-        Ok(Some((v, t))) if user.organizer.as_deref().is_none_or(|o| o == v.organizer) => {
-            Ok((visit_id, v, t))
-        }
-        Ok(_) => Err(private(not_found())),
-        Err(e) => Err(private(service_error(e.into()))),
-    }
-}
-
 pub async fn term_form(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -268,7 +242,7 @@ pub async fn term_form(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let (visit_id, _, _) = match visit_for(&state, &user, &visit_id).await {
+    let (visit_id, _, _) = match scope::visit(&state, &user, &visit_id).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -295,7 +269,7 @@ pub async fn add_term(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let (visit_id, _, _) = match visit_for(&state, &user, &visit_id).await {
+    let (visit_id, _, _) = match scope::visit(&state, &user, &visit_id).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -343,7 +317,7 @@ pub async fn dates_form(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let (visit_id, _, terms) = match visit_for(&state, &user, &visit_id).await {
+    let (visit_id, _, terms) = match scope::visit(&state, &user, &visit_id).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -373,7 +347,7 @@ pub async fn set_dates(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let (visit_id, _, terms) = match visit_for(&state, &user, &visit_id).await {
+    let (visit_id, _, terms) = match scope::visit(&state, &user, &visit_id).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -427,7 +401,7 @@ pub async fn offer_form(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let (visit_id, visit, _) = match visit_for(&state, &user, &visit_id).await {
+    let (visit_id, visit, _) = match scope::visit(&state, &user, &visit_id).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -458,7 +432,7 @@ pub async fn set_offer_hours(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let (visit_id, _, _) = match visit_for(&state, &user, &visit_id).await {
+    let (visit_id, _, _) = match scope::visit(&state, &user, &visit_id).await {
         Ok(v) => v,
         Err(res) => return res,
     };
@@ -524,7 +498,7 @@ async fn application_in(
     visit_id: &str,
     application_id: &str,
 ) -> Result<(Uuid, Uuid, Uuid, String), Response> {
-    let (visit_id, _, terms) = visit_for(state, user, visit_id).await?;
+    let (visit_id, _, terms) = scope::visit(state, user, visit_id).await?;
     let Ok(application_id) = Uuid::parse_str(application_id) else {
         return Err(private(not_found()));
     };

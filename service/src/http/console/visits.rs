@@ -19,6 +19,7 @@ use projections::study_visits::read as visits;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::scope;
 use super::session;
 use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
 use crate::http::page::{not_found, private, render, service_error, Message};
@@ -119,11 +120,6 @@ pub async fn settle(state: &AppState, po: Option<i64>) {
     }
 }
 
-/// Whether `user` may read `organizer`'s visits.
-fn may_read(user: &User, organizer: &str) -> bool {
-    user.organizer.as_deref().is_none_or(|own| own == organizer)
-}
-
 /// Whether `user` may change things (not an evaluator).
 fn may_act(user: &User) -> bool {
     user.role != Role::Evaluator
@@ -143,23 +139,18 @@ pub async fn visit(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let Some(visit_id) = parse(&visit_id) else {
-        return private(not_found());
-    };
     settle(&state, p.po).await;
-    let loaded = async {
+    let (visit_id, visit, terms) = match scope::visit(&state, &user, &visit_id).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    let lists = async {
         let mut conn = state.pool.acquire().await?;
-        let Some(visit) = visits::visit(&mut conn, visit_id).await? else {
-            return Ok(None);
-        };
-        let terms = visits::terms(&mut conn, &[visit_id]).await?;
-        let lists = visits::preference_lists(&mut conn, visit_id).await?;
-        Ok::<_, projections::ReadError>(Some((visit, terms, lists)))
+        visits::preference_lists(&mut conn, visit_id).await
     }
     .await;
-    let (visit, terms, lists) = match loaded {
-        Ok(Some(v)) if may_read(&user, &v.0.organizer) => v,
-        Ok(_) => return private(not_found()),
+    let lists = match lists {
+        Ok(l) => l,
         Err(e) => return private(service_error(e.into())),
     };
     let (csrf, cookie) = csrf_for(&state.forms, &headers);
@@ -311,28 +302,13 @@ pub async fn roster(
         Ok(u) => u,
         Err(res) => return res,
     };
-    let (Some(visit_id), Some(term_id)) = (parse(&visit_id), parse(&term_id)) else {
-        return private(not_found());
-    };
     settle(&state, p.po).await;
-    let loaded = async {
-        let mut conn = state.pool.acquire().await?;
-        let Some(visit) = visits::visit(&mut conn, visit_id).await? else {
-            return Ok(None);
+    let (visit_id, visit, term, roster) =
+        match scope::roster(&state, &user, &visit_id, &term_id).await {
+            Ok(v) => v,
+            Err(res) => return res,
         };
-        let terms = visits::terms(&mut conn, &[visit_id]).await?;
-        let roster = projections::applications::read::roster(&mut conn, visit_id, term_id).await?;
-        Ok::<_, projections::ReadError>(roster.and_then(|r| {
-            let term = terms.into_iter().find(|t| t.term_id == term_id)?;
-            Some((visit, term, r))
-        }))
-    }
-    .await;
-    let (visit, term, roster) = match loaded {
-        Ok(Some(v)) if may_read(&user, &v.0.organizer) => v,
-        Ok(_) => return private(not_found()),
-        Err(e) => return private(service_error(e.into())),
-    };
+    let term_id = term.term_id;
     // Names for coordinators and admins only, as in the API.
     let ids: Vec<Uuid> = roster
         .allocated
