@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use infra::idempotency::{self, Reservation};
 use sha2::{Digest, Sha256};
 
+use crate::http::auth::ConsoleCaller;
 use crate::http::problem::ApiError;
 use crate::http::request::{APPLICANT_KEY, IDEMPOTENCY_KEY};
 use crate::http::state::AppState;
@@ -48,10 +49,18 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     // A key is private to its caller: the same key from another token, or from another
     // applicant (their key is their credential), is another request; a stored answer is
     // never given to whoever merely knows someone's Idempotency-Key.
-    let credentials: Vec<&[u8]> = [header::AUTHORIZATION.as_str(), APPLICANT_KEY]
+    // The console's account (an in-process call, `console::api`) is a credential too.
+    let console = req
+        .extensions()
+        .get::<ConsoleCaller>()
+        .map(|ConsoleCaller(p)| format!("console-user:{}", p.token_id));
+    let mut credentials: Vec<&[u8]> = [header::AUTHORIZATION.as_str(), APPLICANT_KEY]
         .into_iter()
         .filter_map(|name| req.headers().get(name).map(|v| v.as_bytes()))
         .collect();
+    if let Some(c) = &console {
+        credentials.push(c.as_bytes());
+    }
     let caller = if credentials.is_empty() {
         "public".to_owned()
     } else {

@@ -88,6 +88,12 @@ pub fn router(state: AppState) -> Router {
     // Polish problem documents, audit reads recorded, as for any client.
     let client = router
         .clone()
+        // A form sent twice (a double click, a resend after a lost answer) carries its page's
+        // key: the second gets the first's answer and writes nothing (`console::form`).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit_log::layer,

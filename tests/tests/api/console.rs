@@ -917,3 +917,57 @@ async fn a_coordinator_of_another_organizer_finds_none_of_a_visits_pages() {
     let panel = b.get("/panel").await;
     assert!(!panel.html.contains(&visit), "{}", panel.html);
 }
+
+#[tokio::test]
+async fn a_form_sent_twice_is_carried_out_once() {
+    let app = tests::spawn().await;
+    account(
+        &app,
+        "anna@rops-torun.pl",
+        Role::Coordinator,
+        Some("rops-torun"),
+    )
+    .await;
+    let mut b = Browser::new(&app);
+    b.sign_in("anna@rops-torun.pl", PASSWORD).await;
+    let form = b.get("/panel/wizyty/nowa").await;
+    let (csrf, key) = (form.hidden("csrf"), form.hidden("klucz"));
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("klucz", key.as_str()),
+        ("title", "Wizyta klikana dwa razy"),
+        ("destination", "Toruń"),
+        ("eligible_institution_types", "JST"),
+    ];
+    // A double click: the same page's form twice.
+    let first = b.post("/panel/wizyty/nowa", &fields).await;
+    let second = b.post("/panel/wizyty/nowa", &fields).await;
+    assert_eq!(first.status, 303, "{}", first.html);
+    assert_eq!(second.status, 303, "{}", second.html);
+    let visit = |p: &tests::console::Page| p.location.split('?').next().unwrap().to_owned();
+    assert_eq!(visit(&first), visit(&second), "both lead to the one visit");
+    let announced: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'VisitAnnounced'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(announced, 1);
+    // The form opened again has a key of its own: a new request, another visit.
+    let form = b.get("/panel/wizyty/nowa").await;
+    let (csrf, new_key) = (form.hidden("csrf"), form.hidden("klucz"));
+    assert_ne!(new_key, key);
+    let again = b
+        .post(
+            "/panel/wizyty/nowa",
+            &[
+                ("csrf", csrf.as_str()),
+                ("klucz", new_key.as_str()),
+                ("title", "Wizyta klikana dwa razy"),
+                ("destination", "Toruń"),
+                ("eligible_institution_types", "JST"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 303);
+    assert_ne!(visit(&again), visit(&first));
+}

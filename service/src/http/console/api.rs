@@ -18,7 +18,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::http::auth::ConsoleCaller;
-use crate::http::request::{CORRELATION_ID, REQUEST_ID};
+use crate::http::request::{CORRELATION_ID, IDEMPOTENCY_KEY, REQUEST_ID};
 
 /// The API's routes with their state, for in-process calls (see the module comment).
 #[derive(Clone)]
@@ -100,6 +100,31 @@ impl Api {
         Answer { status, body }
     }
 
+    /// As [`Api::call`], with the `Idempotency-Key` of the form that sent it: the same form
+    /// sent again gets the first answer and writes nothing.
+    pub async fn call_once(
+        &self,
+        user: &User,
+        outer: &HeaderMap,
+        method: Method,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Answer {
+        let res = self
+            .send_with(
+                user,
+                outer,
+                method,
+                path,
+                Some("application/json"),
+                Body::from(body.to_string()),
+                Some(key),
+            )
+            .await;
+        answer_of(res).await
+    }
+
     /// As [`Api::call`], the answer as it is (a CSV file, say).
     pub async fn raw(
         &self,
@@ -139,6 +164,21 @@ impl Api {
         content_type: Option<&str>,
         body: Body,
     ) -> Response {
+        self.send_with(user, outer, method, path, content_type, body, None)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_with(
+        &self,
+        user: &User,
+        outer: &HeaderMap,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Body,
+        idempotency_key: Option<&str>,
+    ) -> Response {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -150,6 +190,9 @@ impl Api {
         }
         if let Some(t) = content_type {
             req = req.header(header::CONTENT_TYPE, t);
+        }
+        if let Some(k) = idempotency_key {
+            req = req.header(IDEMPOTENCY_KEY, k);
         }
         let mut req = match req.body(body) {
             Ok(r) => r,
@@ -167,6 +210,16 @@ impl Api {
             Err(never) => match never {},
         }
     }
+}
+
+/// A JSON answer read whole.
+async fn answer_of(res: Response) -> Answer {
+    let status = res.status();
+    let body = match axum::body::to_bytes(res.into_body(), usize::MAX).await {
+        Ok(bytes) if !bytes.is_empty() => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    Answer { status, body }
 }
 
 fn failure() -> Response {

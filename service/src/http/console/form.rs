@@ -25,6 +25,9 @@ use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
 use crate::http::page::{not_found, private, render, Message};
 use crate::http::state::AppState;
 
+/// The hidden field holding a form's key (see [`FormPage::key`]).
+const KEY: &str = "klucz";
+
 /// What a field holds and how it is shown.
 #[derive(Clone, Copy)]
 pub enum Kind {
@@ -159,6 +162,8 @@ struct FormPage<'a> {
     spec: &'a Spec,
     action: &'a str,
     csrf: String,
+    /// This rendering's key: the form sent twice is carried out once.
+    key: String,
     groups: Vec<ShownGroup>,
     errors: Vec<Problem>,
 }
@@ -317,6 +322,7 @@ fn page(
         spec,
         action,
         csrf,
+        key: crate::http::forms::random_token(16),
         groups,
         errors: summary,
     };
@@ -431,15 +437,33 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    let answer = api
-        .call(
-            user,
-            headers,
-            spec.method.clone(),
-            &spec.api_path,
-            Some(&json),
-        )
-        .await;
+    let key = values
+        .get(KEY)
+        .and_then(|v| v.first())
+        .filter(|k| (16..=64).contains(&k.len()));
+    let answer = match key {
+        Some(key) => {
+            api.call_once(
+                user,
+                headers,
+                spec.method.clone(),
+                &spec.api_path,
+                &json,
+                &format!("konsola-{key}"),
+            )
+            .await
+        }
+        None => {
+            api.call(
+                user,
+                headers,
+                spec.method.clone(),
+                &spec.api_path,
+                Some(&json),
+            )
+            .await
+        }
+    };
     match answer.status {
         s if s.is_success() => Outcome::Done(answer),
         StatusCode::UNPROCESSABLE_ENTITY => {
