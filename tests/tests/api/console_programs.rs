@@ -257,6 +257,30 @@ async fn a_coordinator_runs_the_torun_programme_from_the_console() {
     assert_eq!(titles.len(), 3, "{titles:?}");
     assert!(titles.contains(&"I Toruńskie Forum Ekonomii Społecznej"));
 
+    // The same schedule sent twice from one page (a double click) is imported once.
+    let form = b.get(&schedule).await;
+    let (csrf, key) = (form.hidden("csrf"), form.hidden("klucz"));
+    let twice = "date,title,kind\nMarzec 2014,Forum organizacji,forum\n";
+    for _ in 0..2 {
+        let sent = b
+            .post_multipart(
+                &schedule,
+                &csrf,
+                &[("csv", twice), ("year", ""), ("klucz", &key)],
+                None,
+            )
+            .await;
+        assert_eq!(sent.status, 303, "{}", sent.html);
+    }
+    let view = detail(&app, &id).await;
+    let forums = view["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["title"] == "Forum organizacji")
+        .count();
+    assert_eq!(forums, 1, "{view}");
+
     // Opinions, proposals and suggestions, by e-mail as the article asks.
     let feedback = b
         .fill(

@@ -168,8 +168,9 @@ impl Api {
             .await
     }
 
+    /// As [`Api::send`], with the `Idempotency-Key` of the form that sent it (`None`: none).
     #[allow(clippy::too_many_arguments)]
-    async fn send_with(
+    pub async fn send_with(
         &self,
         user: &User,
         outer: &HeaderMap,

@@ -44,6 +44,8 @@ struct SchedulePage {
     id: Uuid,
     title: String,
     csrf: String,
+    /// This rendering's key: the schedule sent twice is imported once.
+    key: String,
     csv: String,
     year: String,
     /// Why nothing was imported, for the summary (a refusal or a field of the form).
@@ -69,6 +71,7 @@ fn page(
         id,
         title: title.to_owned(),
         csrf,
+        key: crate::http::forms::random_token(16),
         csv,
         year,
         problems,
@@ -115,6 +118,8 @@ struct Posted {
     csv: String,
     year: String,
     csrf: String,
+    /// The page's key (`klucz`).
+    key: String,
 }
 
 /// The most bytes of an uploaded schedule read (a year's schedule is a few kilobytes).
@@ -127,6 +132,7 @@ async fn posted(mut multipart: Multipart) -> Result<Posted, String> {
         csv: String::new(),
         year: String::new(),
         csrf: String::new(),
+        key: String::new(),
     };
     let mut file = None;
     while let Some(field) = multipart
@@ -141,6 +147,7 @@ async fn posted(mut multipart: Multipart) -> Result<Posted, String> {
             .map_err(|_| "Nie udało się odebrać pliku. Spróbuj ponownie.".to_owned())?;
         match name.as_str() {
             "csrf" => sent.csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "klucz" => sent.key = String::from_utf8_lossy(&bytes).into_owned(),
             "year" => sent.year = String::from_utf8_lossy(&bytes).trim().to_owned(),
             "csv" => sent.csv = String::from_utf8_lossy(&bytes).into_owned(),
             "plik" if !bytes.is_empty() => {
@@ -233,7 +240,16 @@ pub async fn upload(
             Vec::new(),
         );
     }
-    let res = import(&api, &user, &headers, id, year, sent.csv.clone()).await;
+    let res = import(
+        &api,
+        &user,
+        &headers,
+        id,
+        year,
+        sent.csv.clone(),
+        Some(sent.key.as_str()),
+    )
+    .await;
     let status = res.status();
     let answer = match axum::body::to_bytes(res.into_body(), usize::MAX).await {
         Ok(b) => serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
@@ -315,18 +331,24 @@ async fn import(
     id: Uuid,
     year: Option<i32>,
     csv: String,
+    key: Option<&str>,
 ) -> Response {
     let uri = match year {
         Some(y) => format!("/api/v1/programs/{id}/schedule/import?year={y}"),
         None => format!("/api/v1/programs/{id}/schedule/import"),
     };
-    api.send(
+    // The page's key: the same schedule sent twice (a double click) is imported once.
+    let key = key
+        .filter(|k| (16..=64).contains(&k.len()))
+        .map(|k| format!("konsola-{k}"));
+    api.send_with(
         user,
         outer,
         Method::POST,
         &uri,
         Some("text/csv; charset=utf-8"),
         Body::from(csv),
+        key.as_deref(),
     )
     .await
 }
