@@ -7,7 +7,8 @@ px; screenshots at desktop and phone size go to OUT_DIR. Exit status 1 on any fa
 
 The console's sign-in is walked the same way: the sign-in page, a wrong password (the error
 summary), the start page, the sign-out (an account made by screenshots.sh with `user add`);
-and a whole recruitment run from the console by keyboard (`recruitment`).
+and a whole recruitment run from the console by keyboard (`recruitment`), with and without
+JavaScript; a programme, a network and an evaluator's audit tools.
 
     pages.py BASE_URL OUT_DIR AXE_JS      (run by scripts/screenshots.sh on the demo data)
 """
@@ -579,6 +580,7 @@ if CONSOLE_EMAIL:
     console(True, True)
     console(False, False)
     recruitment(True, True)
+    recruitment(False, False)
     programme_and_network(True)
 if EVALUATOR_EMAIL:
     audit(True)

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
@@ -50,15 +50,25 @@ fn parse(id: &str) -> Option<Uuid> {
     Uuid::parse_str(id).ok()
 }
 
+/// `?po=N` after a tap: the page waits for its read models to show it.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AfterTap {
+    po: Option<i64>,
+}
+
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((visit_id, term_id)): Path<(String, String)>,
+    Query(after): Query<AfterTap>,
 ) -> Response {
     let user = match session::signed_in(&state, &headers).await {
         Ok(u) => u,
         Err(res) => return res,
     };
+    // The tap just recorded is shown, not the list as it was a moment before.
+    scope::settle(&state, after.po).await;
     let (visit_id, visit, term, roster) =
         match scope::roster(&state, &user, &visit_id, &term_id).await {
             Ok(v) => v,

@@ -70,3 +70,13 @@ pub async fn roster(
         Err(e) => Err(private(service_error(e.into()))),
     }
 }
+
+/// Waits (up to the read wait) for the read models to show the console's own change; a
+/// page shown a moment early is better than an error, so a timeout is let pass.
+pub async fn settle(state: &AppState, po: Option<i64>) {
+    if let Some(po) = po.filter(|p| *p > 0) {
+        let _ =
+            crate::http::consistency::wait_for(state, &["study_visits", "applications"], Some(po))
+                .await;
+    }
+}

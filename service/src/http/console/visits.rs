@@ -110,16 +110,6 @@ pub struct VisitParams {
     po: Option<i64>,
 }
 
-/// Waits (up to the read wait) for the read models to show the console's own change; a
-/// page shown a moment early is better than an error, so a timeout is let pass.
-pub async fn settle(state: &AppState, po: Option<i64>) {
-    if let Some(po) = po.filter(|p| *p > 0) {
-        let _ =
-            crate::http::consistency::wait_for(state, &["study_visits", "applications"], Some(po))
-                .await;
-    }
-}
-
 /// Whether `user` may change things (not an evaluator).
 fn may_act(user: &User) -> bool {
     user.role != Role::Evaluator
@@ -139,7 +129,7 @@ pub async fn visit(
         Ok(u) => u,
         Err(res) => return res,
     };
-    settle(&state, p.po).await;
+    scope::settle(&state, p.po).await;
     let (visit_id, visit, terms) = match scope::visit(&state, &user, &visit_id).await {
         Ok(v) => v,
         Err(res) => return res,
@@ -302,7 +292,7 @@ pub async fn roster(
         Ok(u) => u,
         Err(res) => return res,
     };
-    settle(&state, p.po).await;
+    scope::settle(&state, p.po).await;
     let (visit_id, visit, term, roster) =
         match scope::roster(&state, &user, &visit_id, &term_id).await {
             Ok(v) => v,
