@@ -27,6 +27,7 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
 
+use crate::http::polish::plural;
 use crate::http::problem::FieldError;
 
 /// The codes the service gives of its own, beside the domain's (`domain::error::CODES`,
@@ -257,17 +258,6 @@ fn join_or(items: &[&str], conjunction: &str) -> String {
         [] => String::new(),
         [one] => (*one).to_owned(),
         [init @ .., last] => format!("{} {conjunction} {last}", init.join(", ")),
-    }
-}
-
-/// "1 znak", "4 znaki", "12 znaków", "22 znaki": the Polish plural of a count.
-fn plural<'a>(n: u64, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) {
-        few
-    } else {
-        many
     }
 }
 

@@ -193,6 +193,17 @@ pub fn basis(e: &RosterEntry, label_of: impl Fn(&str) -> String) -> String {
     format!("{what} ({prefs})")
 }
 
+/// "1 znak", "4 znaki", "12 znaków", "22 znaki": the Polish plural of a count.
+pub fn plural<'a>(n: u64, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) {
+        few
+    } else {
+        many
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

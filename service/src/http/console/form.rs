@@ -51,7 +51,6 @@ pub enum Kind {
     /// `PlannedDate` it reads as.
     Planned,
     /// One value per line, sent as an array of strings.
-    #[allow(dead_code)] // For the programmes' goals and the meetings' topics.
     Lines,
 }
 
@@ -202,7 +201,7 @@ struct Choice {
 }
 
 /// The HTML id of a field: its path with the characters ids and `#` links dislike replaced.
-fn id_of(path: &str) -> String {
+pub fn id_of(path: &str) -> String {
     let id: String = path
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

@@ -3,11 +3,14 @@
 //! reason. Each is a [`form::Spec`] over the API operation it stands for, so the rules and
 //! the messages are the API's (`console::form`).
 
+use std::sync::LazyLock;
+
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use axum::Extension;
+use domain::values::InstitutionType;
 use infra::accounts::User;
 use infra::tokens::Role;
 use projections::study_visits::read as visits;
@@ -20,19 +23,14 @@ use super::session;
 use crate::http::page::{not_found, private, service_error};
 use crate::http::state::AppState;
 
-/// Institution types as the checkboxes offer them.
-pub const INSTITUTION_TYPES: &[(&str, &str)] = &[
-    ("JST", "jednostka samorządu terytorialnego (JST)"),
-    ("JOPS", "jednostka organizacyjna pomocy społecznej (JOPS)"),
-    ("OWES", "ośrodek wsparcia ekonomii społecznej (OWES)"),
-    ("PES", "podmiot ekonomii społecznej (PES)"),
-    ("CIS", "centrum integracji społecznej (CIS)"),
-    ("KIS", "klub integracji społecznej (KIS)"),
-    ("ZAZ", "zakład aktywności zawodowej (ZAZ)"),
-    ("WTZ", "warsztat terapii zajęciowej (WTZ)"),
-    ("NGO", "organizacja pozarządowa (NGO)"),
-    ("OTHER", "inna instytucja"),
-];
+/// Institution types (code, Polish name) as the forms offer them: made once from the domain's
+/// types and `polish::institution_type`, so a new type reaches every form by itself.
+pub static INSTITUTION_TYPES: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    InstitutionType::ALL
+        .iter()
+        .map(|t| (t.as_str(), crate::http::polish::institution_type(*t)))
+        .collect()
+});
 
 const PREFERENCE_KINDS: &[(&str, &str)] = &[
     ("listed", "spełniają ją instytucje z listy"),
@@ -58,7 +56,7 @@ fn announce_spec(user: &User) -> Spec {
         Field::new(
             "eligible_institution_types",
             "Kto może się zgłosić",
-            Kind::Checks(INSTITUTION_TYPES),
+            Kind::Checks(INSTITUTION_TYPES.as_slice()),
         )
         .hint("Zaznacz każdy typ instytucji, z której mogą zgłaszać się uczestnicy."),
         Field::new(
@@ -598,17 +596,4 @@ pub async fn decide(
         |_| format!("/panel/wizyty/{visit_id}/terminy/{term_id}"),
     )
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use domain::values::InstitutionType;
-
-    #[test]
-    fn the_checkboxes_offer_every_institution_type_by_its_code() {
-        let codes: Vec<&str> = INSTITUTION_TYPES.iter().map(|(c, _)| *c).collect();
-        let all: Vec<&str> = InstitutionType::ALL.iter().map(|t| t.as_str()).collect();
-        assert_eq!(codes, all);
-    }
 }

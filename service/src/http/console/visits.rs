@@ -180,7 +180,7 @@ pub async fn visit(
         offers: match visit.offer_hours {
             Some(h) => format!(
                 "zwolnione miejsce dostaje w ofercie pierwsza osoba z listy rezerwowej i ma {h} {} na jej przyjęcie",
-                if h == 1 { "godzinę" } else if (2..=4).contains(&(h % 10)) && !(12..=14).contains(&(h % 100)) { "godziny" } else { "godzin" }
+                polish::plural(u64::from(h), "godzinę", "godziny", "godzin")
             ),
             None => "zwolnione miejsce przypada od razu pierwszej osobie z listy rezerwowej".to_owned(),
         },

@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::super::api::Api;
-use super::super::form::{self, Values};
+use super::super::form::{self, id_of, Values};
 use super::common::{institution_label, may_act, network_for, registry_path, user_of};
 use super::pages::role_label;
 use crate::http::forms::{csrf_for, csrf_sent, with_cookie};
@@ -51,16 +51,6 @@ const FIELDS: [(&str, &str, Option<&str>); 6] = [
         Some("Zostaw puste, jeśli kadencja nie ma ustalonej daty końca."),
     ),
 ];
-
-/// The HTML id of a field, as the form engine makes it (`person.first_name` →
-/// `f-person-first-name`), so links and tests read alike on every form.
-fn id_of(path: &str) -> String {
-    let id: String = path
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    format!("f-{id}")
-}
 
 pub struct Choice {
     pub value: String,

@@ -31,7 +31,7 @@ fn establish_spec(user: &User) -> Spec {
         Field::new(
             "member_types",
             "Kto może zostać członkiem",
-            Kind::Checks(INSTITUTION_TYPES),
+            Kind::Checks(INSTITUTION_TYPES.as_slice()),
         )
         .hint("Zaznacz każdy typ instytucji, który sieć przyjmuje. PES obejmuje też CIS, KIS, ZAZ, WTZ i NGO."),
         Field::new("established_on", "Data założenia", Kind::Date),
@@ -132,7 +132,7 @@ fn member_spec(network_id: Uuid, r: &Registry) -> Spec {
                 "Instytucja",
                 vec![
                     Field::new("institution.name", "Nazwa instytucji", Kind::Text),
-                    Field::new("institution.type", "Typ instytucji", Kind::Select(INSTITUTION_TYPES)),
+                    Field::new("institution.type", "Typ instytucji", Kind::Select(INSTITUTION_TYPES.as_slice())),
                     Field::new("institution.nip", "NIP", Kind::Text)
                         .hint("10 cyfr; spacje i kreski nie przeszkadzają."),
                     Field::new("institution.regon", "REGON (nieobowiązkowo)", Kind::Text).optional(),

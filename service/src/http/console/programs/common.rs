@@ -107,13 +107,7 @@ pub fn label_of(set: &[(&str, &str)], code: &str) -> String {
 
 /// `1 działanie`, `3 działania`, `5 działań`: the Polish plural after a number.
 pub fn activities_count(n: usize) -> String {
-    let word = if n == 1 {
-        "działanie"
-    } else if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) {
-        "działania"
-    } else {
-        "działań"
-    };
+    let word = crate::http::polish::plural(n as u64, "działanie", "działania", "działań");
     format!("{n} {word}")
 }
 
