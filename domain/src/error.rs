@@ -29,6 +29,7 @@ pub const CODES: &[&str] = &[
     "consultation_not_found",
     "date_required",
     "dates_not_fixed",
+    "day_outside_term",
     "deadline_after_term",
     "deadline_not_reached",
     "deadline_passed",

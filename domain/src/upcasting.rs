@@ -26,7 +26,10 @@ use crate::study_visit::{StudyVisit, StudyVisitEvent, UNRECORDED_V1_CLAUSE};
 /// The upcasters of `aggregate_type`, oldest shape first (empty when every event is current).
 pub fn upcasters(aggregate_type: &str) -> Vec<Box<dyn EventUpcaster>> {
     if aggregate_type == StudyVisit::TYPE {
-        vec![Box::new(ApplicationSubmittedV1ToV2)]
+        vec![
+            Box::new(ApplicationSubmittedV1ToV2),
+            Box::new(AttendanceRecordedV1ToV2),
+        ]
     } else {
         Vec::new()
     }
@@ -134,6 +137,29 @@ impl EventUpcaster for ApplicationSubmittedV1ToV2 {
                 );
                 event.event_version = "2".to_owned();
             }
+        }
+        event
+    }
+}
+
+/// `AttendanceRecorded` 1 → 2: attendance became a record per day; version 1 recorded the
+/// whole term at once, which version 2 writes as `"day": null` (every day of the term).
+pub struct AttendanceRecordedV1ToV2;
+
+impl EventUpcaster for AttendanceRecordedV1ToV2 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_type == "AttendanceRecorded" && event_version == "1"
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        let body = event
+            .payload
+            .get_mut("AttendanceRecorded")
+            .and_then(Value::as_object_mut);
+        if let Some(body) = body {
+            // The literal version-2 shape; a v1 body never had a day.
+            body.entry("day").or_insert(Value::Null);
+            event.event_version = "2".to_owned();
         }
         event
     }
@@ -250,7 +276,41 @@ mod tests {
     fn other_aggregates_have_no_upcasters_yet() {
         assert!(upcasters("CooperationProgram").is_empty());
         assert!(upcasters("Network").is_empty());
-        assert_eq!(upcasters("StudyVisit").len(), 1);
+        assert_eq!(upcasters("StudyVisit").len(), 2);
+    }
+
+    #[test]
+    fn v1_attendance_is_every_day() {
+        let body = json!({"AttendanceRecorded": {
+            "application_id": "01a203e3-c550-71c5-99a2-d8fb9fffa86d",
+            "term_id": "01a203e3-c4e7-75aa-a5ef-750e0b2adf24",
+            "attended": true
+        }});
+        let mut ev = serialized("1", body.clone());
+        ev.event_type = "AttendanceRecorded".into();
+        let up = AttendanceRecordedV1ToV2.upcast(ev);
+        assert_eq!(up.event_version, "2");
+        assert_eq!(up.payload["AttendanceRecorded"]["day"], Value::Null);
+        let e: StudyVisitEvent =
+            decode("StudyVisit", "AttendanceRecorded", "1", body).expect("v1 decodes");
+        let StudyVisitEvent::AttendanceRecorded { day, attended, .. } = e else {
+            panic!("not an AttendanceRecorded: {e:?}");
+        };
+        assert_eq!((day, attended), (None, true));
+        // A day recorded in version 2 is kept.
+        let v2 = json!({"AttendanceRecorded": {
+            "application_id": "01a203e3-c550-71c5-99a2-d8fb9fffa86d",
+            "term_id": "01a203e3-c4e7-75aa-a5ef-750e0b2adf24",
+            "day": "2027-05-28",
+            "attended": false
+        }});
+        let e: StudyVisitEvent =
+            decode("StudyVisit", "AttendanceRecorded", "2", v2).expect("v2 decodes");
+        let StudyVisitEvent::AttendanceRecorded { day, .. } = e else {
+            panic!("not an AttendanceRecorded");
+        };
+        assert_eq!(day, chrono::NaiveDate::from_ymd_opt(2027, 5, 28));
+        assert!(!AttendanceRecordedV1ToV2.can_upcast("AttendanceRecorded", "2"));
     }
 
     #[test]

@@ -197,6 +197,7 @@ async fn scenario(seats: Vec<u32>, cap: Option<u32>, ops: Vec<Op>) -> Driver {
             Op::Attendance { app, attended } if !apps.is_empty() => {
                 d.exec(StudyVisitCommand::RecordAttendance {
                     application_id: apps[app % apps.len()],
+                    day: None,
                     attended,
                 })
                 .await;

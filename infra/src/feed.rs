@@ -50,7 +50,8 @@ const COLUMNS: &str =
     "position, tx_id::text::bigint AS tx_id, aggregate_type, aggregate_id, sequence, \
      event_type, event_version, payload, metadata, recorded_at";
 
-fn from_row(row: &PgRow) -> Result<StoredEvent, sqlx::Error> {
+/// A row selected with the feed's columns as a [`StoredEvent`].
+pub fn from_row(row: &PgRow) -> Result<StoredEvent, sqlx::Error> {
     Ok(StoredEvent {
         position: row.try_get("position")?,
         tx_id: row.try_get("tx_id")?,
@@ -189,6 +190,24 @@ pub async fn is_settled(pool: &sqlx::PgPool, position: i64) -> Result<bool, sqlx
     .fetch_optional(pool)
     .await?;
     Ok(settled.unwrap_or(false))
+}
+
+/// The chain hash of one event (None: no such event, or one written before the chain).
+pub async fn hash_of(
+    pool: &sqlx::PgPool,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
+        "SELECT hash FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .bind(sequence)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|(h,)| h))
 }
 
 /// The number of events stored (for progress lines of long commands).

@@ -5,6 +5,7 @@
 pub mod access_log;
 pub mod accounts;
 pub mod applications;
+pub mod certificates;
 pub mod chain;
 pub mod checkpoints;
 pub mod db;

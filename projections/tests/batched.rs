@@ -146,6 +146,14 @@ fn scenario() -> Vec<(String, String, Value)> {
             json!({"AttendanceRecorded": {"application_id": apps[i], "term_id": term, "attended": attended}}),
         )
     };
+    // Version 2: one day of the term (version 1 above means every day).
+    let attend_on = |i: usize, day: &str, attended: bool| {
+        (
+            "AttendanceRecorded",
+            "2",
+            json!({"AttendanceRecorded": {"application_id": apps[i], "term_id": term, "day": day, "attended": attended}}),
+        )
+    };
     let released_by_coordinator = json!({"released": {"reason": "Rezygnacja", "by": "token:x"}});
     let mut visit_events = vec![
         (
@@ -194,6 +202,9 @@ fn scenario() -> Vec<(String, String, Value)> {
         attend(3, true),
         attend(4, false),
         attend(3, false),
+        attend_on(3, "2026-06-02", true),
+        attend_on(4, "2026-06-01", true),
+        attend_on(4, "2026-06-02", false),
         submit(8, true),
         allocate(8, 8, None),
         attend(8, true),

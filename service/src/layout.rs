@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 const SHARED: &[&str] = &[
     "audit_log",
     "auth",
+    "certificate",
     "command",
     "consistency",
     "extract",

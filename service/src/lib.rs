@@ -11,6 +11,9 @@
 //!   institution input, the command path) or below, in `infra` and `projections`. The HTTP
 //!   layer writes no SQL: reads go through `projections::<read model>::read`, the rest
 //!   through `infra`.
+//! - [`documents`]: the files people print or hand on (sign-in sheets and certificates as
+//!   PDF, the EU participant report as CSV/ZIP and XLSX), made in memory from plain data;
+//!   no database, no clock, no HTTP. `http` gathers the data and calls it.
 //! - [`cli`]: the command line (`serve`, `migrate`, `token`, `audit`, `projections`,
 //!   `personal-data`, `demo`, `bench`).
 //! - [`jobs`]: what `serve` runs beside the HTTP server (the deadline watcher, the sealer).
@@ -23,6 +26,7 @@
 //! `startup`.
 
 pub mod cli;
+pub mod documents;
 pub mod http;
 pub mod jobs;
 pub mod mail;

@@ -141,10 +141,13 @@ pub enum StudyVisitCommand {
         /// Actor id of the coordinator (a token id, never a name), for the record.
         by: String,
     },
-    /// Records whether an allocated participant attended.
+    /// Records whether an allocated participant was present, on one day of the term or
+    /// (without a day) on every day.
     RecordAttendance {
         /// Which application.
         application_id: Uuid,
+        /// The day; None: every day of the term.
+        day: Option<NaiveDate>,
         /// Attended or not.
         attended: bool,
     },

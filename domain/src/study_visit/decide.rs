@@ -608,21 +608,35 @@ impl StudyVisit {
             }
             C::RecordAttendance {
                 application_id,
+                day,
                 attended,
             } => {
                 let app = self.require_application(application_id)?;
-                let closed = self
+                let term = self
                     .term(app.term_id)
-                    .is_some_and(|t| t.status == TermStatus::Closed);
-                if app.status != ApplicationStatus::Allocated || !closed {
+                    .filter(|t| t.status == TermStatus::Closed);
+                let (Some(term), ApplicationStatus::Allocated) = (term, app.status) else {
                     return Err(DomainError::conflict(
                         "no_seat",
                         "Attendance can only be recorded for someone holding a seat in a closed term.",
                     ));
+                };
+                if let (Some(day), Some(dates)) = (day, term.dates()) {
+                    if day < dates.starts_on || day > dates.ends_on {
+                        return Err(DomainError::invalid(
+                            "day",
+                            "day_outside_term",
+                            format!(
+                                "The term lasts from {} to {}; {day} is not one of its days.",
+                                dates.starts_on, dates.ends_on
+                            ),
+                        ));
+                    }
                 }
                 Ok(vec![E::AttendanceRecorded {
                     application_id,
                     term_id: app.term_id,
+                    day,
                     attended,
                 }])
             }

@@ -1,7 +1,7 @@
 //! What happened to a study visit. Events carry ids and institutional data, never a
 //! person's name or contact (those are erasable and live elsewhere).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -203,12 +203,15 @@ pub enum StudyVisitEvent {
         /// Withdrawal, or a coordinator's release with reason.
         cause: ReleaseCause,
     },
-    /// Attendance of an allocated participant was recorded.
+    /// Attendance of an allocated participant was recorded (version 2: by day).
     AttendanceRecorded {
         /// Application id.
         application_id: Uuid,
         /// Its term.
         term_id: Uuid,
+        /// The day; null: every day of the term (what version 1 always meant).
+        #[serde(default)]
+        day: Option<NaiveDate>,
         /// Attended or not.
         attended: bool,
     },
@@ -298,7 +301,7 @@ impl StudyVisitEvent {
     /// version and an upcaster from the old one (docs/events.md, "Versions and upcasting").
     pub fn current_version(event_type: &str) -> &'static str {
         match event_type {
-            "ApplicationSubmitted" => "2",
+            "ApplicationSubmitted" | "AttendanceRecorded" => "2",
             _ => "1",
         }
     }

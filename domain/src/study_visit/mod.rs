@@ -3,6 +3,7 @@
 //! [`allocation`] so that anyone can replay the events and get the same roster.
 
 pub mod allocation;
+pub mod attendance;
 pub mod commands;
 pub mod consent;
 pub mod events;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 pub use allocation::{
     Allocation, Candidate, Decision, Outcome, OFFER_ACCEPTED, PASSED_OVER_REASON,
 };
+pub use attendance::Attendance;
 pub use commands::{
     CloseTrigger, Funding, Preference, PreferenceKind, StudyVisitCommand, TermDates, TermSchedule,
     Withdrawer,
@@ -524,7 +526,7 @@ impl StudyVisit {
                         decision: None,
                         waitlist_position_at_close: None,
                         passed_over_reason: None,
-                        attended: None,
+                        attendance: Attendance::default(),
                         withdrawn_by: None,
                         release: None,
                         offer: None,
@@ -606,11 +608,12 @@ impl StudyVisit {
             }
             E::AttendanceRecorded {
                 application_id,
+                day,
                 attended,
                 ..
             } => {
                 if let Some(a) = self.applications.get_mut(&application_id) {
-                    a.attended = Some(attended);
+                    a.attendance.record(day, attended);
                 }
             }
             E::TermCancelled { term_id, reason } => {

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::allocation::{Decision, PASSED_OVER_REASON};
+use super::commands::TermDates;
 use super::events::BasisRule;
 use super::state::{Application, ApplicationStatus, TermStatus};
 use super::StudyVisit;
@@ -79,8 +80,14 @@ pub struct RosterEntry {
     pub decided_by: Option<String>,
     /// Current position on the waiting list.
     pub waitlist_position: Option<u32>,
-    /// Attendance, once recorded.
+    /// Attendance, once recorded: present on at least one day.
     pub attended: Option<bool>,
+    /// The days of the term the person was present on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_present: Vec<NaiveDate>,
+    /// The days of the term the person was recorded absent on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_absent: Vec<NaiveDate>,
     /// The application's status.
     pub status: ApplicationStatus,
     /// Until when the seat offered to it stands (status `offered` only).
@@ -104,7 +111,7 @@ pub struct ApplicationStanding {
     pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
-fn entry(app: &Application, decision: &Decision) -> RosterEntry {
+fn entry(app: &Application, decision: &Decision, dates: Option<&TermDates>) -> RosterEntry {
     RosterEntry {
         application_id: app.application_id,
         subject_id: app.subject_id,
@@ -117,7 +124,13 @@ fn entry(app: &Application, decision: &Decision) -> RosterEntry {
         reason: decision.basis.reason.clone(),
         decided_by: decision.basis.decided_by.clone(),
         waitlist_position: None,
-        attended: app.attended,
+        attended: dates.and_then(|d| app.attendance.attended_in(d)),
+        days_present: dates
+            .map(|d| app.attendance.days_present_in(d))
+            .unwrap_or_default(),
+        days_absent: dates
+            .map(|d| app.attendance.days_absent(d.starts_on, d.ends_on))
+            .unwrap_or_default(),
         status: app.status,
         offer_expires_at: app.offer.as_ref().map(|o| o.expires_at),
     }
@@ -148,7 +161,10 @@ impl StudyVisit {
 
         if roster.provisional {
             let allocation = self.compute_allocation(term_id)?;
-            let lookup = |d: &Decision| self.application(d.application_id).map(|a| entry(a, d));
+            let lookup = |d: &Decision| {
+                self.application(d.application_id)
+                    .map(|a| entry(a, d, term.dates()))
+            };
             roster.allocated = allocation.allocated.iter().filter_map(lookup).collect();
             roster.waitlist = allocation.waitlist.iter().filter_map(lookup).collect();
             roster.passed_over = allocation.passed_over.iter().filter_map(lookup).collect();
@@ -169,7 +185,7 @@ impl StudyVisit {
                 .collect();
             decided.sort_by_key(|(a, d)| (d.basis.rank, a.order));
             for (app, d) in &decided {
-                let e = entry(app, d);
+                let e = entry(app, d, term.dates());
                 match app.status {
                     ApplicationStatus::Allocated => roster.allocated.push(e),
                     ApplicationStatus::Waitlisted => roster.waitlist.push(e),

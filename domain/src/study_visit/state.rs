@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::attendance::Attendance;
 use super::commands::{CloseTrigger, Funding, Preference, TermDates, TermSchedule, Withdrawer};
 use super::consent::ConsentRecord;
 use super::events::{DecisionBasis, ReleaseCause};
@@ -182,8 +183,9 @@ pub struct Application {
     pub waitlist_position_at_close: Option<u32>,
     /// Reason recorded when passed over.
     pub passed_over_reason: Option<String>,
-    /// Whether they attended, once recorded.
-    pub attended: Option<bool>,
+    /// Presence by day, as recorded.
+    #[serde(default)]
+    pub attendance: Attendance,
     /// Who withdrew it, when withdrawn.
     pub withdrawn_by: Option<Withdrawer>,
     /// Why its seat was given back, when it was.

@@ -1235,6 +1235,7 @@ async fn attendance_only_for_seat_holders_of_closed_terms() {
     let e = h
         .err(StudyVisitCommand::RecordAttendance {
             application_id: app_id(1),
+            day: None,
             attended: true,
         })
         .await;
@@ -1243,6 +1244,7 @@ async fn attendance_only_for_seat_holders_of_closed_terms() {
     let ev = h
         .ok(StudyVisitCommand::RecordAttendance {
             application_id: app_id(1),
+            day: None,
             attended: true,
         })
         .await;
@@ -1251,6 +1253,7 @@ async fn attendance_only_for_seat_holders_of_closed_terms() {
         vec![StudyVisitEvent::AttendanceRecorded {
             application_id: app_id(1),
             term_id: T1,
+            day: None,
             attended: true
         }]
     );
@@ -1261,10 +1264,72 @@ async fn attendance_only_for_seat_holders_of_closed_terms() {
     let e = h
         .err(StudyVisitCommand::RecordAttendance {
             application_id: app_id(2),
+            day: None,
             attended: true,
         })
         .await;
     assert_eq!(e.code, "no_seat");
+}
+
+#[tokio::test]
+async fn attendance_by_day_within_the_term_and_every_day_without_one() {
+    let mut h = Harness::with_term(2, None).await;
+    h.submit(1, T1, 1).await.expect("1");
+    h.close(T1).await;
+    let (first, last) = (term1_dates().starts_on, term1_dates().ends_on);
+    // A day outside the term names the field and records nothing.
+    let e = h
+        .err(StudyVisitCommand::RecordAttendance {
+            application_id: app_id(1),
+            day: Some(last.succ_opt().expect("day")),
+            attended: true,
+        })
+        .await;
+    assert_eq!(
+        (e.kind, e.code, e.field.as_deref()),
+        (ErrorKind::Invalid, "day_outside_term", Some("day"))
+    );
+    let present = |h: &Harness| {
+        let r = h.visit.roster(T1).expect("roster");
+        (r.allocated[0].attended, r.allocated[0].days_present.clone())
+    };
+    assert_eq!(present(&h), (None, vec![]));
+    let ev = h
+        .ok(StudyVisitCommand::RecordAttendance {
+            application_id: app_id(1),
+            day: Some(last),
+            attended: true,
+        })
+        .await;
+    assert_eq!(
+        ev,
+        vec![StudyVisitEvent::AttendanceRecorded {
+            application_id: app_id(1),
+            term_id: T1,
+            day: Some(last),
+            attended: true
+        }]
+    );
+    assert_eq!(present(&h), (Some(true), vec![last]));
+    // Without a day: every day; then one day absent again.
+    h.ok(StudyVisitCommand::RecordAttendance {
+        application_id: app_id(1),
+        day: None,
+        attended: true,
+    })
+    .await;
+    let all: Vec<_> = first.iter_days().take_while(|d| *d <= last).collect();
+    assert_eq!(present(&h), (Some(true), all.clone()));
+    for d in &all {
+        h.ok(StudyVisitCommand::RecordAttendance {
+            application_id: app_id(1),
+            day: Some(*d),
+            attended: false,
+        })
+        .await;
+    }
+    // Recorded absent on every day: attendance is recorded, and it is "not attended".
+    assert_eq!(present(&h), (Some(false), vec![]));
 }
 
 #[tokio::test]

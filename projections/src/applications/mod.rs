@@ -25,7 +25,8 @@ impl Projection for Applications {
     fn schema_version(&self) -> i32 {
         // 2: information_clause and legal_basis (ApplicationSubmitted version 2).
         // 3: seat offers (offer_expires_at, offer_returns_to).
-        3
+        // 4: attendance by day (AttendanceRecorded version 2) replaces `attended`.
+        4
     }
 
     fn create_sql(&self) -> &'static str {
@@ -48,7 +49,8 @@ CREATE TABLE IF NOT EXISTS rm_applications (
     basis            jsonb,
     reason           text,
     withdrawn_by     text,
-    attended         boolean,
+    -- domain::study_visit::Attendance as JSON: {"every_day": bool|null, "days": {"YYYY-MM-DD": bool}}
+    attendance       jsonb       NOT NULL DEFAULT '{"every_day": null, "days": {}}',
     last_position    bigint      NOT NULL,
     offer_expires_at timestamptz,
     offer_returns_to text
@@ -274,21 +276,33 @@ CREATE INDEX IF NOT EXISTS rm_applications_by_visit ON rm_applications (visit_id
             }
             StudyVisitEvent::AttendanceRecorded {
                 application_id,
+                day,
                 attended,
                 ..
             } => {
-                sqlx::query("UPDATE rm_applications SET attended = $2, last_position = $3 WHERE application_id = $1")
-                    .bind(application_id)
-                    .bind(attended)
-                    .bind(event.position)
-                    .execute(db)
-                    .await?;
+                sqlx::query(&format!(
+                    "UPDATE rm_applications SET attendance = {ATTEND}, last_position = $4 WHERE application_id = $1"
+                ))
+                .bind(application_id)
+                .bind(day.map(|d| d.to_string()))
+                .bind(attended)
+                .bind(event.position)
+                .execute(db)
+                .await?;
             }
             _ => {}
         }
         Ok(())
     }
 }
+
+/// `Attendance::record` in SQL, over the row's `attendance` and the day `$2` (ISO text,
+/// NULL: every day) and presence `$3`: a record for every day replaces the days recorded
+/// before it; one for a day sets that day only. The day is bound as text written by
+/// chrono, so the JSON key does not depend on the server's `DateStyle`.
+const ATTEND: &str = "CASE WHEN $2::text IS NULL
+        THEN jsonb_build_object('every_day', $3::bool, 'days', '{}'::jsonb)
+        ELSE jsonb_set(attendance, ARRAY['days', $2::text], to_jsonb($3::bool), true) END";
 
 /// Whether `e` concerns a seat offer (applied one by one, also in batches).
 fn is_offer_event(e: &StudyVisitEvent) -> bool {
@@ -416,7 +430,7 @@ enum ChangeKind {
     /// SeatReleased: only an allocated row becomes `released`.
     Release,
     /// AttendanceRecorded.
-    Attend { attended: bool },
+    Attend { day: Option<String>, attended: bool },
 }
 
 struct Change {
@@ -469,11 +483,13 @@ impl Change {
             }
             StudyVisitEvent::AttendanceRecorded {
                 application_id,
+                day,
                 attended,
                 ..
             } => (
                 application_id,
                 ChangeKind::Attend {
+                    day: day.map(|d| d.to_string()),
                     attended: *attended,
                 },
             ),
@@ -523,13 +539,14 @@ impl UpdateRun {
         let mut reasons = Vec::with_capacity(n);
         let mut bys = Vec::with_capacity(n);
         let mut attendances = Vec::with_capacity(n);
+        let mut days = Vec::with_capacity(n);
         let mut positions = Vec::with_capacity(n);
         for c in changes {
             ids.push(c.id);
             positions.push(c.position);
             let (mut status, mut rank, mut met, mut basis, mut reason) =
                 (None, None, None, None, None);
-            let (mut by, mut attended) = (None, None);
+            let (mut by, mut attended, mut day) = (None, None, None);
             let kind = match c.kind {
                 ChangeKind::Decide {
                     status: s,
@@ -546,8 +563,11 @@ impl UpdateRun {
                     "withdraw"
                 }
                 ChangeKind::Release => "release",
-                ChangeKind::Attend { attended: a } => {
-                    attended = Some(a);
+                ChangeKind::Attend {
+                    day: d,
+                    attended: a,
+                } => {
+                    (day, attended) = (d, Some(a));
                     "attend"
                 }
             };
@@ -559,6 +579,7 @@ impl UpdateRun {
             reasons.push(reason);
             bys.push(by);
             attendances.push(attended);
+            days.push(day);
         }
         sqlx::query(
             "UPDATE rm_applications a SET
@@ -571,13 +592,15 @@ impl UpdateRun {
                 basis = CASE WHEN d.kind = 'decide' THEN d.basis ELSE a.basis END,
                 reason = CASE WHEN d.kind = 'decide' THEN d.reason ELSE a.reason END,
                 withdrawn_by = CASE WHEN d.kind = 'withdraw' THEN d.by ELSE a.withdrawn_by END,
-                attended = CASE WHEN d.kind = 'attend' THEN d.attended ELSE a.attended END,
+                attendance = CASE WHEN d.kind <> 'attend' THEN a.attendance
+                    WHEN d.day IS NULL THEN jsonb_build_object('every_day', d.attended, 'days', '{}'::jsonb)
+                    ELSE jsonb_set(a.attendance, ARRAY['days', d.day], to_jsonb(d.attended), true) END,
                 offer_expires_at = CASE WHEN d.kind IN ('decide', 'withdraw') THEN NULL ELSE a.offer_expires_at END,
                 offer_returns_to = CASE WHEN d.kind IN ('decide', 'withdraw') THEN NULL ELSE a.offer_returns_to END,
                 last_position = d.p
                FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[], $7::text[],
-                           $8::text[], $9::bool[], $10::bigint[])
-                 AS d(id, kind, status, rank, met, basis, reason, by, attended, p)
+                           $8::text[], $9::bool[], $10::bigint[], $11::text[])
+                 AS d(id, kind, status, rank, met, basis, reason, by, attended, p, day)
               WHERE a.application_id = d.id AND (d.kind <> 'release' OR a.status = 'allocated')",
         )
         .bind(&ids)
@@ -590,6 +613,7 @@ impl UpdateRun {
         .bind(&bys)
         .bind(&attendances)
         .bind(&positions)
+        .bind(&days)
         .execute(&mut **tx)
         .await?;
         Ok(())

@@ -11,11 +11,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use domain::study_visit::allocation::{self, Candidate, Decision};
 use domain::study_visit::{
-    ApplicationStatus, DecisionBasis, Roster, RosterEntry, TermStatus, PASSED_OVER_REASON,
+    ApplicationStatus, Attendance, DecisionBasis, Roster, RosterEntry, TermStatus,
+    PASSED_OVER_REASON,
 };
 use domain::values::{Institution, Nip};
 use serde_json::Value;
@@ -50,7 +51,8 @@ pub struct Application {
     pub basis: Option<DecisionBasis>,
     /// The reason recorded when passed over.
     pub reason: Option<String>,
-    pub attended: Option<bool>,
+    /// Presence by day, as recorded.
+    pub attendance: Attendance,
     /// When the submission was recorded (the server's clock).
     pub submitted_at: DateTime<Utc>,
     /// Until when the seat offered to it stands (status `offered` only).
@@ -60,7 +62,7 @@ pub struct Application {
 }
 
 const APPLICATION_COLUMNS: &str = "application_id, visit_id, term_id, subject_id, institution, \
-    submission_order, status, rank, basis, reason, attended, submitted_at, offer_expires_at, \
+    submission_order, status, rank, basis, reason, attendance, submitted_at, offer_expires_at, \
     offer_returns_to";
 
 /// A row of `rm_applications` as stored.
@@ -76,7 +78,7 @@ struct ApplicationRow {
     rank: Option<i32>,
     basis: Option<Value>,
     reason: Option<String>,
-    attended: Option<bool>,
+    attendance: Value,
     submitted_at: DateTime<Utc>,
     offer_expires_at: Option<DateTime<Utc>>,
     offer_returns_to: Option<String>,
@@ -101,7 +103,7 @@ impl ApplicationRow {
                 .map(|b| from_json(MODEL, "basis", b))
                 .transpose()?,
             reason: self.reason,
-            attended: self.attended,
+            attendance: from_json(MODEL, "attendance", self.attendance)?,
             submitted_at: self.submitted_at,
             offer_expires_at: self.offer_expires_at,
             offer_returns_to: self
@@ -160,6 +162,8 @@ pub struct Standing {
     pub rank: Option<u32>,
     /// The place on the waiting list (1 = next), while waiting.
     pub waitlist_position: Option<u32>,
+    /// The days of the term the person was present on, as recorded.
+    pub days_present: Vec<NaiveDate>,
 }
 
 /// Where `application_id` (of `visit_id`) stands; None when the read model has not
@@ -175,8 +179,20 @@ pub async fn standing(
     let mut standing = Standing {
         rank: application.rank,
         waitlist_position: None,
+        days_present: Vec::new(),
         application,
     };
+    if standing.application.attendance.is_recorded() {
+        let terms = study_visits::read::terms(&mut *conn, &[visit_id]).await?;
+        let term_id = standing.application.term_id;
+        if let Some((first, last)) = terms
+            .iter()
+            .find(|t| t.term_id == term_id)
+            .and_then(|t| t.starts_on.zip(t.ends_on))
+        {
+            standing.days_present = standing.application.attendance.days_present(first, last);
+        }
+    }
     if matches!(
         standing.application.status,
         ApplicationStatus::Submitted | ApplicationStatus::Waitlisted
@@ -332,7 +348,11 @@ pub async fn roster(
             live.iter().map(|a| (a.application_id, *a)).collect();
         let entries = |ds: &[Decision]| -> Vec<RosterEntry> {
             ds.iter()
-                .filter_map(|d| by_id.get(&d.application_id).map(|a| entry(a, &d.basis)))
+                .filter_map(|d| {
+                    by_id
+                        .get(&d.application_id)
+                        .map(|a| entry(a, &d.basis, term))
+                })
                 .collect()
         };
         roster.allocated = entries(&outcome.allocated);
@@ -345,7 +365,7 @@ pub async fn roster(
             .collect();
         decided.sort_by_key(|(a, b)| (b.rank, a.submission_order));
         for (a, basis) in decided {
-            let mut e = entry(a, basis);
+            let mut e = entry(a, basis, term);
             match a.status {
                 ApplicationStatus::Allocated => roster.allocated.push(e),
                 ApplicationStatus::Waitlisted => roster.waitlist.push(e),
@@ -377,8 +397,10 @@ pub async fn roster(
     Ok(Some(roster))
 }
 
-/// A roster line of `a`, decided on `basis` (the recorded one, or the provisional one).
-fn entry(a: &Application, basis: &DecisionBasis) -> RosterEntry {
+/// A roster line of `a` in `term`, decided on `basis` (the recorded one, or the
+/// provisional one).
+fn entry(a: &Application, basis: &DecisionBasis, term: &study_visits::read::Term) -> RosterEntry {
+    let dates = term.starts_on.zip(term.ends_on);
     RosterEntry {
         application_id: a.application_id,
         subject_id: a.subject_id,
@@ -391,7 +413,13 @@ fn entry(a: &Application, basis: &DecisionBasis) -> RosterEntry {
         reason: basis.reason.clone(),
         decided_by: basis.decided_by.clone(),
         waitlist_position: None,
-        attended: a.attended,
+        attended: dates.and_then(|(first, last)| a.attendance.attended(first, last)),
+        days_present: dates
+            .map(|(first, last)| a.attendance.days_present(first, last))
+            .unwrap_or_default(),
+        days_absent: dates
+            .map(|(first, last)| a.attendance.days_absent(first, last))
+            .unwrap_or_default(),
         status: a.status,
         offer_expires_at: a.offer_expires_at,
     }

@@ -327,6 +327,7 @@ async fn live_and_replayed_visits_applications_and_rosters_are_equal() {
     visit
         .run(StudyVisitCommand::RecordAttendance {
             application_id: after_release.allocated[0].application_id,
+            day: None,
             attended: true,
         })
         .await;

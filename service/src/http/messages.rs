@@ -39,6 +39,7 @@ pub const SERVICE_CODES: &[&str] = &[
     "bad_request",
     "duplicate_field",
     "forbidden",
+    "format_unknown",
     "idempotency_answer_lost",
     "idempotency_in_progress",
     "idempotency_key_characters",
@@ -46,6 +47,7 @@ pub const SERVICE_CODES: &[&str] = &[
     "idempotency_key_reused",
     "instant_format",
     "internal",
+    "invalid_id",
     "invalid_input",
     "invalid_json",
     "invalid_length",
@@ -54,12 +56,16 @@ pub const SERVICE_CODES: &[&str] = &[
     "missing_field",
     "negative_number",
     "not_found",
+    "not_present",
     "nul_character",
+    "one_subject",
     "payload_too_large",
+    "personal_data_erased",
     "planned_or_dates",
     "preference_kind_unknown",
     "range_empty",
     "request_timeout",
+    "roster_provisional",
     "schedule_empty",
     "schedule_header",
     "schedule_row_invalid",
@@ -557,6 +563,12 @@ fn catalogue(code: &str, field: &str, limit: Option<usize>, english: &str) -> Op
             _ => "Kadencja następcy nie może zacząć się wcześniej niż obecna kadencja na tej funkcji.".to_owned(),
         }),
         "empty_schedule" => fixed("Harmonogram musi zawierać co najmniej jedno działanie."),
+        "day_outside_term" => Some(match (v.date(0), v.date(1), v.date(2)) {
+            (Some(from), Some(to), Some(day)) => format!(
+                "Termin trwa od {from} do {to}, a {day} nie jest jednym z jego dni — wybierz dzień terminu."
+            ),
+            _ => "Ten dzień nie należy do terminu — wybierz jeden z dni terminu.".to_owned(),
+        }),
         "ends_before_start" => fixed(match leaf(field) {
             "end" => "Koniec okresu nie może przypadać przed jego początkiem — popraw daty.",
             "term_ends_on" => "Kadencja nie może się skończyć, zanim się zacznie — popraw daty.",
@@ -745,6 +757,18 @@ fn catalogue(code: &str, field: &str, limit: Option<usize>, english: &str) -> Op
             ),
             None => "Treść żądania jest większa, niż usługa przyjmuje — wyślij mniej danych.".to_owned(),
         }),
+        "format_unknown" => fixed("Wybierz format csv (archiwum ZIP z plikami CSV) albo xlsx."),
+        "invalid_id" => fixed("Podaj identyfikator w postaci UUID, np. 01a203e3-c49e-70ed-b10a-530e05dd6266."),
+        "one_subject" => fixed("Podaj albo wizytę (visit_id), albo program (program_id) — nie jedno i drugie."),
+        "not_present" => fixed(
+            "Zaświadczenie otrzymuje osoba obecna choć jeden dzień terminu — najpierw zapisz jej obecność.",
+        ),
+        "personal_data_erased" => fixed(
+            "Dane tej osoby zostały usunięte, więc nie można już wydrukować zaświadczenia. Zaświadczenie wydane wcześniej nadal można sprawdzić po kodzie.",
+        ),
+        "roster_provisional" => fixed(
+            "Lista obecności powstaje po zamknięciu naboru, gdy lista uczestników jest ostateczna.",
+        ),
         "request_timeout" => fixed("Treść żądania nie dotarła na czas — wyślij je ponownie."),
         "service_unavailable" => fixed("Odpowiedź trwała zbyt długo — spróbuj ponownie za chwilę."),
         "too_many_requests" => fixed(

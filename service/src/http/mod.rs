@@ -11,6 +11,7 @@
 // What every resource shares.
 pub mod audit_log;
 pub mod auth;
+pub mod certificate;
 pub mod command;
 pub mod consistency;
 pub mod extract;
@@ -36,6 +37,7 @@ pub mod validate;
 pub mod access_log;
 pub mod applications;
 pub mod audit;
+pub mod certificates;
 pub mod console;
 pub mod dashboard;
 pub mod export;
@@ -46,6 +48,7 @@ pub mod operations;
 pub mod pages;
 pub mod personal_data;
 pub mod programs;
+pub mod reports;
 pub mod rosters;
 pub mod schedule;
 pub mod study_visits;
@@ -69,6 +72,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(study_visits::router())
         .merge(applications::router())
         .merge(rosters::router())
+        .merge(certificates::router())
+        .merge(reports::router())
         .merge(audit::router())
         .merge(integrity::router())
         .merge(export::router())

@@ -48,6 +48,11 @@ pub fn date(d: NaiveDate) -> String {
     format!("{} {} {} r.", d.day(), genitive(d.month()), d.year())
 }
 
+/// The calendar day of `at` in Europe/Warsaw (what a document issued then is dated).
+pub fn warsaw_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Warsaw).date_naive()
+}
+
 /// `23 czerwca 2022 r., 11:00` (Europe/Warsaw).
 pub fn instant(at: DateTime<Utc>) -> String {
     let local = at.with_timezone(&Warsaw);
@@ -201,6 +206,45 @@ pub fn plural<'a>(n: u64, one: &'a str, few: &'a str, many: &'a str) -> &'a str 
         few
     } else {
         many
+    }
+}
+
+/// The EU funding line as one sentence.
+pub fn funding_line(f: &domain::study_visit::Funding) -> Option<String> {
+    let parts: Vec<String> = [
+        (&f.project, ""),
+        (&f.programme, ""),
+        (&f.priority_axis, "oś priorytetowa "),
+        (&f.measure, "działanie "),
+        (&f.sub_measure, "poddziałanie "),
+    ]
+    .into_iter()
+    .filter(|(v, _)| !v.trim().is_empty())
+    .map(|(v, prefix)| format!("{prefix}{}", v.trim()))
+    .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Projekt współfinansowany ze środków Unii Europejskiej: {}.",
+            parts.join(", ")
+        )
+    })
+}
+
+/// An activity kind as Polish documents name it.
+pub fn activity_kind(k: domain::cooperation_program::ActivityKind) -> &'static str {
+    use domain::cooperation_program::ActivityKind as K;
+    match k {
+        K::Consultation => "konsultacje",
+        K::Forum => "forum",
+        K::StudyVisit => "wizyta studyjna",
+        K::Training => "szkolenie",
+        K::Conference => "konferencja",
+        K::Meeting => "spotkanie",
+        K::CommitteeSitting => "posiedzenie komitetu lub zespołu",
+        K::MonitoringMeeting => "spotkanie monitoringowe",
+        K::Publication => "publikacja",
+        K::Gala => "gala",
+        K::Other => "inne",
     }
 }
 

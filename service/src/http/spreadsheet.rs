@@ -1,47 +1,13 @@
-//! CSV files meant to be opened in spreadsheet programs (rosters, programme evaluations).
-//!
-//! What makes them open cleanly, found with Excel on Polish Windows and LibreOffice:
-//! - UTF-8 with a byte-order mark: without it Excel reads the file as Windows-1250 and
-//!   Polish letters turn into mojibake.
-//! - `;` between fields: Excel splits a double-clicked CSV on the list separator of the
-//!   regional settings, which is `;` in Polish ones (the comma is the decimal separator);
-//!   a comma-separated file lands in one column. LibreOffice detects `;` in its import
-//!   dialog. (A `sep=` first line would fix the separator but makes Excel ignore the BOM.)
-//! - CRLF line ends and RFC 4180 quoting (the `csv` crate): fields with `;`, quotes or line
-//!   breaks stay one cell.
-//! - Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first: CSV
-//!   injection) is prefixed with `'`, which spreadsheets show as text. Names typed by the
-//!   public end up in rosters, so this matters.
-
-use std::borrow::Cow;
+//! Downloads: CSV and XLSX tables (rosters, programme evaluations), the HTTP side of the
+//! spreadsheet files whose conventions (BOM, `;`, CRLF, defused formulas) are explained and
+//! kept in `crate::documents::csv_file`; and any finished file as an attachment (PDFs, the
+//! participant report).
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
+pub use crate::documents::csv_file::{text, writer, BOM, DELIMITER};
 use crate::http::problem::ApiError;
-
-/// UTF-8 byte-order mark.
-pub const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// Field separator (see the module comment).
-pub const DELIMITER: u8 = b';';
-
-/// A CSV writer into memory, BOM already written.
-pub fn writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .delimiter(DELIMITER)
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(BOM.to_vec())
-}
-
-/// `text` safe to open in a spreadsheet: a leading `=`, `+`, `-`, `@`, tab or carriage
-/// return gets a `'` in front so the cell is shown, not evaluated.
-pub fn text(text: &str) -> Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
-        _ => Cow::Borrowed(text),
-    }
-}
 
 /// Writes one record (errors only when memory runs out).
 pub fn write<I, T>(w: &mut csv::Writer<Vec<u8>>, record: I) -> Result<(), ApiError>
@@ -58,17 +24,7 @@ pub fn download(w: csv::Writer<Vec<u8>>, filename: &str) -> Result<Response, Api
     let bytes = w
         .into_inner()
         .map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
-    let mut res = bytes.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    res.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
-            .unwrap_or(HeaderValue::from_static("attachment")),
-    );
-    Ok(res)
+    Ok(attachment(bytes, "text/csv; charset=utf-8", filename))
 }
 
 /// A table as an XLSX download named `filename`: the header row bold and frozen, columns fit
@@ -98,19 +54,23 @@ pub fn xlsx(header: &[&str], rows: &[Vec<String>], filename: &str) -> Result<Res
     sheet.set_freeze_panes(1, 0).map_err(failed)?;
     sheet.autofit();
     let bytes = book.save_to_buffer().map_err(failed)?;
+    Ok(attachment(bytes, XLSX, filename))
+}
+
+/// The media type of an XLSX workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// `bytes` as a download of `content_type` named `filename` (ASCII: ids and fixed words).
+pub fn attachment(bytes: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
     let mut res = bytes.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
             .unwrap_or(HeaderValue::from_static("attachment")),
     );
-    Ok(res)
+    res
 }
 
 #[cfg(test)]

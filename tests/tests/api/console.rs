@@ -725,14 +725,19 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
         roster.body
     );
 
-    // Attendance at the door: one tap each, back to the same row.
+    // Attendance at the door, by day: one tap each, back to the same row of the same day.
     let door = format!("/panel/wizyty/{visit}/terminy/{term}/obecnosc");
     let sheet = b.get(&door).await;
     assert_eq!(sheet.status, 200, "{}", sheet.html);
+    let first_day = sheet.hidden("dzien");
     let tapped = b
         .post(
             &format!("{door}/{waiting}"),
-            &[("csrf", &sheet.hidden("csrf")), ("obecny", "tak")],
+            &[
+                ("csrf", &sheet.hidden("csrf")),
+                ("dzien", &first_day),
+                ("obecny", "tak"),
+            ],
         )
         .await;
     assert_eq!(tapped.status, 303, "{}", tapped.html);
@@ -752,8 +757,62 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
         .unwrap()
         .clone();
     assert_eq!(entry["attended"], true, "{entry}");
+    assert_eq!(
+        entry["days_present"],
+        serde_json::json!([first_day]),
+        "{entry}"
+    );
+    assert!(
+        tapped.location.contains(&format!("dzien={first_day}")),
+        "{}",
+        tapped.location
+    );
     let sheet = b.get(&tapped.location).await;
-    assert!(sheet.html.contains("Obecnych: 1 z 2."), "{}", sheet.html);
+    assert!(sheet.html.contains("Obecnych: 1 z 2 —"), "{}", sheet.html);
+    // Another day of the term is its own list.
+    let next = chrono::NaiveDate::parse_from_str(&first_day, "%Y-%m-%d")
+        .unwrap()
+        .succ_opt()
+        .unwrap();
+    if sheet.html.contains(&format!("dzien={next}")) {
+        let other = b.get(&format!("{door}?dzien={next}")).await;
+        assert!(other.html.contains("Obecnych: 0 z 2 —"), "{}", other.html);
+        assert_eq!(other.hidden("dzien"), next.to_string());
+    }
+    // The sign-in sheet to print and the certificate of the person present.
+    let pdf = b
+        .http
+        .get(format!(
+            "{}/panel/wizyty/{visit}/terminy/{term}/pobierz/lista-obecnosci.pdf",
+            b.base
+        ))
+        .header("cookie", b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    let text = pdf_extract::extract_text_from_mem(&pdf.bytes().await.unwrap()).unwrap();
+    assert!(text.contains("Lista obecności"), "{text}");
+    assert!(
+        sheet.html.contains(&format!(
+            "/panel/wizyty/{visit}/zgloszenia/{waiting}/zaswiadczenie.pdf"
+        )),
+        "{}",
+        sheet.html
+    );
+    let cert = b
+        .http
+        .get(format!(
+            "{}/panel/wizyty/{visit}/zgloszenia/{waiting}/zaswiadczenie.pdf",
+            b.base
+        ))
+        .header("cookie", b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cert.status(), 200);
+    let text = pdf_extract::extract_text_from_mem(&cert.bytes().await.unwrap()).unwrap();
+    assert!(text.contains("Kod weryfikacyjny"), "{text}");
 
     // The roster's download is the API's CSV, with names for the coordinator.
     let csv = b

@@ -65,6 +65,11 @@ const PUBLIC: &[(&str, &str, &str)] = &[
         "/api/v1/applications/{application_id}/offer/decline",
         "the applicant declines a seat offered to them, proven by X-Applicant-Key",
     ),
+    (
+        "GET",
+        "/api/v1/certificates/{code}",
+        "anyone holding a certificate checks its code (API.md: public); 80 random bits, initials only",
+    ),
 ];
 
 /// Routes that a coordinator may not use whatever the resource: (b) answers 403, not 404.

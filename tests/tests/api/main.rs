@@ -12,6 +12,8 @@
 //! - [`abuse`]: the per-client submission limit, oversized and deeply nested bodies, answers
 //!   that reveal nothing about other recruitments.
 //! - [`access`]: roles and organizers kept apart, revoked and expired tokens.
+//! - [`after_visit`]: attendance by day, the sign-in sheet, certificates and their
+//!   verification, the EU participant report.
 //! - [`audit_replay`]: `?at=` answers what the live read models showed then; state at an
 //!   instant; programme checks; seats given by hand.
 //! - [`concurrency`]: a crowd on one term, every acknowledged submission recorded once.
@@ -37,6 +39,7 @@
 
 mod abuse;
 mod access;
+mod after_visit;
 mod audit_replay;
 mod concurrency;
 mod console;

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::applicant::applicant_visit;
-use super::requests::{AllocateRequest, AttendanceRequest, ReleaseRequest};
+use super::requests::{AllocateRequest, Attendance, AttendanceRequest, ReleaseRequest};
 use crate::http::auth::Auth;
 use crate::http::command::{self, PositionResponse};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -215,10 +215,12 @@ pub(super) async fn allocate_by_hand(
     command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
 }
 
-/// Record whether an allocated participant attended.
+/// Record whether an allocated participant was present: on one `day` of the term, or
+/// (without `day`) on every day.
 #[utoipa::path(post, path = "/api/v1/study-visits/{id}/applications/{application_id}/attendance", operation_id = "record_attendance", tag = "applications",
     request_body = AttendanceRequest, security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
     responses((status = 200, body = PositionResponse, description = "Recorded."),
+        (status = 422, description = "`day` is not a date, or not one of the term's days (`day_outside_term`)."),
         (status = 409, description = "The application holds no seat in a closed term (`no_seat`); or a request with the same `Idempotency-Key` is still being carried out.")))]
 pub(super) async fn attendance(
     State(state): State<AppState>,
@@ -227,9 +229,11 @@ pub(super) async fn attendance(
     ApiPath((id, application_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<AttendanceRequest>,
 ) -> Result<Json<PositionResponse>, ApiError> {
+    let Attendance { day, attended } = body.try_into()?;
     let cmd = StudyVisitCommand::RecordAttendance {
         application_id,
-        attended: body.attended,
+        day,
+        attended,
     };
     command::respond::<StudyVisit>(&state, &auth, &meta, id, cmd).await
 }

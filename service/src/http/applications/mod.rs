@@ -1,6 +1,7 @@
 //! Applications to a visit's terms: the public form (no token), the applicant following and
 //! withdrawing their own application with the key they were given, and the coordinator's
-//! withdrawal, seat release, seat given by hand and attendance.
+//! withdrawal, seat release, seat given by hand and attendance; the certificate of
+//! participation of a person present.
 //!
 //! A submission goes through `infra::applications::submit` (personal data written in the
 //! transaction of the events); the other commands through the shared command path; the
@@ -8,6 +9,7 @@
 //! move, from the term's roster (`projections::applications::read`).
 
 mod applicant;
+mod certificate;
 mod commands;
 mod reads;
 mod requests;
@@ -29,4 +31,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(commands::release_seat))
         .routes(routes!(commands::allocate_by_hand))
         .routes(routes!(commands::attendance))
+        .routes(routes!(certificate::certificate_pdf))
 }

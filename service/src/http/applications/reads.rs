@@ -37,6 +37,8 @@ pub struct ApplicationStatusView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub offer_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The days of the term the person was recorded present on (empty before any record).
+    pub days_present: Vec<chrono::NaiveDate>,
 }
 
 /// Follow one's own application (header `X-Applicant-Key`; a wrong key is 404).
@@ -71,6 +73,7 @@ pub(super) async fn own_status(
         rank: standing.rank,
         waitlist_position: standing.waitlist_position,
         offer_expires_at: standing.application.offer_expires_at,
+        days_present: standing.days_present,
     };
     Ok(Json(view))
 }

@@ -2,6 +2,7 @@
 //! values its command needs, every invalid field answered at once ([`Invalid`]). The public
 //! application form's body is shared with the pages: `crate::http::submission`.
 
+use chrono::NaiveDate;
 use domain::values::NonEmptyText;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -50,6 +51,35 @@ impl TryFrom<AllocateRequest> for NonEmptyText {
 /// Body of an attendance record.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AttendanceRequest {
-    /// Whether the participant attended the term.
+    /// The day of the term (`YYYY-MM-DD`); absent or null: every day of the term (what
+    /// clients written before attendance by day send).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date, example = "2027-05-27")]
+    pub day: Option<String>,
+    /// Whether the participant was present (on that day, or on every day).
     pub attended: bool,
+}
+
+/// A checked attendance record: the day, if one was named, and presence.
+pub struct Attendance {
+    pub day: Option<NaiveDate>,
+    pub attended: bool,
+}
+
+impl TryFrom<AttendanceRequest> for Attendance {
+    type Error = Invalid;
+
+    fn try_from(body: AttendanceRequest) -> Result<Self, Invalid> {
+        let mut f = Fields::default();
+        let day = body
+            .day
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| f.date("day", s));
+        f.finish()?;
+        Ok(Attendance {
+            day,
+            attended: body.attended,
+        })
+    }
 }

@@ -92,6 +92,15 @@ pub fn router(api: Api) -> Router<AppState> {
             "/panel/wizyty/{visit_id}/terminy/{term_id}/{action}",
             post(visits::term_action),
         )
+        .route(
+            "/panel/wizyty/{visit_id}/zgloszenia/{application_id}/zaswiadczenie.pdf",
+            get(attendance::certificate),
+        )
+        .route("/panel/wizyty/{id}/pobierz/{file}", get(attendance::report))
+        .route(
+            "/panel/programy/{id}/pobierz/{file}",
+            get(attendance::report),
+        )
         .merge(programs::routes())
         .merge(audit::routes())
         .merge(networks::routes())

@@ -1,6 +1,6 @@
 //! The public pages people use (PAGES.md): the open recruitments, a visit, the application
-//! form of an open term, the applicant's own page with withdrawal, and the accessibility
-//! statement. Polish, server-rendered HTML that works without JavaScript; the same command
+//! form of an open term, the applicant's own page with withdrawal, the check of a
+//! certificate's code, and the accessibility statement. Polish, server-rendered HTML that works without JavaScript; the same command
 //! path as the JSON API (`crate::http::submission`), with the person as actor.
 //!
 //! Templates are askama's (`service/templates/strony/`): checked when the crate compiles
@@ -18,6 +18,7 @@ mod accessibility;
 mod applicant;
 mod assets;
 mod form;
+mod verification;
 mod visits;
 
 use axum::routing::get;
@@ -47,6 +48,8 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(applicant::answer_offer),
         )
         .route("/deklaracja-dostepnosci", get(accessibility::statement))
+        .route("/weryfikacja", get(verification::form))
+        .route("/weryfikacja/{code}", get(verification::check))
         .route("/static/strony.css", get(assets::style))
         .route("/static/strony.js", get(assets::script))
         .layer(axum::middleware::from_fn(crate::http::page::page_headers))

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::study_visit::{Funding, TermStatus};
+use domain::study_visit::TermStatus;
 use domain::values::InstitutionType;
 use projections::study_visits::read::{self, Term, Visit};
 use serde::Deserialize;
@@ -134,27 +134,6 @@ struct VisitPage {
     terms: Vec<TermLine>,
 }
 
-/// The EU funding line as one sentence.
-pub fn funding_line(f: &Funding) -> Option<String> {
-    let parts: Vec<String> = [
-        (&f.project, ""),
-        (&f.programme, ""),
-        (&f.priority_axis, "oś priorytetowa "),
-        (&f.measure, "działanie "),
-        (&f.sub_measure, "poddziałanie "),
-    ]
-    .into_iter()
-    .filter(|(v, _)| !v.trim().is_empty())
-    .map(|(v, prefix)| format!("{prefix}{}", v.trim()))
-    .collect();
-    (!parts.is_empty()).then(|| {
-        format!(
-            "Projekt współfinansowany ze środków Unii Europejskiej: {}.",
-            parts.join(", ")
-        )
-    })
-}
-
 /// Who may apply, in words: each eligible type, and for PES the kinds it admits.
 pub fn eligible_types(v: &Visit) -> Vec<InstitutionType> {
     let mut types: Vec<InstitutionType> = v
@@ -192,7 +171,7 @@ async fn visit_page(state: &AppState, visit_id: Uuid) -> Result<Option<VisitPage
     let now = state.clock.now();
     Ok(Some(VisitPage {
         id: v.visit_id,
-        funding: v.funding.as_ref().and_then(funding_line),
+        funding: v.funding.as_ref().and_then(polish::funding_line),
         eligible: eligible_types(&v)
             .into_iter()
             .map(|t| polish::institution_type(t).to_owned())

@@ -1,7 +1,8 @@
 //! Rosters of visit terms: allocated, waiting list and passed over, each in rank order, with
 //! the basis of every decision; the provisional ranking while a term is open; the roster as
 //! it stood at an instant (`?at=`); and the same as CSV for spreadsheets. People's names are
-//! joined for coordinators and admins only.
+//! joined for coordinators and admins only. The printable sign-in sheet of a closed term
+//! (`sheet`) is the same roster's seat holders.
 //!
 //! A roster is read with one function, `projections::applications::read::roster`, over the
 //! `study_visits` and `applications` read models: live, or replayed from the visit's events
@@ -10,6 +11,7 @@
 //! definition of the policy.
 
 mod reads;
+mod sheet;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -20,4 +22,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reads::roster))
         .routes(routes!(reads::roster_csv))
         .routes(routes!(reads::roster_xlsx))
+        .routes(routes!(sheet::attendance_list))
 }

@@ -119,6 +119,12 @@ pub struct RosterEntryView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub attended: Option<bool>,
+    /// The days of the term the participant was present on, once attendance is recorded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub days_present: Vec<chrono::NaiveDate>,
+    /// The days of the term the participant was recorded absent on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub days_absent: Vec<chrono::NaiveDate>,
     /// Until when the seat offered stands (status `offered` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -193,6 +199,8 @@ fn view(
                 reason: e.reason.clone(),
                 decided_by: e.decided_by.clone(),
                 attended: e.attended,
+                days_present: e.days_present.clone(),
+                days_absent: e.days_absent.clone(),
                 offer_expires_at: e.offer_expires_at,
                 person: person(e.application_id),
             })
@@ -303,7 +311,7 @@ pub(super) async fn roster(
 #[utoipa::path(get, path = "/api/v1/study-visits/{id}/terms/{term_id}/roster.csv", operation_id = "get_roster_csv", tag = "rosters",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("term_id" = Uuid, Path), RosterParams),
     responses((status = 200, content_type = "text/csv", body = String,
-            description = "The roster as CSV (UTF-8 with a BOM, `;`-separated, header row): `list;rank;waitlist_position;application_id;institution_name;institution_type;nip;preferences_met;rule;basis;reason;attended`, then `first_name;last_name;email` for coordinator and admin tokens.",
+            description = "The roster as CSV (UTF-8 with a BOM, `;`-separated, header row): `list;rank;waitlist_position;application_id;institution_name;institution_type;nip;preferences_met;rule;basis;reason;attended;days_present` (days as `YYYY-MM-DD`, space-separated), then `first_name;last_name;email` for coordinator and admin tokens.",
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"roster-{term_id}.csv\"`"))),
         (status = 400, description = "`at` is not an RFC 3339 instant, or `min_position` is negative."),
         (status = 404, description = "No such visit (or another organizer's), no such term, or the term did not exist yet at `at`.")))]
@@ -361,6 +369,7 @@ fn table(r: &RosterView, personal: bool) -> (Vec<&'static str>, Vec<Vec<String>>
         "basis",
         "reason",
         "attended",
+        "days_present",
     ];
     if personal {
         header.extend(["first_name", "last_name", "email"]);
@@ -391,6 +400,11 @@ fn table(r: &RosterView, personal: bool) -> (Vec<&'static str>, Vec<Vec<String>>
                 e.basis.clone(),
                 e.reason.clone().unwrap_or_default(),
                 e.attended.map(|a| a.to_string()).unwrap_or_default(),
+                e.days_present
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
             ];
             if personal {
                 match &e.person {
@@ -470,6 +484,8 @@ mod tests {
             decided_by: (rule == BasisRule::Manual).then(|| "token:01".into()),
             waitlist_position: (status == ApplicationStatus::Waitlisted).then_some(1),
             attended: (status == ApplicationStatus::Allocated).then_some(true),
+            days_present: Vec::new(),
+            days_absent: Vec::new(),
             status,
             offer_expires_at: None,
         }
