@@ -350,3 +350,40 @@ async fn database_outage_answers_503_and_recovers_losing_nothing() {
     child.wait().unwrap();
     pool.close().await;
 }
+
+/// Nothing listening where `DATABASE_URL` points (a port nobody serves, a socket directory
+/// without a server): every command that needs the database says so in one sentence that
+/// names the address and what to do, instead of the driver's error chain three times over.
+#[test]
+fn an_unreachable_database_is_one_plain_sentence() {
+    let port = common::free_port();
+    for (url, place) in [
+        (
+            format!("postgres://127.0.0.1:{port}/koordynator"),
+            format!("127.0.0.1:{port}"),
+        ),
+        (
+            "postgres:///koordynator?host=/nonexistent-koordynator".to_owned(),
+            "/nonexistent-koordynator".to_owned(),
+        ),
+    ] {
+        for command in [&["migrate"][..], &["demo"], &["audit", "verify"]] {
+            let out = Command::new(BIN)
+                .args(command)
+                .env("DATABASE_URL", &url)
+                .env_remove("RUST_LOG")
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{command:?} {out:?}");
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            assert_eq!(lines.len(), 1, "{command:?}: {stderr}");
+            assert!(
+                lines[0].contains("PostgreSQL does not answer at") && lines[0].contains(&place),
+                "{command:?}: {stderr}"
+            );
+            assert!(lines[0].contains("DATABASE_URL"), "{stderr}");
+            assert!(!stderr.contains("os error"), "{command:?}: {stderr}");
+        }
+    }
+}

@@ -278,6 +278,35 @@ async fn attendance_by_day_sign_in_sheet_and_certificates_anyone_can_verify() {
     let (_, _, again) = app.download(&cert(&zaneta), &app.coordinator).await;
     assert_eq!(printed_code(&pdf_text(&again)), code);
 
+    // The person's own page offers it too, without a token: the same code.
+    let own_page = format!("/zgloszenia/{}/{}", zaneta.id, zaneta.key);
+    let (s, _, html) = fetch(&app, &own_page, &[]).await;
+    let html = String::from_utf8(html).expect("html");
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("27 czerwca 2022") || html.contains("27.06.2022"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("{own_page}/zaswiadczenie.pdf")),
+        "{html}"
+    );
+    let (s, ct, pdf) = fetch(&app, &format!("{own_page}/zaswiadczenie.pdf"), &[]).await;
+    assert_eq!((s, ct.as_str()), (200, "application/pdf"));
+    assert_eq!(printed_code(&pdf_text(&pdf)), code);
+    let absent_page = format!("/zgloszenia/{}/{}", absent.id, absent.key);
+    let (_, _, html) = fetch(&app, &absent_page, &[]).await;
+    assert!(!String::from_utf8_lossy(&html).contains("zaswiadczenie.pdf"));
+    let (s, _, _) = fetch(&app, &format!("{absent_page}/zaswiadczenie.pdf"), &[]).await;
+    assert_eq!(s, 409);
+    let (s, _, _) = fetch(
+        &app,
+        &format!("/zgloszenia/{}/wrong-key/zaswiadczenie.pdf", zaneta.id),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 404);
+
     // Anyone checks it, typed any way: initials only.
     let check = |c: String| {
         let app = &app;

@@ -44,6 +44,8 @@ struct ApplicantPage {
     offer_until: Option<String>,
     /// The CSRF token of the offer's form (empty without an offer).
     csrf: String,
+    /// The days recorded present, in Polish (empty before any): a certificate can be had.
+    days_present: Vec<String>,
 }
 
 #[derive(Template)]
@@ -190,6 +192,12 @@ pub async fn page(
         self_path: self_path(&application_id, &key),
         offer_until,
         csrf,
+        days_present: opened
+            .standing
+            .days_present
+            .iter()
+            .map(|d| polish::date(*d))
+            .collect(),
     };
     with_cookie(private(render(StatusCode::OK, &page)), cookie)
 }
@@ -374,4 +382,44 @@ pub async fn withdraw(
             |_, _, path| Redirect::to(&path).into_response(),
         )
         .await
+}
+
+/// `GET /zgloszenia/{id}/{key}/zaswiadczenie.pdf`: the person's own certificate of
+/// participation, once they were recorded present on a day (the same document and code as
+/// the coordinator prints).
+pub async fn certificate(
+    State(state): State<AppState>,
+    Path((application_id, key)): Path<(String, String)>,
+) -> Response {
+    let opened = match open(&state, &application_id, &key).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return private(not_found()),
+        Err(e) => return private(service_error(e)),
+    };
+    let visit_id = opened.visit.visit_id;
+    let id = opened.standing.application.application_id;
+    let printed = match crate::http::certificate::issue(&state, visit_id, id).await {
+        Ok(p) => p,
+        Err(ApiError::Conflict { .. }) => {
+            return private(render(
+                StatusCode::CONFLICT,
+                &crate::http::page::Message::new(
+                    "Zaświadczenie nie jest jeszcze dostępne",
+                    vec!["Zaświadczenie o udziale otrzymuje osoba, której obecność organizator zapisał choć w jednym dniu wizyty. Jeśli byłaś lub byłeś na wizycie, skontaktuj się z organizatorem.".into()],
+                )
+                .back(self_path(&application_id, &key), "Wróć do zgłoszenia"),
+            ))
+        }
+        Err(e) => return private(service_error(e)),
+    };
+    match crate::documents::pdf::certificate(&printed.document) {
+        Ok(bytes) => private(crate::http::spreadsheet::attachment(
+            bytes,
+            "application/pdf",
+            &format!("zaswiadczenie-{id}.pdf"),
+        )),
+        Err(e) => private(service_error(ApiError::Internal(format!(
+            "certificate: {e}"
+        )))),
+    }
 }

@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
             get(applicant::confirm_withdrawal).post(applicant::withdraw),
         )
         .route(
+            "/zgloszenia/{application_id}/{applicant_key}/zaswiadczenie.pdf",
+            get(applicant::certificate),
+        )
+        .route(
             "/zgloszenia/{application_id}/{applicant_key}/oferta",
             axum::routing::post(applicant::answer_offer),
         )
