@@ -730,6 +730,19 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
     let sheet = b.get(&door).await;
     assert_eq!(sheet.status, 200, "{}", sheet.html);
     let first_day = sheet.hidden("dzien");
+    // A day that is not a date (here with a line break, which a redirect header could not
+    // carry) is refused, never echoed into the address.
+    let odd = b
+        .post(
+            &format!("{door}/{waiting}"),
+            &[
+                ("csrf", &sheet.hidden("csrf")),
+                ("dzien", &format!("{first_day}\r\nX: y")),
+                ("obecny", "tak"),
+            ],
+        )
+        .await;
+    assert_eq!(odd.status, 404, "{}", odd.html);
     let tapped = b
         .post(
             &format!("{door}/{waiting}"),

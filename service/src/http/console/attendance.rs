@@ -187,11 +187,18 @@ pub async fn record(
     };
     let (values, csrf) = form::posted(&body);
     // The day the tap is for (checked by the API: a day outside the term is refused).
-    let day = values
+    // Only a date goes back into the address (a redirect is a header: no stray characters).
+    let day = match values
         .get("dzien")
         .and_then(|v| v.first())
         .filter(|d| !d.is_empty())
-        .cloned();
+    {
+        None => None,
+        Some(d) => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => Some(d.to_string()),
+            Err(_) => return private(not_found()),
+        },
+    };
     let back = match &day {
         Some(d) => format!("/panel/wizyty/{visit_id}/terminy/{term_id}/obecnosc?dzien={d}"),
         None => format!("/panel/wizyty/{visit_id}/terminy/{term_id}/obecnosc"),
