@@ -32,10 +32,13 @@ pub struct Printable {
 /// The certificate of `application_id` of `visit_id` as the record stands now: 409 when the
 /// person was present on no day, or their data were erased; 404 when there is no such
 /// application in the visit.
+/// `origin` is the address the request came to (see [`origin`]), printed when the service
+/// has no configured public address.
 pub async fn issue(
     state: &AppState,
     visit_id: Uuid,
     application_id: Uuid,
+    origin: Option<String>,
 ) -> Result<Printable, ApiError> {
     let events = history::<StudyVisit>(state, &visit_id.to_string(), None, None).await?;
     let visit = replay::<StudyVisit>(&events).aggregate;
@@ -93,7 +96,7 @@ pub async fn issue(
         institution: app.institution.name.as_str().to_owned(),
         days_present: certificate.days_present.clone(),
         code: certificates::printed(&certificate.code),
-        verify_url: verify_url(state, &certificate.code),
+        verify_url: verify_url(state, &certificate.code, origin.as_deref()),
         issued_on: polish::warsaw_date(certificate.issued_at),
     };
     Ok(Printable {
@@ -102,15 +105,40 @@ pub async fn issue(
     })
 }
 
-/// Where a code is checked: the public page on this service's address.
-pub fn verify_url(state: &AppState, code: &str) -> String {
+/// Where a code is checked: the public page on this service's configured address
+/// (`KOORDYNATOR_PUBLIC_URL`), else on the address the request came to, so the paper always
+/// carries a whole address someone can type.
+pub fn verify_url(state: &AppState, code: &str, origin: Option<&str>) -> String {
     let base = state
         .site
         .public_url
         .as_deref()
+        .or(origin)
         .unwrap_or("")
         .trim_end_matches('/');
     format!("{base}/weryfikacja/{}", certificates::printed(code))
+}
+
+/// `scheme://host` of the request (`Host`, and `X-Forwarded-Proto` from a proxy that ends
+/// TLS); None without a usable Host.
+pub fn origin(headers: &axum::http::HeaderMap) -> Option<String> {
+    let host = headers
+        .get(axum::http::header::HOST)?
+        .to_str()
+        .ok()
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })?;
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{scheme}://{host}"))
 }
 
 /// What a code confirms (API.md: `GET /api/v1/certificates/{code}`). The person is named
@@ -301,6 +329,25 @@ pub fn initials(first: &str, last: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::initials;
+
+    #[test]
+    fn the_origin_is_the_host_asked_with_its_scheme_and_nothing_odd() {
+        use axum::http::{HeaderMap, HeaderValue};
+        let mut h = HeaderMap::new();
+        assert_eq!(super::origin(&h), None);
+        h.insert("host", HeaderValue::from_static("wizyty.rops.example"));
+        assert_eq!(
+            super::origin(&h).as_deref(),
+            Some("http://wizyty.rops.example")
+        );
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert_eq!(
+            super::origin(&h).as_deref(),
+            Some("https://wizyty.rops.example")
+        );
+        h.insert("host", HeaderValue::from_static("evil.example/x?y"));
+        assert_eq!(super::origin(&h), None);
+    }
 
     #[test]
     fn initials_keep_polish_letters_and_double_names() {

@@ -270,8 +270,9 @@ async fn attendance_by_day_sign_in_sheet_and_certificates_anyone_can_verify() {
         "a day absent is not certified: {text}"
     );
     let code = printed_code(&text);
+    // A whole address (the one the request came to: no public address is configured here).
     assert!(
-        text.contains(&squeeze(&format!("/weryfikacja/{code}"))),
+        text.contains(&squeeze(&format!("{}/weryfikacja/{code}", app.base))),
         "{text}"
     );
     // Printed again (by the coordinator): the same code.

@@ -52,7 +52,8 @@ pub(super) async fn certificate_pdf(
             _ => return Err(ApiError::NotFound("No such study visit.".into())),
         }
     }
-    let printable = certificate::issue(&state, id, application_id).await?;
+    let printable =
+        certificate::issue(&state, id, application_id, certificate::origin(&headers)).await?;
     let bytes = pdf::certificate(&printable.document)
         .map_err(|e| ApiError::Internal(format!("certificate: {e}")))?;
     Ok(attachment(

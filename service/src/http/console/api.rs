@@ -189,6 +189,13 @@ impl Api {
                 req = req.header(name, v);
             }
         }
+        // Where the browser reached us: what a certificate prints when no public address is
+        // configured.
+        for name in [header::HOST.as_str(), "x-forwarded-proto"] {
+            if let Some(v) = outer.get(name) {
+                req = req.header(name, v);
+            }
+        }
         if let Some(t) = content_type {
             req = req.header(header::CONTENT_TYPE, t);
         }

@@ -389,6 +389,7 @@ pub async fn withdraw(
 /// the coordinator prints).
 pub async fn certificate(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((application_id, key)): Path<(String, String)>,
 ) -> Response {
     let opened = match open(&state, &application_id, &key).await {
@@ -398,7 +399,14 @@ pub async fn certificate(
     };
     let visit_id = opened.visit.visit_id;
     let id = opened.standing.application.application_id;
-    let printed = match crate::http::certificate::issue(&state, visit_id, id).await {
+    let printed = match crate::http::certificate::issue(
+        &state,
+        visit_id,
+        id,
+        crate::http::certificate::origin(&headers),
+    )
+    .await
+    {
         Ok(p) => p,
         Err(ApiError::Conflict { .. }) => {
             return private(render(
