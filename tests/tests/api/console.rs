@@ -12,7 +12,7 @@ use chrono::Duration;
 use domain::services::{Clock, FixedClock};
 use infra::tokens::Role;
 use tests::console::{account, Browser, PASSWORD};
-use tests::{instant, spawn_at, spawn_with, Options, TestApp};
+use tests::{expect, instant, spawn_at, spawn_with, Options, TestApp};
 
 #[tokio::test]
 async fn a_coordinator_signs_in_sees_their_organizers_visits_and_signs_out() {
@@ -561,9 +561,18 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
     .await;
     let visit = app.announce_visit(Some(1)).await;
     let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let term = app
-        .schedule_term(&visit, "I termin", 2, "2030-06-27", &deadline)
-        .await;
+    // Two days, so attendance is taken day by day below.
+    let term = expect(
+        app.post(
+            &format!("/api/v1/study-visits/{visit}/terms"),
+            &app.coordinator,
+            serde_json::json!({"label": "I termin", "starts_on": "2030-06-27", "ends_on": "2030-06-28",
+                               "seats": 2, "recruitment_deadline": deadline}),
+        )
+        .await,
+        201,
+    )
+    .str("term_id");
     tests::console::settled(&app).await;
     let mut b = Browser::new(&app);
     b.sign_in("anna@rops-torun.pl", PASSWORD).await;
@@ -787,11 +796,15 @@ async fn a_coordinator_runs_a_recruitment_from_the_console() {
         .unwrap()
         .succ_opt()
         .unwrap();
-    if sheet.html.contains(&format!("dzien={next}")) {
-        let other = b.get(&format!("{door}?dzien={next}")).await;
-        assert!(other.html.contains("Obecnych: 0 z 2 —"), "{}", other.html);
-        assert_eq!(other.hidden("dzien"), next.to_string());
-    }
+    // The term lasts two days: the chooser links the second, whose list is its own.
+    assert!(
+        sheet.html.contains(&format!("dzien={next}")),
+        "{}",
+        sheet.html
+    );
+    let other = b.get(&format!("{door}?dzien={next}")).await;
+    assert!(other.html.contains("Obecnych: 0 z 2 —"), "{}", other.html);
+    assert_eq!(other.hidden("dzien"), next.to_string());
     // The sign-in sheet to print and the certificate of the person present.
     let pdf = b
         .http

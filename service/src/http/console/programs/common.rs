@@ -3,6 +3,8 @@
 //! module so that the forms and the schedule depend on it, not on the module that routes to
 //! them.
 
+use std::sync::LazyLock;
+
 use axum::response::Response;
 use infra::accounts::User;
 use infra::tokens::Role;
@@ -18,20 +20,28 @@ pub const PROGRAM_KINDS: &[(&str, &str)] = &[
     ("project", "projekt"),
 ];
 
-/// Activity kinds, as the domain spells them (`ActivityKind::as_str`).
-pub const ACTIVITY_KINDS: &[(&str, &str)] = &[
-    ("training", "szkolenie"),
-    ("meeting", "spotkanie"),
-    ("consultation", "konsultacje"),
-    ("forum", "forum"),
-    ("study_visit", "wizyta studyjna"),
-    ("conference", "konferencja"),
-    ("committee_sitting", "posiedzenie komitetu lub zespołu"),
-    ("monitoring_meeting", "spotkanie monitoringowe"),
-    ("publication", "publikacja"),
-    ("gala", "gala"),
-    ("other", "inne"),
-];
+/// Activity kinds, as the domain spells them (`ActivityKind::as_str`), with the labels the
+/// documents use too (`polish::activity_kind`, one list of Polish names), in the order the
+/// forms offer them: the most frequent first.
+pub static ACTIVITY_KINDS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    use domain::cooperation_program::ActivityKind as K;
+    [
+        K::Training,
+        K::Meeting,
+        K::Consultation,
+        K::Forum,
+        K::StudyVisit,
+        K::Conference,
+        K::CommitteeSitting,
+        K::MonitoringMeeting,
+        K::Publication,
+        K::Gala,
+        K::Other,
+    ]
+    .into_iter()
+    .map(|k| (k.as_str(), crate::http::polish::activity_kind(k)))
+    .collect()
+});
 
 /// How a partner's application card came, and which date counts.
 pub const PARTNER_CHANNELS: &[(&str, &str)] = &[

@@ -198,7 +198,7 @@ fn program_spec(p: &programs::Program, which: &str) -> Option<(Spec, Values)> {
                 vec![Group::plain(vec![
                     Field::new("title", "Nazwa działania", Kind::Text)
                         .hint("Np. Szkolenie: zmiany w systemie pomocy społecznej."),
-                    Field::new("kind", "Rodzaj", Kind::Select(ACTIVITY_KINDS)),
+                    Field::new("kind", "Rodzaj", Kind::Select(ACTIVITY_KINDS.as_slice())),
                     Field::new("planned", "Kiedy", Kind::Planned).hint(
                         "Tak, jak piszą harmonogramy: „3.02.2014”, „7-8.05.2027”, „luty 2027”, „koniec maja 2027”.",
                     ),

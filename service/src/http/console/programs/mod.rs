@@ -312,7 +312,7 @@ fn activity_row(a: &programs::Activity, open: bool) -> ActivityRow {
     ActivityRow {
         id: a.activity_id,
         title: a.title.clone(),
-        kind: label_of(ACTIVITY_KINDS, &a.kind),
+        kind: label_of(&ACTIVITY_KINDS, &a.kind),
         when,
         where_: [a.location.as_deref(), a.co_organizer.as_deref()]
             .iter()

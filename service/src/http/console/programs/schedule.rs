@@ -78,7 +78,7 @@ fn page(
         lines,
         kinds: ACTIVITY_KINDS
             .iter()
-            .map(|(c, _)| (*c, label_of(ACTIVITY_KINDS, c)))
+            .map(|(c, _)| (*c, label_of(&ACTIVITY_KINDS, c)))
             .collect(),
     };
     with_cookie(private(render(status, &body)), cookie)
