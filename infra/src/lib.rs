@@ -15,6 +15,7 @@ pub mod feed;
 pub mod idempotency;
 pub mod import;
 pub mod integrity;
+pub mod local_cluster;
 pub mod locks;
 pub mod officers;
 pub mod outbox;

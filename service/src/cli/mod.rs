@@ -7,6 +7,7 @@ use std::time::Duration;
 
 pub mod audit;
 pub mod bench;
+pub mod database;
 pub mod demo;
 pub mod personal_data;
 pub mod progress;
@@ -27,14 +28,8 @@ use crate::startup::{self, Settings};
     after_help = "Log level: RUST_LOG (default info,sqlx=warn). Every setting is listed in the README's configuration table."
 )]
 pub struct Cli {
-    /// PostgreSQL database (created when missing, migrated at start).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/koordynator",
-        global = true
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: crate::cli::database::DatabaseArgs,
 
     /// Log lines as human-readable text or as JSON objects (one a line, for log collectors).
     #[arg(
@@ -210,6 +205,35 @@ pub enum ProjectionsCommand {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        // Neither needs the database of `--database-url`.
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&crate::http::openapi())?);
+            Ok(())
+        }
+        Command::Bench(args) => {
+            let report = crate::cli::bench::run(args).await?;
+            if report
+                .targets
+                .iter()
+                .any(|t| t.name.contains("lost") && !t.met)
+            {
+                anyhow::bail!("the benchmark lost or doubled submissions");
+            }
+            Ok(())
+        }
+        command => {
+            let database = crate::cli::database::Database::open(&cli.database).await?;
+            let outcome = run_on(command, &database.url).await;
+            // Also after a failure: a private server this command started is stopped.
+            database.close().await;
+            outcome
+        }
+    }
+}
+
+/// Runs a command that works on the database at `database_url`.
+async fn run_on(command: Command, database_url: &str) -> anyhow::Result<()> {
+    match command {
         Command::Serve {
             bind,
             max_connections,
@@ -231,7 +255,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             mail_from,
             reminder_days,
         } => {
-            let mut settings = Settings::new(cli.database_url, bind);
+            let mut settings = Settings::new(database_url, bind);
             settings.max_connections = max_connections;
             settings.deadline_poll = Duration::from_secs(deadline_poll_secs.max(1));
             settings.seal_interval = Duration::from_secs(seal_interval_secs.max(1));
@@ -267,7 +291,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => {
-            let pool = infra::connect_and_migrate(&cli.database_url, 4).await?;
+            let pool = infra::connect_and_migrate(database_url, 4).await?;
             let started = std::time::Instant::now();
             let outcome = crate::cli::demo::run(&pool, chrono::Utc::now()).await?;
             if outcome.loaded {
@@ -283,21 +307,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", outcome.sign_in_token);
             Ok(())
         }
-        Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&crate::http::openapi())?);
-            Ok(())
-        }
         Command::Migrate => {
-            infra::connect_and_migrate(&cli.database_url, 2).await?;
+            infra::connect_and_migrate(database_url, 2).await?;
             eprintln!("database migrated");
             Ok(())
         }
         Command::User { command } => {
-            let pool = infra::connect_and_migrate(&cli.database_url, 2).await?;
+            let pool = infra::connect_and_migrate(database_url, 2).await?;
             crate::cli::user::run(&pool, command).await
         }
         Command::Token { command } => {
-            let pool = infra::connect_and_migrate(&cli.database_url, 2).await?;
+            let pool = infra::connect_and_migrate(database_url, 2).await?;
             match command {
                 TokenCommand::Issue {
                     role,
@@ -351,23 +371,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench(args) => {
-            let report = crate::cli::bench::run(args).await?;
-            if report
-                .targets
-                .iter()
-                .any(|t| t.name.contains("lost") && !t.met)
-            {
-                anyhow::bail!("the benchmark lost or doubled submissions");
-            }
-            Ok(())
+        Command::Openapi | Command::Bench(_) => {
+            unreachable!("run() handles the commands that need no database")
         }
-        Command::Audit { command } => crate::cli::audit::run(command, &cli.database_url).await,
+        Command::Audit { command } => crate::cli::audit::run(command, database_url).await,
         Command::PersonalData { command } => {
-            crate::cli::personal_data::run(command, &cli.database_url).await
+            crate::cli::personal_data::run(command, database_url).await
         }
         Command::Projections { command } => {
-            let pool = infra::connect_and_migrate(&cli.database_url, 4).await?;
+            let pool = infra::connect_and_migrate(database_url, 4).await?;
             let all = projections::all();
             projections::runner::setup(&pool, &all).await?;
             match command {

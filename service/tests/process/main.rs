@@ -18,6 +18,7 @@
 //! - [`graceful_shutdown`]: SIGTERM finishes the requests in flight and exits 0; JSON logs.
 //! - [`instances`]: two `serve` processes share the work; one takes over when the other dies.
 //! - [`killed_process`]: SIGKILL under load, twice: nothing acknowledged is lost or doubled.
+//! - [`local_postgres`]: no DATABASE_URL: a private PostgreSQL, started, shared, stopped, recovered.
 //! - [`mail_crash`]: SIGKILL while a mail is sent: it goes again, with the same Message-ID.
 //! - [`user_cli`]: `user add | list | disable`, the password from standard input.
 
@@ -30,5 +31,6 @@ mod export_large;
 mod graceful_shutdown;
 mod instances;
 mod killed_process;
+mod local_postgres;
 mod mail_crash;
 mod user_cli;
