@@ -21,6 +21,7 @@ pub mod officers;
 pub mod outbox;
 pub mod personal_data;
 pub mod pipeline;
+pub mod replica;
 pub mod seal;
 pub mod secrets;
 pub mod store;

@@ -29,6 +29,9 @@ use crate::jobs::sealer;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
+    /// A streaming replica of `database_url` for read-model and audit reads (API.md,
+    /// "Running on more than one machine"); None: every read on the primary.
+    pub read_database_url: Option<String>,
     pub bind: String,
     pub max_connections: u32,
     /// Longest sleep of the deadline watcher between checks.
@@ -100,6 +103,7 @@ impl Settings {
     pub fn new(database_url: impl Into<String>, bind: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into(),
+            read_database_url: None,
             bind: bind.into(),
             max_connections: 20,
             deadline_poll: Duration::from_secs(5),
@@ -323,6 +327,13 @@ pub async fn start_with_pool(
     projections::runner::setup(&pool, &all).await?;
     let mut state = AppState::new(pool.clone(), clock).await?;
     state.read_wait = settings.read_wait;
+    let mut tasks = Vec::new();
+    if let Some(url) = &settings.read_database_url {
+        state.read_pools =
+            infra::replica::ReadPools::with_replica(pool.clone(), url, settings.max_connections)?;
+        tasks.push(tokio::spawn(state.read_pools.clone().watch()));
+        tracing::info!("reads go to the read replica once it answers and has caught up");
+    }
     state.site = Arc::new(settings.site.clone());
     let mailer = match (&settings.mail.smtp_url, &settings.mail.from) {
         (Some(url), Some(from)) => Some(crate::mail::send::Mailer::new(url, from)?),
@@ -368,7 +379,10 @@ pub async fn start_with_pool(
         state,
         ops,
         runner,
-        tasks: vec![watcher, sealer, upkeep, mail],
+        tasks: {
+            tasks.extend([watcher, sealer, upkeep, mail]);
+            tasks
+        },
         server: Some(server),
         stop_accepting,
         grace: settings.shutdown_grace,

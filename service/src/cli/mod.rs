@@ -60,6 +60,10 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "KOORDYNATOR_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        /// A streaming replica of the database: read models and audit reads go there
+        /// while it answers (else to the primary); `?min_position=` waits for it.
+        #[arg(long, env = "KOORDYNATOR_READ_DATABASE_URL")]
+        read_database_url: Option<String>,
         /// Largest number of database connections.
         #[arg(long, env = "KOORDYNATOR_MAX_CONNECTIONS", default_value_t = 20)]
         max_connections: u32,
@@ -236,6 +240,7 @@ async fn run_on(command: Command, database_url: &str) -> anyhow::Result<()> {
     match command {
         Command::Serve {
             bind,
+            read_database_url,
             max_connections,
             deadline_poll_secs,
             seal_interval_secs,
@@ -256,6 +261,7 @@ async fn run_on(command: Command, database_url: &str) -> anyhow::Result<()> {
             reminder_days,
         } => {
             let mut settings = Settings::new(database_url, bind);
+            settings.read_database_url = read_database_url.filter(|u| !u.trim().is_empty());
             settings.max_connections = max_connections;
             settings.deadline_poll = Duration::from_secs(deadline_poll_secs.max(1));
             settings.seal_interval = Duration::from_secs(seal_interval_secs.max(1));

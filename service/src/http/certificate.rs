@@ -40,7 +40,9 @@ pub async fn issue(
     application_id: Uuid,
     origin: Option<String>,
 ) -> Result<Printable, ApiError> {
-    let events = history::<StudyVisit>(state, &visit_id.to_string(), None, None).await?;
+    // On the primary: the certificate is tied to the newest attendance record, which a
+    // replica might not have replayed yet.
+    let events = history::<StudyVisit>(&state.pool, &visit_id.to_string(), None, None).await?;
     let visit = replay::<StudyVisit>(&events).aggregate;
     let not_found = || ApiError::NotFound("No such application.".into());
     let (Some(details), Some(app)) = (visit.details(), visit.application(application_id)) else {

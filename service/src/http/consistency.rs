@@ -34,9 +34,13 @@ pub async fn wait_for(
             "must be 0 or more",
         ));
     }
-    let reached =
-        projections::runner::wait_for_position(&state.pool, projections, position, state.read_wait)
-            .await?;
+    let reached = projections::runner::wait_for_position(
+        state.reads(),
+        projections,
+        position,
+        state.read_wait,
+    )
+    .await?;
     if reached {
         Ok(())
     } else {
@@ -53,7 +57,7 @@ pub async fn wait_for(
 /// `?min_position=`), else 503 with Retry-After.
 pub async fn wait_for_history(state: &AppState, position: i64) -> Result<(), ApiError> {
     let deadline = tokio::time::Instant::now() + state.read_wait;
-    while !infra::feed::is_settled(&state.pool, position).await? {
+    while !infra::feed::is_settled(state.reads(), position).await? {
         if tokio::time::Instant::now() >= deadline {
             return Err(ApiError::Unavailable {
                 detail: format!("Position {position} is not yet in the history; retry shortly."),
@@ -67,5 +71,5 @@ pub async fn wait_for_history(state: &AppState, position: i64) -> Result<(), Api
 
 /// Where a projection stands (the `position` of a read answer).
 pub async fn position(state: &AppState, name: &str) -> Result<i64, ApiError> {
-    Ok(infra::checkpoints::position(&state.pool, name).await?)
+    Ok(infra::checkpoints::position(state.reads(), name).await?)
 }

@@ -69,15 +69,15 @@ impl<E> Decoded<E> {
     }
 }
 
-/// The stored events of one aggregate in sequence order (only those recorded up to `at` and
+/// The stored events of one aggregate on `pool` in sequence order (only those recorded up to `at` and
 /// up to `sequence`, when given), each decoded through the upcasters.
 pub async fn history<A: Aggregate>(
-    state: &AppState,
+    pool: &sqlx::PgPool,
     id: &str,
     at: Option<DateTime<Utc>>,
     sequence: Option<i64>,
 ) -> Result<Vec<Decoded<A::Event>>, ApiError> {
-    let stored = feed::aggregate_events(&state.pool, A::TYPE, id, at, sequence).await?;
+    let stored = feed::aggregate_events(pool, A::TYPE, id, at, sequence).await?;
     stored.into_iter().map(decode::<A>).collect()
 }
 
@@ -151,7 +151,8 @@ pub async fn visible_history<A: Audited>(
     auth: &Auth,
     id: Uuid,
 ) -> Result<Vec<Decoded<A::Event>>, ApiError> {
-    let events = history::<A>(state, &id.to_string(), None, None).await?;
+    // An audit read: the replica when there is one.
+    let events = history::<A>(state.reads(), &id.to_string(), None, None).await?;
     match replay::<A>(&events).aggregate.owner() {
         Some(owner) if auth.can_read(&owner) => Ok(events),
         _ => Err(ApiError::NotFound(format!("No such {}.", A::NOUN))),

@@ -8,6 +8,7 @@ use domain::network::Network;
 use domain::services::{AggregateServices, Clock, StudyVisitServices};
 use domain::study_visit::StudyVisit;
 use infra::personal_data::EmailHasher;
+use infra::replica::ReadPools;
 use infra::CommandBus;
 use sqlx::PgPool;
 
@@ -16,7 +17,11 @@ use crate::http::forms::FormKeys;
 /// Shared application state (cheap to clone).
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary: every write, and the reads that must see the newest state.
     pub pool: PgPool,
+    /// Where read-model and audit reads go: a streaming replica when configured and usable,
+    /// else the primary (see [`AppState::reads`]).
+    pub read_pools: ReadPools,
     pub visits: Arc<CommandBus<StudyVisit>>,
     pub programs: Arc<CommandBus<CooperationProgram>>,
     pub networks: Arc<CommandBus<Network>>,
@@ -82,6 +87,7 @@ impl AppState {
             |n: &Network| n.organizer().map(|o| o.as_str().to_owned()),
         );
         Ok(Self {
+            read_pools: ReadPools::primary_only(pool.clone()),
             pool,
             visits: Arc::new(visits),
             programs: Arc::new(programs),
@@ -93,6 +99,15 @@ impl AppState {
             site: Arc::new(SiteInfo::default()),
             mail_enabled: false,
         })
+    }
+}
+
+impl AppState {
+    /// The pool of a read of read models or of the audit history: the replica when one is
+    /// configured and usable, else the primary. Reads that replay history into temporary
+    /// tables (`?at=`) stay on `pool`: a hot standby cannot create them.
+    pub fn reads(&self) -> &PgPool {
+        self.read_pools.pool()
     }
 }
 

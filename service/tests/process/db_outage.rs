@@ -10,131 +10,18 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::cluster::Cluster;
+use std::process::Command;
 
 use crate::common::{self, coordinator_token, open_term, serve, BIN};
 use tests::{application_body, nip};
 
 const CLIENTS: u32 = 8;
 const OUTAGE: Duration = Duration::from_secs(8);
-
-/// A PostgreSQL cluster of this test's own, removed when dropped.
-struct Cluster {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Cluster {
-    fn create() -> Self {
-        let out = Command::new("pg_config").arg("--bindir").output().unwrap();
-        assert!(out.status.success(), "pg_config --bindir");
-        let bin = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-        let dir = std::env::temp_dir().join(format!("kdn-outage-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let cluster = Cluster {
-            bin,
-            dir,
-            port: common::free_port(),
-        };
-        if is_root() {
-            // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
-            let ok = Command::new("chown")
-                .args(["postgres:postgres", cluster.dir.to_str().unwrap()])
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
-        let data = cluster.data();
-        cluster.run(
-            "initdb",
-            &["-D", &data, "-A", "trust", "-U", "postgres", "--no-sync"],
-        );
-        cluster
-    }
-
-    fn data(&self) -> String {
-        self.dir.join("data").to_string_lossy().into_owned()
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/koordynator", self.port)
-    }
-
-    /// One of PostgreSQL's programs, run as `postgres` when we are root.
-    fn program(&self, program: &str) -> Command {
-        let path = self.bin.join(program);
-        if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
-            c
-        } else {
-            Command::new(&path)
-        }
-    }
-
-    /// Runs one of PostgreSQL's programs and requires it to succeed.
-    fn run(&self, program: &str, args: &[&str]) {
-        let out = self
-            .program(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn start(&self) {
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {}",
-            self.port,
-            self.dir.display()
-        );
-        let log = self.dir.join("log").to_string_lossy().into_owned();
-        let data = self.data();
-        self.run(
-            "pg_ctl",
-            &["-D", &data, "-l", &log, "-o", &options, "-w", "start"],
-        );
-    }
-
-    /// Stops the server without a clean shutdown, as a crash would.
-    fn crash(&self) {
-        let data = self.data();
-        self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.data();
-        let _ = self
-            .program("pg_ctl")
-            .args(["-D", &data, "-m", "immediate", "stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
 
 /// What the clients saw.
 #[derive(Default)]

@@ -8,7 +8,7 @@
 //! What they start is a process, not an in-process service: a `serve` under load, killed,
 //! stopped with SIGTERM or left without its database, and the command line (`demo`, `bench`,
 //! `audit export`/`import`). [`common`] holds what only they need (the binary's path,
-//! starting `serve`, a load of submitting clients); fixtures shared with the end-to-end tests
+//! starting `serve`, a load of submitting clients), [`cluster`] PostgreSQL clusters and replicas of a test's own; fixtures shared with the end-to-end tests
 //! (NIPs, request bodies, database names, polling) come from the `tests` crate.
 //!
 //! - [`bench_smoke`]: `koordynator bench` at tiny sizes reports every section, loses nothing.
@@ -20,8 +20,10 @@
 //! - [`killed_process`]: SIGKILL under load, twice: nothing acknowledged is lost or doubled.
 //! - [`local_postgres`]: no DATABASE_URL: a private PostgreSQL, started, shared, stopped, recovered.
 //! - [`mail_crash`]: SIGKILL while a mail is sent: it goes again, with the same Message-ID.
+//! - [`replica`]: `--read-database-url`: reads from a streaming replica, read-your-writes, fallback.
 //! - [`user_cli`]: `user add | list | disable`, the password from standard input.
 
+mod cluster;
 mod common;
 
 mod bench_smoke;
@@ -33,4 +35,5 @@ mod instances;
 mod killed_process;
 mod local_postgres;
 mod mail_crash;
+mod replica;
 mod user_cli;

@@ -57,7 +57,7 @@ pub(super) async fn own_status(
 ) -> Result<Json<ApplicationStatusView>, ApiError> {
     let visit_id = applicant_visit(&state, &headers, application_id).await?;
     wait_for(&state, ROSTER_MODELS, c.min_position).await?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     // The key exists once the submission committed; the read model may not have it yet.
     let standing = read::standing(&mut conn, visit_id, application_id)
         .await?

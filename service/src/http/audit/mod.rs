@@ -147,7 +147,7 @@ async fn events(
         aggregate_type: p.aggregate_type,
         aggregate_id: p.aggregate_id,
     };
-    let page = feed::audit_page(&state.pool, after, limit, &filter).await?;
+    let page = feed::audit_page(state.reads(), after, limit, &filter).await?;
     let next_after = page.last().map_or(after, |e| e.position);
     Ok(Json(EventsPage {
         events: page.into_iter().map(AuditEvent::from).collect(),
@@ -240,11 +240,11 @@ async fn verify_program(
     let events = visible_history::<CooperationProgram>(&state, &auth, id).await?;
     if let Some(last) = events.iter().map(|e| e.position).max() {
         // Best effort: a read model still behind is checked as far as it got (`pending`).
-        projections::runner::wait_for_position(&state.pool, &["programs"], last, state.read_wait)
+        projections::runner::wait_for_position(state.reads(), &["programs"], last, state.read_wait)
             .await?;
     }
     let (checkpoint, in_model) =
-        projections::programs::read::facts_as_processed(&state.pool, id).await?;
+        projections::programs::read::facts_as_processed(state.reads(), id).await?;
     let in_model = in_model.unwrap_or_default();
 
     let processed = |e: &&Decoded<CooperationProgramEvent>| {

@@ -96,7 +96,7 @@ async fn export(
         from,
         to,
     };
-    let exporter = Exporter::start(state.pool.clone(), filter, chrono::Utc::now()).await?;
+    let exporter = Exporter::start(state.reads().clone(), filter, chrono::Utc::now()).await?;
     let stream = futures::stream::unfold(exporter, |mut ex| async move {
         match ex.next_chunk().await {
             Ok(Some(chunk)) => Some((Ok::<_, std::io::Error>(chunk), ex)),

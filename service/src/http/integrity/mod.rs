@@ -26,12 +26,12 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 403, description = "A coordinator's token: audit checks are for evaluators and admins.")))]
 async fn check(State(state): State<AppState>, auth: Auth) -> Result<Json<Report>, ApiError> {
     auth.audit_scope()?;
-    let mut report = integrity::verify(&state.pool, &mut |_| {}).await?;
+    let mut report = integrity::verify(state.reads(), &mut |_| {}).await?;
     if let Some(scope) = auth.read_scope() {
         let mut redact = Vec::new();
         for p in report.problems.iter().chain(report.first_broken.iter()) {
             if let (Some(t), Some(id)) = (&p.aggregate_type, &p.aggregate_id) {
-                if infra::feed::organizer_of(&state.pool, t, id)
+                if infra::feed::organizer_of(state.reads(), t, id)
                     .await?
                     .as_deref()
                     != Some(scope.as_str())
@@ -152,7 +152,7 @@ async fn latest_seal(
     auth: Auth,
 ) -> Result<Json<SealView>, ApiError> {
     auth.audit_scope()?;
-    let seal = infra::seal::latest(&state.pool)
+    let seal = infra::seal::latest(state.reads())
         .await?
         .ok_or_else(|| ApiError::NotFound("Nothing has been sealed yet.".into()))?;
     Ok(Json(SealView {

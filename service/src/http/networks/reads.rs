@@ -125,7 +125,7 @@ pub async fn list(
         (None, asked) => asked,
     };
     let networks = {
-        let mut conn = state.pool.acquire().await?;
+        let mut conn = state.reads().acquire().await?;
         read::list(&mut conn, organizer.as_deref()).await?
     };
     let position = consistency::position(&state, "networks").await?;
@@ -462,7 +462,7 @@ pub async fn registry(
         return Ok(Json(registry_at(&state, &auth, id, at).await?));
     }
     let found = {
-        let mut conn = state.pool.acquire().await?;
+        let mut conn = state.reads().acquire().await?;
         read::registry(&mut conn, id).await?
     };
     let registry = match found {

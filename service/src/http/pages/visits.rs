@@ -96,7 +96,7 @@ pub async fn open_recruitments(
 }
 
 async fn list(state: &AppState, organizer: Option<&str>) -> Result<OpenRecruitments, ApiError> {
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     let visits = read::visits(&mut conn, organizer.filter(|o| !o.is_empty())).await?;
     let ids: Vec<Uuid> = visits.iter().map(|v| v.visit_id).collect();
     let terms = read::terms(&mut conn, &ids).await?;
@@ -163,7 +163,7 @@ pub async fn visit(State(state): State<AppState>, Path(visit_id): Path<String>) 
 }
 
 async fn visit_page(state: &AppState, visit_id: Uuid) -> Result<Option<VisitPage>, ApiError> {
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     let Some(v) = read::visit(&mut conn, visit_id).await? else {
         return Ok(None);
     };

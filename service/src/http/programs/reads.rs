@@ -194,7 +194,7 @@ pub async fn list(
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     let programs = read::list(&mut conn, organizer.as_deref()).await?;
     drop(conn);
     let position = consistency::position(&state, "programs").await?;
@@ -394,7 +394,7 @@ pub async fn detail(
     ApiQuery(c): ApiQuery<Consistency>,
 ) -> Result<Json<ProgramDetail>, ApiError> {
     wait_for(&state, PROGRAM_PROJECTIONS, c.min_position).await?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     let program = match read::program(&mut conn, id).await? {
         Some(p) if auth.can_read(&p.organizer) => p,
         _ => return Err(no_such_programme()),
@@ -568,7 +568,7 @@ pub async fn evaluation_of(
             evaluation_at(state, auth, id, at).await
         }
         None => {
-            let mut conn = state.pool.acquire().await?;
+            let mut conn = state.reads().acquire().await?;
             match read::program(&mut conn, id).await? {
                 Some(p) if auth.can_read(&p.organizer) => {}
                 _ => return Err(no_such_programme()),

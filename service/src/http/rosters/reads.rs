@@ -240,7 +240,7 @@ async fn build(
     params: &RosterParams,
 ) -> Result<RosterView, ApiError> {
     wait_for(state, ROSTER_MODELS, params.min_position).await?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     match study_visits::read::visit(&mut conn, id).await? {
         Some(v) if auth.can_read(&v.organizer) => {}
         _ => return Err(ApiError::NotFound("No such study visit.".into())),

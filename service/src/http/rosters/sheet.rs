@@ -41,7 +41,7 @@ pub(super) async fn attendance_list(
         ));
     }
     wait_for(&state, applications::read::ROSTER_MODELS, c.min_position).await?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     let visit = match study_visits::read::visit(&mut conn, id).await? {
         Some(v) if auth.can_read(&v.organizer) => v,
         _ => return Err(ApiError::NotFound("No such study visit.".into())),

@@ -183,7 +183,7 @@ pub async fn entries(
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     let entries = read::year(&mut conn, p.year, organizer.as_deref()).await?;
     Ok(entries.into_iter().map(ScheduleEntry::from).collect())
 }

@@ -200,7 +200,7 @@ pub(super) async fn list(
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     let visits = read::visits(&mut conn, organizer.as_deref()).await?;
     let ids: Vec<Uuid> = visits.iter().map(|v| v.visit_id).collect();
     let mut terms: HashMap<Uuid, Vec<Term>> = HashMap::new();
@@ -231,7 +231,7 @@ pub(super) async fn detail(
     ApiQuery(c): ApiQuery<Consistency>,
 ) -> Result<Json<VisitView>, ApiError> {
     wait_for(&state, &[MODEL], c.min_position).await?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.reads().acquire().await?;
     let visit = match read::visit(&mut conn, id).await? {
         Some(v) if auth.can_read(&v.organizer) => v,
         // Another organizer's visit answers like one that does not exist.
