@@ -724,15 +724,21 @@ enum AttemptError<E: std::error::Error> {
 /// than a defect (answer 500).
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
+        // Protocol: what answered at the address was not a working server — HAProxy with
+        // no primary behind it yet accepts the connection and closes it, which the driver
+        // reads as a bad answer to its first message (docs/scaling.md §3).
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed => true,
         sqlx::Error::Database(db) => {
-            // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+            // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections, and
+            // read_only_sql_transaction: a write that reached a standby while an HA system
+            // moves the primary (docs/scaling.md §3) is refused for now, not broken.
             matches!(
                 db.code().as_deref(),
-                Some("57P01" | "57P02" | "57P03" | "53300")
+                Some("57P01" | "57P02" | "57P03" | "53300" | "25006")
             )
         }
         _ => false,
@@ -763,6 +769,16 @@ mod tests {
         let cached = lock(&cache.entries);
         let counted = cached.states.values().map(|(h, _)| h.sequence).sum();
         (cached.events, counted, cached.states.len())
+    }
+
+    #[test]
+    fn a_server_that_answers_nonsense_or_not_at_all_is_unavailable_not_a_bug() {
+        // HAProxy with no primary behind it: the connection closes at the first message.
+        let closed = sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into());
+        assert!(is_unavailable(&closed));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+        assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));
     }
 
     #[test]

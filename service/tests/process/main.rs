@@ -15,6 +15,8 @@
 //! - [`db_outage`]: PostgreSQL crashed and restarted under load: 503 meanwhile, nothing lost.
 //! - [`demo_cli`]: `demo` prints only the token; `serve --demo` loads an empty database.
 //! - [`export_large`]: 100,000 events exported in bounded memory and re-imported intact.
+//! - [`failover`]: Patroni in synchronous mode behind HAProxy, the primary killed: nothing lost
+//!   (ignored by plain `cargo test`; `scripts/failover.sh` runs it).
 //! - [`graceful_shutdown`]: SIGTERM finishes the requests in flight and exits 0; JSON logs.
 //! - [`instances`]: two `serve` processes share the work; one takes over when the other dies.
 //! - [`killed_process`]: SIGKILL under load, twice: nothing acknowledged is lost or doubled.
@@ -30,6 +32,7 @@ mod bench_smoke;
 mod db_outage;
 mod demo_cli;
 mod export_large;
+mod failover;
 mod graceful_shutdown;
 mod instances;
 mod killed_process;
