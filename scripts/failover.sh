@@ -6,7 +6,8 @@
 # primary exactly once, the hash chain verifies, the read models converge and the old primary
 # rejoins; it prints the time without a primary (docs/scaling.md §3 records the last run).
 #
-#   scripts/failover.sh
+#   scripts/failover.sh            the failover test
+#   scripts/failover.sh --bench    the benchmark on a single server and on the cluster
 #
 # Installs Debian's patroni, etcd-server and haproxy when missing (network once); runs as root
 # or as a user who may run PostgreSQL. Everything runs on this machine, on free ports, in a
@@ -14,6 +15,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 if ! command -v patroni >/dev/null || ! command -v etcd >/dev/null || ! command -v haproxy >/dev/null; then
     SUDO=""
@@ -24,5 +26,13 @@ fi
 
 # Debian starts etcd and haproxy as services when it installs them where systemd runs; the
 # test starts its own, on ports of its own, so those can stay as they are.
+if [ "${1:-}" = "--bench" ]; then
+    # `koordynator bench` on a single server, then on the synchronous cluster (the release
+    # binary; JSON in docs/benchmarks-ha/). Takes a few minutes.
+    cargo build --release -p service --bin koordynator
+    KOORDYNATOR_BENCH_BIN="$(target_dir)/release/koordynator" cargo test --workspace --test process -- --ignored --exact \
+        failover::benchmark_of_a_single_server_beside_the_synchronous_cluster --nocapture
+    exit
+fi
 cargo test --workspace --test process -- --ignored --exact \
     failover::failover_to_the_synchronous_standby_loses_no_acknowledged_submission --nocapture

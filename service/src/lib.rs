@@ -15,7 +15,8 @@
 //!   PDF, the EU participant report as CSV/ZIP and XLSX), made in memory from plain data;
 //!   no database, no clock, no HTTP. `http` gathers the data and calls it.
 //! - [`cli`]: the command line (`serve`, `migrate`, `token`, `audit`, `projections`,
-//!   `personal-data`, `demo`, `bench`).
+//!   `personal-data`, `demo`, `bench`), and which PostgreSQL a command uses (`cli::database`:
+//!   `DATABASE_URL`, the server at the default address, or a private one it starts).
 //! - [`jobs`]: what `serve` runs beside the HTTP server (the deadline watcher, the sealer).
 //! - [`startup`]: builds the application from its settings and runs it: migrations,
 //!   projections, jobs, the server, graceful shutdown. The command line and the tests start

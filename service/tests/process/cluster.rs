@@ -17,9 +17,7 @@ pub struct Cluster {
 
 impl Cluster {
     fn empty(name: &str) -> Self {
-        let out = Command::new("pg_config").arg("--bindir").output().unwrap();
-        assert!(out.status.success(), "pg_config --bindir");
-        let bin = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+        let bin = bindir();
         let dir = std::env::temp_dir().join(format!("kdn-{name}-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let cluster = Cluster {
@@ -27,14 +25,7 @@ impl Cluster {
             dir,
             port: common::free_port(),
         };
-        if is_root() {
-            // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
-            let ok = Command::new("chown")
-                .args(["postgres:postgres", cluster.dir.to_str().unwrap()])
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
+        give_to_postgres(&cluster.dir);
         cluster
     }
 
@@ -180,7 +171,25 @@ impl Drop for Cluster {
     }
 }
 
-fn is_root() -> bool {
+/// The folder of PostgreSQL's server programs.
+pub fn bindir() -> PathBuf {
+    let out = Command::new("pg_config").arg("--bindir").output().unwrap();
+    assert!(out.status.success(), "pg_config --bindir");
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Makes `path` the `postgres` user's when we are root: PostgreSQL refuses to run as root.
+pub fn give_to_postgres(path: &std::path::Path) {
+    if is_root() {
+        let ok = Command::new("chown")
+            .args(["postgres:postgres", path.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

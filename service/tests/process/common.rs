@@ -70,6 +70,17 @@ pub fn serve_with(db: &str, port: u16, flags: &[&str]) -> Child {
         .unwrap()
 }
 
+/// A child process killed when dropped, so a failed assertion does not leave a `serve`
+/// running after its test (its database gone, retrying forever).
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits until `/health` answers 200 (15 s at most).
 pub async fn wait_healthy(http: &reqwest::Client, base: &str) {
     eventually(Duration::from_secs(15), || async {
@@ -92,11 +103,29 @@ pub fn coordinator_token(db: &str) -> String {
             "rops-torun",
         ])
         .env("DATABASE_URL", db)
-        .stderr(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "token issue: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// `koordynator audit verify` on `db` passes: every event's hash and every seal recomputed.
+pub fn audit_verifies(db: &str) {
+    let out = Command::new(BIN)
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "audit verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// POSTs JSON, with a token and extra headers; the status and the JSON answer (or null).

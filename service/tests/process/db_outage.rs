@@ -212,16 +212,7 @@ async fn database_outage_answers_503_and_recovers_losing_nothing() {
 
     // The term closes once after the deadline, the read models converge, the history is intact.
     common::term_converges_and_closes_once(&pool, &term, stored.len()).await;
-    let verify = Command::new(BIN)
-        .args(["audit", "verify"])
-        .env("DATABASE_URL", &db)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "history intact: {}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    common::audit_verifies(&db);
     println!(
         "database down {:.0} s under load: answers {:?}; {} answers while down, slowest {slowest:.2} s; \
          first acknowledgement {:.2} s after the restart; {} submissions acknowledged and stored once \

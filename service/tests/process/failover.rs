@@ -20,7 +20,10 @@ use serde_json::Value;
 use sqlx::Connection;
 use tests::eventually;
 
-use crate::common::{self, free_port, open_term, stored_once, wait_healthy, Load, BIN};
+use crate::cluster::{bindir, give_to_postgres, is_root};
+use crate::common::{
+    self, coordinator_token, free_port, open_term, stored_once, wait_healthy, KillOnDrop, Load, BIN,
+};
 
 const CLIENTS: u32 = 8;
 const NODES: usize = 3;
@@ -51,26 +54,6 @@ fn postgres_ids() -> Option<(u32, u32)> {
         String::from_utf8(out.stdout).ok()?.trim().parse().ok()
     };
     Some((id("-u")?, id("-g")?))
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn chown_to_postgres(path: &Path) {
-    if is_root() {
-        let (uid, gid) = postgres_ids().expect("a postgres user");
-        std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
-    }
-}
-
-fn pg_bindir() -> String {
-    let out = Command::new("pg_config").arg("--bindir").output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// `template` (a file in scripts/failover/) with its @…@ fields filled.
@@ -126,7 +109,7 @@ impl Ha {
         for n in 1..=NODES {
             let node_dir = dir.join(format!("node{n}"));
             std::fs::create_dir_all(&node_dir).unwrap();
-            chown_to_postgres(&node_dir);
+            give_to_postgres(&node_dir);
             let (pg_port, api_port) = (free_port(), free_port());
             let config = fill(
                 "patroni.yml",
@@ -136,13 +119,13 @@ impl Ha {
                     ("PG_PORT", pg_port.to_string()),
                     ("ETCD", format!("127.0.0.1:{client}")),
                     ("DATA", node_dir.join("data").to_string_lossy().into_owned()),
-                    ("BIN_DIR", pg_bindir()),
+                    ("BIN_DIR", bindir().to_string_lossy().into_owned()),
                     ("DIR", node_dir.to_string_lossy().into_owned()),
                 ],
             );
             let config_path = node_dir.join("patroni.yml");
             std::fs::write(&config_path, config).unwrap();
-            chown_to_postgres(&config_path);
+            give_to_postgres(&config_path);
             let mut patroni = Command::new("patroni");
             patroni
                 .arg(&config_path)
@@ -329,36 +312,21 @@ async fn failover_to_the_synchronous_standby_loses_no_acknowledged_submission() 
     .expect("HAProxy leads to the primary only");
 
     let db = ha.url();
-    let issued = Command::new(BIN)
-        .args([
-            "token",
-            "issue",
-            "--role",
-            "coordinator",
-            "--organizer",
-            "rops-torun",
-        ])
-        .env("DATABASE_URL", &db)
-        .output()
-        .unwrap();
-    assert!(
-        issued.status.success(),
-        "{}",
-        String::from_utf8_lossy(&issued.stderr)
-    );
-    let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let token = coordinator_token(&db);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let service_log = ha.dir.join("service.log");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .args(["--submission-rate-limit", "0"])
-        .env("DATABASE_URL", &db)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&service_log).unwrap())
-        .spawn()
-        .unwrap();
+    let _service = KillOnDrop(
+        Command::new(BIN)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--submission-rate-limit", "0"])
+            .env("DATABASE_URL", &db)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&service_log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     wait_healthy(&http, &base).await;
     let deadline = chrono::Utc::now() + chrono::Duration::days(1);
     let (visit, term) = open_term(&http, &base, &token, 10_000, deadline).await;
@@ -414,24 +382,13 @@ async fn failover_to_the_synchronous_standby_loses_no_acknowledged_submission() 
     })
     .await;
     assert!(converged.is_some(), "the read models converge");
-    let verify = Command::new(BIN)
-        .args(["audit", "verify"])
-        .env("DATABASE_URL", &db)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "audit verify: {}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    common::audit_verifies(&db);
     let r = http.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(
         r.status().as_u16(),
         200,
         "the same service process carries on"
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
     pool.close().await;
     println!(
         "failover: {leader} -> {new_leader}; no primary for {:.1} s; {attempts} requests, {} acknowledged, {} stored, 0 lost, 0 doubled",
@@ -439,4 +396,39 @@ async fn failover_to_the_synchronous_standby_loses_no_acknowledged_submission() 
         acknowledged.len(),
         stored.len()
     );
+}
+
+/// `koordynator bench` on a single server and on the synchronous cluster, one after the
+/// other in one run on this machine (docs/scaling.md §3 has the figures). Needs the release
+/// binary: `scripts/failover.sh --bench` builds it and names it in `KOORDYNATOR_BENCH_BIN`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a benchmark: scripts/failover.sh --bench runs it with the release binary"]
+async fn benchmark_of_a_single_server_beside_the_synchronous_cluster() {
+    let _alone = common::alone().await;
+    let bench = std::env::var("KOORDYNATOR_BENCH_BIN")
+        .expect("KOORDYNATOR_BENCH_BIN names the release binary (scripts/failover.sh --bench)");
+    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks-ha");
+    std::fs::create_dir_all(&output).unwrap();
+    let http = reqwest::Client::new();
+    let single = crate::cluster::Cluster::create();
+    single.start();
+    let mut ha = Ha::start();
+    ha.healthy(&http, Duration::from_secs(90)).await;
+    ha.start_haproxy();
+    eventually(Duration::from_secs(20), || async {
+        ha.primary_reachable().await.then_some(())
+    })
+    .await
+    .expect("HAProxy leads to the primary");
+    for (name, port) in [("single", single.port), ("cluster", ha.port)] {
+        let status = Command::new(&bench)
+            .args(["bench", "--server"])
+            .arg(format!("postgres://postgres@127.0.0.1:{port}"))
+            .args(["--events", "20000", "--output"])
+            .arg(output.join(format!("{name}.json")))
+            .env("RUST_LOG", "warn")
+            .status()
+            .unwrap();
+        assert!(status.success(), "bench on the {name}");
+    }
 }

@@ -13,7 +13,9 @@ use serde_json::Value;
 use tests::{application_body, eventually, nip};
 
 use crate::cluster::Cluster;
-use crate::common::{self, coordinator_token, open_term, post, serve_with, wait_healthy};
+use crate::common::{
+    self, coordinator_token, open_term, post, serve_with, wait_healthy, KillOnDrop,
+};
 
 /// The value of an unlabelled metric in `/metrics`, when present.
 async fn metric(http: &reqwest::Client, base: &str, name: &str) -> Option<f64> {
@@ -55,11 +57,11 @@ async fn reads_go_to_a_streaming_replica_with_read_your_writes() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let mut child = serve_with(
+    let _service = KillOnDrop(serve_with(
         &primary.url(),
         port,
         &["--read-database-url", &replica.url()],
-    );
+    ));
     wait_healthy(&http, &base).await;
     replica_up(&http, &base, 1.0).await;
 
@@ -176,7 +178,4 @@ async fn reads_go_to_a_streaming_replica_with_read_your_writes() {
         counted,
         "reads are on the replica again, not counted as fallbacks"
     );
-
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

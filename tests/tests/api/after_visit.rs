@@ -42,6 +42,8 @@ struct Person {
     id: String,
     key: String,
     email: String,
+    /// Where the submission was written (`?min_position=` reads see it).
+    position: i64,
 }
 
 async fn apply(
@@ -69,6 +71,7 @@ async fn apply(
         id: a.str("application_id"),
         key: a.str("applicant_key"),
         email,
+        position: a.position(),
     }
 }
 
@@ -139,10 +142,14 @@ async fn attendance_by_day_sign_in_sheet_and_certificates_anyone_can_verify() {
     let jerzy = apply(&app, &visit, &t, ("Jerzy", "Gąsiorowski"), 12).await;
     let absent = apply(&app, &visit, &t, ("Anna", "Nieobecna"), 13).await;
 
-    // Before the close nobody holds a seat: no sign-in sheet, no attendance.
+    // Before the close nobody holds a seat: no sign-in sheet, no attendance. (Read after the
+    // last submission: without `min_position` the term may not be in the read model yet.)
     let (s, ..) = fetch(
         &app,
-        &format!("/api/v1/study-visits/{visit}/terms/{t}/attendance-list.pdf"),
+        &format!(
+            "/api/v1/study-visits/{visit}/terms/{t}/attendance-list.pdf?min_position={}",
+            absent.position
+        ),
         &[("authorization", &format!("Bearer {}", app.coordinator))],
     )
     .await;

@@ -1,7 +1,10 @@
 //! (d) projection lag: from a command's 201 to every read model having processed its event.
 //!
-//! The observer polls the projection checkpoints every few milliseconds; a submission is
-//! reached when the slowest projection's checkpoint is at or past its event in commit order.
+//! The observer polls the read models' checkpoints every few milliseconds; a submission is
+//! reached when the slowest read model's checkpoint is at or past its event in commit order.
+//! Only the read models count (`projections::all()`): the mail notifier keeps its checkpoint
+//! in the same table, but a mail is not something a read waits for (`?min_position=` waits
+//! for read models only), and counting it measured the notifier instead.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -92,6 +95,10 @@ async fn observe(
     pending: Pending,
     stop: Arc<tokio::sync::Notify>,
 ) -> anyhow::Result<Vec<Duration>> {
+    let read_models: Vec<String> = projections::all()
+        .iter()
+        .map(|p| p.name().to_owned())
+        .collect();
     let mut lags = Vec::new();
     loop {
         let positions: Vec<i64> = pending
@@ -103,11 +110,13 @@ async fn observe(
         if !positions.is_empty() {
             let reached: std::collections::HashSet<i64> = sqlx::query_scalar(
                 "WITH slowest AS (SELECT last_tx_id, last_position FROM projection_checkpoints
+                                   WHERE name = ANY($2)
                                    ORDER BY last_tx_id, last_position LIMIT 1)
                  SELECT e.position FROM events e, slowest s
                   WHERE e.position = ANY($1) AND (e.tx_id, e.position) <= (s.last_tx_id, s.last_position)",
             )
             .bind(&positions)
+            .bind(&read_models)
             .fetch_all(&pool)
             .await?
             .into_iter()
