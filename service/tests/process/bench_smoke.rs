@@ -1,5 +1,6 @@
 //! The benchmark (`koordynator bench`) at tiny sizes, as CI runs it: every section
-//! of the report is measured and no acknowledged submission is lost or doubled.
+//! of the report is measured (the plain cqrs-es peer included) and no acknowledged
+//! submission is lost or doubled.
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
@@ -95,5 +96,21 @@ fn a_tiny_benchmark_reports_every_section_and_loses_nothing() {
         "(f): {memory}"
     );
     assert!(memory["events_stored"].as_i64().unwrap() >= 3000);
+    // (g) the peer measured at each concurrency and in a crowd, with what its view kept.
+    let peer = &report["peer"];
+    let levels = peer["submissions"].as_array().unwrap();
+    assert_eq!(levels.len(), 2, "(g): {peer}");
+    for level in levels {
+        assert!(level[1]["ok"].as_u64().unwrap() > 0, "(g) measured: {peer}");
+    }
+    let crowd = &peer["crowd"];
+    assert_eq!(
+        crowd["ok"].as_u64().unwrap() + crowd["failed"].as_u64().unwrap(),
+        40,
+        "(g) every crowd submission answered: {peer}"
+    );
+    assert!(crowd["ok"].as_u64().unwrap() >= 1, "(g) one wins: {peer}");
+    let stored = peer["stored"].as_u64().unwrap();
+    assert!(stored > 0 && peer["lost_view_updates"].as_u64().unwrap() <= stored);
     assert!(report["targets"].as_array().unwrap().len() >= 6);
 }

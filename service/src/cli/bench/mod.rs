@@ -5,7 +5,9 @@
 //! run: (a) single-event INSERT transactions, (b) public submissions over HTTP spread over
 //! many visits, (c) a crowd on one term, (d) projection lag during (b), (e) rebuilding
 //! every read model from a million events against reading them raw, (f) the service's peak
-//! memory with those events stored. It prints a table and writes the figures as JSON.
+//! memory with those events stored, and (g) the same submissions on plain cqrs-es
+//! (`CqrsFramework` over `PostgresEventRepository` with a `GenericQuery` view). It prints a
+//! table and writes the figures as JSON.
 //!
 //! A subcommand rather than a separate crate: `current_exe()` is then exactly the release
 //! binary being measured, and one `cargo run --release` builds and runs everything.
@@ -15,6 +17,7 @@ mod bulk;
 mod cpu;
 mod lag;
 mod load;
+mod peer;
 mod process;
 mod rebuild;
 mod report;
@@ -205,6 +208,19 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
         traffic,
     });
     service.stop();
+
+    // (g) the peer: the same submissions on cqrs-es used plainly, in a database of its own
+    let peer_url = format!("{url}_peer");
+    report.peer = Some(
+        peer::measure(
+            &peer_url,
+            &args.concurrency,
+            duration,
+            args.visits,
+            args.crowd,
+        )
+        .await?,
+    );
     report.finish();
     Ok(report)
 }

@@ -25,7 +25,26 @@ pub struct Report {
     pub rebuild: Option<Rebuild>,
     /// (f) the service's peak memory.
     pub memory: Option<Memory>,
+    /// (g) the same submissions on cqrs-es used as it documents itself.
+    pub peer: Option<PeerFigures>,
     pub targets: Vec<Target>,
+}
+
+/// (g): plain cqrs-es (`postgres_cqrs` with a `GenericQuery` view) in the same run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerFigures {
+    /// Submissions spread over the visits, per concurrency.
+    pub submissions: Vec<(usize, Figures)>,
+    /// The crowd on one term: its successes (`failed` counts the conflicts and errors).
+    pub crowd: Figures,
+    /// Conflicts the framework returned in the crowd (it does not retry).
+    pub crowd_conflicts: u64,
+    /// Submissions stored over all of (g).
+    pub stored: u64,
+    /// Stored submissions the view never counted: read-model updates lost.
+    pub lost_view_updates: u64,
+    /// Errors the view's query reported (`GenericQuery` drops them without a handler).
+    pub query_errors: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -153,6 +172,7 @@ impl Report {
             crowd: None,
             rebuild: None,
             memory: None,
+            peer: None,
             targets: Vec::new(),
         })
     }
@@ -277,6 +297,21 @@ impl Report {
         if let Some(m) = &self.memory {
             let _ = writeln!(s, "(f) peak RSS: {:.1} MB after (a)-(c); {:.1} MB over {} events after {} submissions",
                 m.peak_rss_mb_after_load, m.peak_rss_mb_with_events, m.events_stored, m.traffic.ok);
+        }
+        if let Some(g) = &self.peer {
+            for (c, figures) in &g.submissions {
+                row(&mut s, &format!("(g) plain cqrs-es, {c} clients"), figures);
+            }
+            row(
+                &mut s,
+                &format!(
+                    "(g) plain cqrs-es, crowd of {}",
+                    g.crowd.ok + g.crowd.failed
+                ),
+                &g.crowd,
+            );
+            let _ = writeln!(s, "    conflicts returned {} (not retried); {} stored, view updates lost {}, query errors {}",
+                g.crowd_conflicts, g.stored, g.lost_view_updates, g.query_errors);
         }
         let _ = writeln!(
             s,
