@@ -259,20 +259,8 @@ impl LocalCluster {
             created = true;
         }
         // pg_ctl status: 0 running, 3 not running (a stale pid file counts as not running).
-        let status = self
-            .program("pg_ctl")
-            .args(["status", "-D"])
-            .arg(&data)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .await
-            .map_err(|source| LocalClusterError::Io {
-                path: self.programs.join("pg_ctl"),
-                source,
-            })?;
-        if status.success() {
+        // Should pg_ctl itself not run, `start` below fails and says why.
+        if self.pg_ctl(&["status"]).await.is_ok() {
             return Ok(Started::AlreadyRunning);
         }
         let log = data.join(LOG);
