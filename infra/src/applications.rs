@@ -1,5 +1,5 @@
 //! Submitting an application: the command that appends an application's events together
-//! with its applicant's personal data and key (`personal_data::record_application`), in one
+//! with its applicant's personal data and key (`personal_data::record_applications`), in one
 //! transaction, whatever crashes when.
 //!
 //! The applicant is a subject found by the keyed hash of their e-mail address. The first
@@ -13,11 +13,11 @@
 use std::sync::{Arc, Mutex};
 
 use cqrs_es::Aggregate;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::personal_data::{self, EmailHasher, PersonRecord, RecordError};
-use crate::pipeline::{side_write, CommandBus, CommandContext, PipelineError, SideFuture};
+use crate::personal_data::{self, ApplicationData, EmailHasher, PersonRecord, RecordError};
+use crate::pipeline::{side_write, CommandBus, CommandContext, PipelineError, SideFuture, SideRow};
 
 /// Decisions of one submission at most: every retry follows a subject some other
 /// application created meanwhile, so a third loss means a crowd of one address.
@@ -141,37 +141,16 @@ where
     A::Error: Send + Sync,
 {
     let raced = RaceReport::default();
-    // Owned copies: the write may run after the caller stopped waiting for it (the bus
-    // carries a queued command out regardless).
-    let owned = (
-        email_hash.to_vec(),
-        application.clone(),
-        applicant_key.to_owned(),
-        raced.clone(),
-    );
-    let write = side_write(move |conn| {
-        // Copies again: the future may borrow only the connection.
-        let (email_hash, application, key, raced) = owned.clone();
-        Box::pin(async move {
-            match personal_data::record_application(
-                conn,
-                &email_hash,
-                subject_id,
-                application.visit_id,
-                application.application_id,
-                &application.person,
-                &key,
-            )
-            .await
-            {
-                Ok(()) => Ok(()),
-                Err(RecordError::Database(e)) => Err(e),
-                Err(RecordError::SubjectRaced(winner)) => {
-                    raced.report(winner);
-                    Err(raced_abort())
-                }
-            }
-        }) as SideFuture<'_>
+    let write = side_write(Submission {
+        data: ApplicationData {
+            email_hash: email_hash.to_vec(),
+            subject_id,
+            visit_id: application.visit_id,
+            application_id: application.application_id,
+            person: application.person.clone(),
+            key_hash: personal_data::key_hash(applicant_key),
+        },
+        raced: raced.clone(),
     });
     let result = bus
         .execute_with(&application.visit_id.to_string(), command, ctx, Some(write))
@@ -184,6 +163,33 @@ where
         }),
         (Err(_), Some(winner)) => Ok(Attempt::Raced { winner }),
         (Err(e), None) => Err(e),
+    }
+}
+
+/// The side row of a submission: its personal data and key, and where to report that its
+/// subject raced.
+struct Submission {
+    data: ApplicationData,
+    raced: RaceReport,
+}
+
+impl SideRow for Submission {
+    fn write_all(conn: &mut PgConnection, rows: Vec<Arc<Self>>) -> SideFuture<'_> {
+        Box::pin(async move {
+            let data: Vec<&ApplicationData> = rows.iter().map(|r| &r.data).collect();
+            match personal_data::record_applications(conn, &data).await {
+                Ok(()) => Ok(()),
+                Err(RecordError::Database(e)) => Err(e),
+                Err(RecordError::SubjectRaced(raced)) => {
+                    for (i, winner) in raced {
+                        if let Some(row) = rows.get(i) {
+                            row.raced.report(winner);
+                        }
+                    }
+                    Err(raced_abort())
+                }
+            }
+        })
     }
 }
 

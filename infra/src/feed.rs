@@ -176,6 +176,30 @@ pub async fn aggregate_events(
     rows.iter().map(from_row).collect()
 }
 
+/// The events of one stream after `after_sequence` up to `until_sequence`, in sequence
+/// order: what a reader holding the stream's state at `after_sequence` still has to apply.
+pub async fn stream_range(
+    pool: &sqlx::PgPool,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    after_sequence: i64,
+    until_sequence: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 AND sequence <= $4
+          ORDER BY sequence"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(after_sequence)
+        .bind(until_sequence)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Whether the event at `position` exists and lies below the feed's horizon (readers in
 /// commit order can see it): what `?min_position=` on the audit trail waits for.
 pub async fn is_settled(pool: &sqlx::PgPool, position: i64) -> Result<bool, sqlx::Error> {

@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod replica;
 pub mod seal;
 pub mod secrets;
+pub mod state_cache;
 pub mod store;
 pub mod subject_access;
 pub mod tokens;

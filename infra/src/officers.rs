@@ -7,12 +7,13 @@
 //! its history intact.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::pipeline::{side_write, SideFuture, SideWrite};
+use crate::pipeline::{side_write, SideFuture, SideRow, SideWrite};
 
 /// An officer's name as typed by the coordinator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,36 +22,45 @@ pub struct OfficerName {
     pub last_name: String,
 }
 
-/// Records the name of a new officer of `network_id` under `officer_id`, inside the
-/// transaction that appends the election (`CommandBus::execute_with`): the name is stored
-/// exactly when the election is.
-pub async fn record(
-    conn: &mut sqlx::PgConnection,
+/// The name of a new officer of `network_id` under `officer_id`, written in the transaction
+/// that appends the election ([`with_election`]).
+struct Elected {
     officer_id: Uuid,
     network_id: Uuid,
-    name: &OfficerName,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO officer_personal_data (officer_id, network_id, first_name, last_name)
-         VALUES ($1, $2, $3, $4)",
-    )
-    .bind(officer_id)
-    .bind(network_id)
-    .bind(&name.first_name)
-    .bind(&name.last_name)
-    .execute(conn)
-    .await?;
-    Ok(())
+    name: OfficerName,
 }
 
-/// The side row of an election (`CommandBus::execute_with`): [`record`]s `name` under
+impl SideRow for Elected {
+    fn write_all(conn: &mut sqlx::PgConnection, rows: Vec<Arc<Self>>) -> SideFuture<'_> {
+        Box::pin(async move {
+            let officers: Vec<Uuid> = rows.iter().map(|r| r.officer_id).collect();
+            let networks: Vec<Uuid> = rows.iter().map(|r| r.network_id).collect();
+            let first: Vec<&str> = rows.iter().map(|r| r.name.first_name.as_str()).collect();
+            let last: Vec<&str> = rows.iter().map(|r| r.name.last_name.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO officer_personal_data (officer_id, network_id, first_name, last_name)
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[])",
+            )
+            .bind(&officers)
+            .bind(&networks)
+            .bind(&first)
+            .bind(&last)
+            .execute(conn)
+            .await?;
+            Ok(())
+        })
+    }
+}
+
+/// The side row of an election (`CommandBus::execute_with`): `name` stored under
 /// `officer_id` in the transaction that appends the `OfficerElected` event, so that the name
 /// is stored exactly when the election is (both or neither, whatever crashes when). Written
 /// again on each attempt the bus makes, as a conflict rolls the previous one back.
 pub fn with_election(officer_id: Uuid, network_id: Uuid, name: OfficerName) -> SideWrite {
-    side_write(move |conn| {
-        let name = name.clone();
-        Box::pin(async move { record(conn, officer_id, network_id, &name).await }) as SideFuture<'_>
+    side_write(Elected {
+        officer_id,
+        network_id,
+        name,
     })
 }
 

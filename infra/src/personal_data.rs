@@ -54,7 +54,7 @@ impl EmailHasher {
 }
 
 /// The subject already known under an e-mail hash, if any. A new application of a new
-/// address gets a fresh id, made real by [`record_application`] in the command's transaction.
+/// address gets a fresh id, made real by [`record_applications`] in the command's transaction.
 pub async fn find_subject(pool: &PgPool, email_hash: &[u8]) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar("SELECT subject_id FROM personal_subjects WHERE email_hash = $1")
         .bind(email_hash)
@@ -62,75 +62,121 @@ pub async fn find_subject(pool: &PgPool, email_hash: &[u8]) -> Result<Option<Uui
         .await
 }
 
-/// Why [`record_application`] could not write.
+/// An application's personal data and key, as written beside its events.
+#[derive(Debug, Clone)]
+pub struct ApplicationData {
+    /// The keyed hash of the applicant's address ([`EmailHasher`]).
+    pub email_hash: Vec<u8>,
+    /// The subject the command was decided with (found, or fresh for a new address).
+    pub subject_id: Uuid,
+    pub visit_id: Uuid,
+    pub application_id: Uuid,
+    pub person: PersonRecord,
+    /// The [`key_hash`] of the applicant's secret.
+    pub key_hash: Vec<u8>,
+}
+
+/// Why [`record_applications`] could not write.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    /// Another application of the same address created its subject meanwhile, under another
-    /// id: decide the command again with this one (the domain may refuse a duplicate), as
+    /// Other applications of the same addresses created their subjects meanwhile, under
+    /// other ids: each listed application (its index in the rows, and the subject stored)
+    /// is to be decided again with that subject (the domain may refuse a duplicate), as
     /// [`crate::applications::submit`] does.
-    #[error("the subject of this address was created meanwhile")]
-    SubjectRaced(Uuid),
+    #[error("the subject of an address was created meanwhile")]
+    SubjectRaced(Vec<(usize, Uuid)>),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
-/// Records an application's personal data and the hash of its applicant key, inside the
-/// transaction that appends the application's events (see `CommandBus::execute_with`), so
-/// no event points at missing data and no data outlives a refused or lost command.
-pub async fn record_application(
+/// Records applications' personal data and the hashes of their applicant keys, inside the
+/// transaction that appends their events (see `CommandBus::execute_with`), so no event
+/// points at missing data and no data outlives a refused or lost command.
+///
+/// Two statements for any number of applications (a group commit carries many): one
+/// creates the new addresses' subjects and reads every address's subject, one writes the
+/// data and the keys. A third runs only when a subject was committed by another
+/// transaction after the first statement's snapshot.
+pub async fn record_applications(
     conn: &mut PgConnection,
-    email_hash: &[u8],
-    subject: Uuid,
-    visit_id: Uuid,
-    application_id: Uuid,
-    person: &PersonRecord,
-    applicant_key: &str,
+    rows: &[&ApplicationData],
 ) -> Result<(), RecordError> {
-    // Two round trips rather than four: these run inside a group commit, once per
-    // application of the group, while the group's other commands wait for its commit.
-    // The subject: ours if we created it, else the one stored.
-    let stored: Option<Uuid> = sqlx::query_scalar(
-        "WITH created AS (
-             INSERT INTO personal_subjects (subject_id, email_hash) VALUES ($1, $2)
-             ON CONFLICT (email_hash) DO NOTHING RETURNING subject_id)
-         SELECT subject_id FROM created
-         UNION ALL
-         SELECT subject_id FROM personal_subjects WHERE email_hash = $2
-         LIMIT 1",
-    )
-    .bind(subject)
-    .bind(email_hash)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let stored = match stored {
-        Some(stored) => stored,
-        // The conflicting subject was committed by another transaction after this
-        // statement's snapshot was taken: a new statement sees it.
-        None => {
-            sqlx::query_scalar("SELECT subject_id FROM personal_subjects WHERE email_hash = $1")
-                .bind(email_hash)
-                .fetch_one(&mut *conn)
-                .await?
-        }
-    };
-    if stored != subject {
-        return Err(RecordError::SubjectRaced(stored));
+    if rows.is_empty() {
+        return Ok(());
     }
+    let subjects: Vec<Uuid> = rows.iter().map(|r| r.subject_id).collect();
+    let hashes: Vec<&[u8]> = rows.iter().map(|r| r.email_hash.as_slice()).collect();
+    // The subjects: ours where we created them, else the ones stored. One address twice in
+    // the group: the first row creates it, the second finds it raced.
+    let found: Vec<(Vec<u8>, Uuid)> = sqlx::query_as(
+        "WITH created AS (
+             INSERT INTO personal_subjects (subject_id, email_hash)
+             SELECT * FROM UNNEST($1::uuid[], $2::bytea[])
+             ON CONFLICT (email_hash) DO NOTHING RETURNING email_hash, subject_id)
+         SELECT email_hash, subject_id FROM created
+         UNION ALL
+         SELECT email_hash, subject_id FROM personal_subjects WHERE email_hash = ANY($2)",
+    )
+    .bind(&subjects)
+    .bind(&hashes)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut stored: std::collections::HashMap<Vec<u8>, Uuid> = found.into_iter().collect();
+    let missing: Vec<&[u8]> = hashes
+        .iter()
+        .copied()
+        .filter(|h| !stored.contains_key(*h))
+        .collect();
+    if !missing.is_empty() {
+        // Committed by another transaction after the statement's snapshot was taken (the
+        // insert waited for it): a new statement sees it.
+        let late: Vec<(Vec<u8>, Uuid)> = sqlx::query_as(
+            "SELECT email_hash, subject_id FROM personal_subjects WHERE email_hash = ANY($1)",
+        )
+        .bind(&missing)
+        .fetch_all(&mut *conn)
+        .await?;
+        stored.extend(late);
+    }
+    let raced: Vec<(usize, Uuid)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match stored.get(&r.email_hash) {
+            Some(s) if *s == r.subject_id => None,
+            Some(s) => Some((i, *s)),
+            // Not stored although inserted or found: only a concurrent erasure of that
+            // very subject; decide again with a fresh one.
+            None => Some((i, Uuid::now_v7())),
+        })
+        .collect();
+    if !raced.is_empty() {
+        return Err(RecordError::SubjectRaced(raced));
+    }
+    let applications: Vec<Uuid> = rows.iter().map(|r| r.application_id).collect();
+    let first: Vec<&str> = rows.iter().map(|r| r.person.first_name.as_str()).collect();
+    let last: Vec<&str> = rows.iter().map(|r| r.person.last_name.as_str()).collect();
+    let email: Vec<&str> = rows.iter().map(|r| r.person.email.as_str()).collect();
+    let phone: Vec<Option<&str>> = rows.iter().map(|r| r.person.phone.as_deref()).collect();
+    let job: Vec<Option<&str>> = rows.iter().map(|r| r.person.job_title.as_deref()).collect();
+    let visits: Vec<Uuid> = rows.iter().map(|r| r.visit_id).collect();
+    let keys: Vec<&[u8]> = rows.iter().map(|r| r.key_hash.as_slice()).collect();
     sqlx::query(
         "WITH data AS (
              INSERT INTO personal_data (application_id, subject_id, first_name, last_name, email, phone, job_title)
-             VALUES ($1, $2, $3, $4, $5, $6, $7))
-         INSERT INTO applicant_keys (application_id, visit_id, key_hash) VALUES ($1, $8, $9)",
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                                  $6::text[], $7::text[]))
+         INSERT INTO applicant_keys (application_id, visit_id, key_hash)
+         SELECT * FROM UNNEST($1::uuid[], $8::uuid[], $9::bytea[])",
     )
-    .bind(application_id)
-    .bind(subject)
-    .bind(&person.first_name)
-    .bind(&person.last_name)
-    .bind(&person.email)
-    .bind(&person.phone)
-    .bind(&person.job_title)
-    .bind(visit_id)
-    .bind(key_hash(applicant_key))
+    .bind(&applications)
+    .bind(&subjects)
+    .bind(&first)
+    .bind(&last)
+    .bind(&email)
+    .bind(&phone)
+    .bind(&job)
+    .bind(&visits)
+    .bind(&keys)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -5,6 +5,8 @@
 //! its `prev_hash` and `hash` (see [`crate::chain`]). The table stays the one postgres-es
 //! reads, so its repository can still load what we write.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgExecutor, Row};
@@ -142,48 +144,92 @@ pub async fn append_positions<'e>(
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
 ) -> Result<(Head, Vec<i64>), AppendError> {
-    if events.is_empty() {
-        return Ok((head, Vec::new()));
+    let stream = StreamAppend {
+        aggregate_id,
+        head,
+        events,
+    };
+    let mut appended = append_streams(db, aggregate_type, &[stream], recorded_at).await?;
+    Ok(appended.pop().unwrap_or((head, Vec::new())))
+}
+
+/// Events to append to one stream after its `head`.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamAppend<'a> {
+    pub aggregate_id: &'a str,
+    pub head: Head,
+    pub events: &'a [NewEvent],
+}
+
+/// Appends to several streams of one aggregate type in one INSERT — a group commit across
+/// aggregates — each stream chained and numbered on from its own head. Returns each stream's
+/// new head and its events' positions, in `streams`' order. Should any stream have moved on
+/// since its head was read, nothing is written and the answer is [`AppendError::Conflict`]
+/// (which stream is not known: the caller retries them one by one).
+pub async fn append_streams<'e>(
+    db: impl PgExecutor<'e>,
+    aggregate_type: &str,
+    streams: &[StreamAppend<'_>],
+    recorded_at: DateTime<Utc>,
+) -> Result<Vec<(Head, Vec<i64>)>, AppendError> {
+    let count: usize = streams.iter().map(|s| s.events.len()).sum();
+    let mut heads: Vec<(Head, Vec<i64>)> = streams
+        .iter()
+        .map(|s| (s.head, vec![s.head.position; s.events.len()]))
+        .collect();
+    if count == 0 {
+        return Ok(heads);
     }
     let recorded_at = chain::truncate_to_micros(recorded_at);
-    let mut sequences = Vec::with_capacity(events.len());
-    let mut prev_hashes = Vec::with_capacity(events.len());
-    let mut hashes = Vec::with_capacity(events.len());
-    let mut prev = head.hash;
-    for (sequence, e) in (head.sequence + 1..).zip(events) {
-        let hash = Link {
-            aggregate_type,
-            aggregate_id,
-            sequence,
-            event_type: &e.event_type,
-            event_version: &e.event_version,
-            payload: &e.payload,
-            metadata: &e.metadata,
-            recorded_at,
+    let mut ids = Vec::with_capacity(count);
+    let mut sequences = Vec::with_capacity(count);
+    let mut prev_hashes = Vec::with_capacity(count);
+    let mut hashes = Vec::with_capacity(count);
+    let mut types = Vec::with_capacity(count);
+    let mut versions = Vec::with_capacity(count);
+    let mut payloads = Vec::with_capacity(count);
+    let mut metadata = Vec::with_capacity(count);
+    for (s, (head, _)) in streams.iter().zip(heads.iter_mut()) {
+        let mut prev = s.head.hash;
+        for (sequence, e) in (s.head.sequence + 1..).zip(s.events) {
+            let hash = Link {
+                aggregate_type,
+                aggregate_id: s.aggregate_id,
+                sequence,
+                event_type: &e.event_type,
+                event_version: &e.event_version,
+                payload: &e.payload,
+                metadata: &e.metadata,
+                recorded_at,
+            }
+            .hash(&prev);
+            ids.push(s.aggregate_id);
+            sequences.push(sequence);
+            prev_hashes.push(prev.to_vec());
+            hashes.push(hash.to_vec());
+            types.push(e.event_type.as_str());
+            versions.push(e.event_version.as_str());
+            payloads.push(&e.payload);
+            metadata.push(&e.metadata);
+            prev = hash;
         }
-        .hash(&prev);
-        sequences.push(sequence);
-        prev_hashes.push(prev.to_vec());
-        hashes.push(hash.to_vec());
-        prev = hash;
+        head.sequence += s.events.len() as i64;
+        head.hash = prev;
     }
-    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-    let versions: Vec<&str> = events.iter().map(|e| e.event_version.as_str()).collect();
-    let payloads: Vec<&Value> = events.iter().map(|e| &e.payload).collect();
-    let metadata: Vec<&Value> = events.iter().map(|e| &e.metadata).collect();
     let result = sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata, recorded_at, prev_hash, hash)
-         SELECT $1, $2, u.sequence, u.event_type, u.event_version, u.payload, u.metadata, $3,
-                u.prev_hash, u.hash
-           FROM UNNEST($4::bigint[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
-                       $9::bytea[], $10::bytea[])
-                AS u(sequence, event_type, event_version, payload, metadata, prev_hash, hash)
-         RETURNING sequence, position",
+         SELECT $1, u.aggregate_id, u.sequence, u.event_type, u.event_version, u.payload,
+                u.metadata, $2, u.prev_hash, u.hash
+           FROM UNNEST($3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[],
+                       $8::jsonb[], $9::bytea[], $10::bytea[])
+                AS u(aggregate_id, sequence, event_type, event_version, payload, metadata,
+                     prev_hash, hash)
+         RETURNING aggregate_id, sequence, position",
     )
     .bind(aggregate_type)
-    .bind(aggregate_id)
     .bind(recorded_at)
+    .bind(&ids)
     .bind(&sequences)
     .bind(&types)
     .bind(&versions)
@@ -200,22 +246,24 @@ pub async fn append_positions<'e>(
         }
         Err(e) => return Err(e.into()),
     };
-    // RETURNING gives no order guarantee: place each position by its sequence.
-    let mut positions = vec![head.position; events.len()];
+    // RETURNING gives no order guarantee: place each position by its stream and sequence.
+    let slot: HashMap<&str, usize> = streams
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.aggregate_id, i))
+        .collect();
     for row in &rows {
+        let id: &str = row.try_get("aggregate_id")?;
         let sequence: i64 = row.try_get("sequence")?;
-        let slot = (sequence - head.sequence - 1) as usize;
-        if let Some(p) = positions.get_mut(slot) {
-            *p = row.try_get("position")?;
+        let Some(&i) = slot.get(id) else { continue };
+        let (Some(stream), Some((head, positions))) = (streams.get(i), heads.get_mut(i)) else {
+            continue;
+        };
+        let position: i64 = row.try_get("position")?;
+        if let Some(p) = positions.get_mut((sequence - stream.head.sequence - 1) as usize) {
+            *p = position;
         }
+        head.position = head.position.max(position);
     }
-    let position = positions.iter().copied().max().unwrap_or(head.position);
-    Ok((
-        Head {
-            sequence: head.sequence + events.len() as i64,
-            position,
-            hash: prev,
-        },
-        positions,
-    ))
+    Ok(heads)
 }

@@ -48,8 +48,11 @@ pub async fn run(jobs: MailJobs) {
 }
 
 async fn notify_forever(jobs: MailJobs) {
+    // Per lease: another instance may have decided events while this one did not hold it,
+    // which the cache's entries then simply stand before.
+    let cache = notify::visit_cache();
     loop {
-        match notify::run_batch(&jobs.pool, jobs.reminder_days).await {
+        match notify::run_batch(&jobs.pool, &cache, jobs.reminder_days).await {
             // A full batch: more may be waiting.
             Ok(n) if n as i64 == notify::BATCH => continue,
             Ok(_) => {}

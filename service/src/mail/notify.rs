@@ -16,6 +16,7 @@ use cqrs_es::Aggregate;
 use domain::study_visit::{StudyVisit, StudyVisitEvent, Term};
 use infra::feed::{self, StoredEvent};
 use infra::outbox::{self, NewMail, Reminders, NOTIFIER};
+use infra::state_cache::StateCache;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -255,9 +256,23 @@ fn decode(e: &StoredEvent) -> Result<StudyVisitEvent, NotifyError> {
     })
 }
 
+/// Visits as the notifier's last batch left them, with the sequence they stand at, so a
+/// batch replays only its own events (it replayed each visit's whole history, and fell
+/// further behind as visits grew: docs/benchmarks.md). Bounded as the pipeline's cache is.
+pub type VisitCache = StateCache<(i64, StudyVisit)>;
+
+/// A [`VisitCache`] standing for at most 100,000 events, none of a stream over 50,000.
+pub fn visit_cache() -> VisitCache {
+    StateCache::new(100_000, 50_000)
+}
+
 /// Decides the mails of the next batch of events after the notifier's checkpoint and writes
 /// them with the checkpoint in one transaction; returns how many events it read.
-pub async fn run_batch(pool: &PgPool, reminder_days: u32) -> Result<usize, NotifyError> {
+pub async fn run_batch(
+    pool: &PgPool,
+    cache: &VisitCache,
+    reminder_days: u32,
+) -> Result<usize, NotifyError> {
     let mut tx = pool.begin().await?;
     outbox::lock_notifier(&mut tx).await?;
     let from = infra::checkpoints::of(&mut tx, NOTIFIER).await?;
@@ -265,7 +280,8 @@ pub async fn run_batch(pool: &PgPool, reminder_days: u32) -> Result<usize, Notif
     let Some(last) = events.last().map(StoredEvent::checkpoint) else {
         return Ok(0);
     };
-    // The batch's events of each visit, by sequence: the visit is replayed once per batch.
+    // The batch's events of each visit, by sequence: each visit is brought up to its last
+    // event of the batch once, deciding the batch's events on the way.
     let mut visits: BTreeMap<String, BTreeMap<i64, &StoredEvent>> = BTreeMap::new();
     for e in events
         .iter()
@@ -277,13 +293,28 @@ pub async fn run_batch(pool: &PgPool, reminder_days: u32) -> Result<usize, Notif
             .insert(e.sequence, e);
     }
     let mut decisions = Vec::new();
+    let mut replayed = Vec::with_capacity(visits.len());
     for (visit_id, in_batch) in &visits {
-        let last_sequence = in_batch.keys().next_back().copied().unwrap_or(0);
-        let history =
-            feed::aggregate_events(pool, StudyVisit::TYPE, visit_id, None, Some(last_sequence))
-                .await?;
-        let mut state = StudyVisit::default();
-        for stored in &history {
+        let (Some(&first), Some(&last)) = (in_batch.keys().next(), in_batch.keys().next_back())
+        else {
+            continue;
+        };
+        // The visit as an earlier batch left it, when that is before this batch's events
+        // (a batch rolled back is never cached; another notifier may have gone further).
+        let (at, mut state) = cache
+            .take(visit_id)
+            .filter(|(at, _)| *at < first)
+            .unwrap_or_else(|| (0, StudyVisit::default()));
+        let read;
+        let history: Vec<&StoredEvent> =
+            if at == first - 1 && (last - first + 1) as usize == in_batch.len() {
+                // The batch holds everything after the cached state: no read at all.
+                in_batch.values().copied().collect()
+            } else {
+                read = feed::stream_range(pool, StudyVisit::TYPE, visit_id, at, last).await?;
+                read.iter().collect()
+            };
+        for stored in history {
             let event = decode(stored)?;
             if let Some(current) = in_batch.get(&stored.sequence) {
                 decisions.push(mails_for(
@@ -296,6 +327,7 @@ pub async fn run_batch(pool: &PgPool, reminder_days: u32) -> Result<usize, Notif
             }
             state.apply(event);
         }
+        replayed.push((visit_id, last, state));
     }
     for d in &decisions {
         outbox::enqueue(&mut tx, &d.mails).await?;
@@ -308,5 +340,8 @@ pub async fn run_batch(pool: &PgPool, reminder_days: u32) -> Result<usize, Notif
     }
     infra::checkpoints::advance(&mut tx, &[NOTIFIER], last).await?;
     tx.commit().await?;
+    for (visit_id, sequence, state) in replayed {
+        cache.put(visit_id, sequence, (sequence, state));
+    }
     Ok(events.len())
 }

@@ -5,7 +5,9 @@
 use domain::study_visit::{StudyVisit, StudyVisitCommand};
 use domain::ErrorKind;
 use futures::future::join_all;
-use infra::pipeline::{side_write, SideFuture};
+use std::sync::Arc;
+
+use infra::pipeline::{side_write, SideFuture, SideRow};
 use infra::{CommandBus, CommandContext, PipelineError};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -34,20 +36,33 @@ fn context(n: u32, scope: Option<&str>) -> CommandContext {
     }
 }
 
-/// Records the application in `side_rows`; `fail` records it and then fails, as a side
+/// A row of `side_rows`; one with `fail` is recorded and then fails its write, as a side
 /// write that hits a constraint does.
-fn side(application_id: Uuid, fail: bool) -> infra::pipeline::SideWrite {
-    side_write(move |conn| {
+struct TestRow {
+    application_id: Uuid,
+    fail: bool,
+}
+
+impl SideRow for TestRow {
+    fn write_all(conn: &mut sqlx::PgConnection, rows: Vec<Arc<Self>>) -> SideFuture<'_> {
         Box::pin(async move {
-            sqlx::query("INSERT INTO side_rows VALUES ($1)")
-                .bind(application_id)
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.application_id).collect();
+            sqlx::query("INSERT INTO side_rows SELECT * FROM UNNEST($1::uuid[])")
+                .bind(&ids)
                 .execute(&mut *conn)
                 .await?;
-            if fail {
+            if rows.iter().any(|r| r.fail) {
                 return Err(sqlx::Error::RowNotFound);
             }
             Ok(())
-        }) as SideFuture<'_>
+        })
+    }
+}
+
+fn side(application_id: Uuid, fail: bool) -> infra::pipeline::SideWrite {
+    side_write(TestRow {
+        application_id,
+        fail,
     })
 }
 
