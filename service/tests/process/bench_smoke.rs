@@ -1,6 +1,6 @@
 //! The benchmark (`koordynator bench`) at tiny sizes, as CI runs it: every section
-//! of the report is measured (the plain cqrs-es peer included) and no acknowledged
-//! submission is lost or doubled.
+//! of the report is measured (the sustained load on one term and the plain cqrs-es peer
+//! included) and no acknowledged submission is lost or doubled.
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
@@ -78,6 +78,22 @@ fn a_tiny_benchmark_reports_every_section_and_loses_nothing() {
         assert_eq!(crowd[key], 0, "(c) {key}: {crowd}");
     }
     assert!(crowd["conflicts_retried"].is_u64());
+    // (c2) the top concurrency kept submitting to one term: every answer a 201 (past the
+    // seats too), each stored exactly once.
+    let one_term = &report["one_term"];
+    assert_eq!(
+        one_term["concurrency"], 4,
+        "(c2) at the top concurrency: {one_term}"
+    );
+    assert!(
+        one_term["ok"].as_u64().unwrap() > 0,
+        "(c2) measured nothing: {one_term}"
+    );
+    assert_eq!(one_term["failed"], 0, "(c2): {one_term}");
+    for key in ["lost", "doubled"] {
+        assert_eq!(one_term[key], 0, "(c2) {key}: {one_term}");
+    }
+    assert!(one_term["conflicts_retried"].is_u64());
     let rebuild = &report["rebuild"];
     assert!(
         rebuild["events"].as_u64().unwrap() >= 3000,
@@ -112,5 +128,12 @@ fn a_tiny_benchmark_reports_every_section_and_loses_nothing() {
     assert!(crowd["ok"].as_u64().unwrap() >= 1, "(g) one wins: {peer}");
     let stored = peer["stored"].as_u64().unwrap();
     assert!(stored > 0 && peer["lost_view_updates"].as_u64().unwrap() <= stored);
-    assert!(report["targets"].as_array().unwrap().len() >= 6);
+    let targets = report["targets"].as_array().unwrap();
+    assert!(targets.len() >= 9, "every target checked: {targets:?}");
+    assert!(
+        targets
+            .iter()
+            .any(|t| t["name"].as_str().unwrap().starts_with("(c2)")),
+        "(c2) targets checked: {targets:?}"
+    );
 }

@@ -183,6 +183,22 @@ where
     (Figures::from(lat, failed, started.elapsed()), out)
 }
 
+/// Public submissions from `workers` clients for `duration`, round-robin over `targets`:
+/// the figures and every accepted submission (for the lost-or-doubled check).
+pub async fn submit_for(
+    client: &Client,
+    targets: Arc<Vec<Target>>,
+    workers: usize,
+    duration: Duration,
+) -> (Figures, Vec<Accepted>) {
+    let client = client.clone();
+    run_for(workers, duration, move |i| {
+        let (client, targets) = (client.clone(), targets.clone());
+        async move { client.submit(&targets[i % targets.len()]).await }
+    })
+    .await
+}
+
 /// The baseline table: the events table's shape without its triggers.
 pub async fn create_baseline_table(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::raw_sql(

@@ -3,11 +3,11 @@
 //! It creates a fresh database, starts this same binary as `serve` in a child process (so
 //! the service's peak memory is its own), and measures against raw PostgreSQL in the same
 //! run: (a) single-event INSERT transactions, (b) public submissions over HTTP spread over
-//! many visits, (c) a crowd on one term, (d) projection lag during (b), (e) rebuilding
-//! every read model from a million events against reading them raw, (f) the service's peak
-//! memory with those events stored, and (g) the same submissions on plain cqrs-es
-//! (`CqrsFramework` over `PostgresEventRepository` with a `GenericQuery` view). It prints a
-//! table and writes the figures as JSON.
+//! many visits, (c) a crowd on one term, (c2) a sustained load on one term, (d) projection
+//! lag during (b), (e) rebuilding every read model from a million events against reading
+//! them raw, (f) the service's peak memory with those events stored, and (g) the same
+//! submissions on plain cqrs-es (`CqrsFramework` over `PostgresEventRepository` with a
+//! `GenericQuery` view). It prints a table and writes the figures as JSON.
 //!
 //! A subcommand rather than a separate crate: `current_exe()` is then exactly the release
 //! binary being measured, and one `cargo run --release` builds and runs everything.
@@ -22,6 +22,7 @@ mod process;
 mod rebuild;
 mod report;
 mod stats;
+mod together;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,8 +36,12 @@ use sqlx::Postgres;
 pub use args::BenchArgs;
 use load::{Accepted, Client, Target};
 use process::ServiceProcess;
-use report::{Crowd, Level, Memory, Report};
+use report::{Crowd, Level, Memory, OneTerm, Report};
 use stats::Figures;
+
+/// Seats of the term under (c2)'s sustained load: an ordinary term's size, so that most of
+/// the load is submissions past the seats, still accepted (201) to rank at the close.
+const ONE_TERM_SEATS: u32 = 100;
 
 /// Runs the whole benchmark, prints the table and writes the JSON report.
 pub async fn run(args: BenchArgs) -> anyhow::Result<Report> {
@@ -157,6 +162,27 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
         lost_in_submissions: lost_b,
         doubled_in_submissions: doubled_b,
     });
+
+    // (c2) one term under a sustained load: what a popular term sees for longer than a
+    // crowd's burst, its submissions running past the seats onto the waiting list
+    let clients = top as usize;
+    eprintln!(
+        "(c2) {clients} clients submitting to one term for {} s",
+        args.seconds
+    );
+    let one_term = Arc::new(vec![client.open_term(ONE_TERM_SEATS).await?]);
+    let conflicts_before = service.conflicts_retried().await?;
+    let (figures, one_term_accepted) = load::submit_for(&client, one_term, clients, duration).await;
+    let conflicts_retried = service.conflicts_retried().await? - conflicts_before;
+    let (lost, doubled) = check(&one_term_accepted, &stored_submissions(&pool).await?);
+    report.one_term = Some(OneTerm {
+        concurrency: clients,
+        seats: ONE_TERM_SEATS,
+        figures,
+        conflicts_retried,
+        lost,
+        doubled,
+    });
     let peak_after_load = service.peak_rss_kb()?;
 
     // (e) a million events, rebuilt and read raw
@@ -190,14 +216,7 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
     let client = Client::new(&service.base, &token)?;
     let all: Arc<Vec<Target>> =
         Arc::new(bulk_targets.iter().chain(targets.iter()).cloned().collect());
-    let (traffic, _) = {
-        let (client, all) = (client.clone(), all.clone());
-        load::run_for(8, duration, move |i| {
-            let (client, all) = (client.clone(), all.clone());
-            async move { client.submit(&all[i % all.len()]).await }
-        })
-        .await
-    };
+    let (traffic, _) = load::submit_for(&client, all, 8, duration).await;
     for t in bulk_targets.iter().take(5) {
         client.roster(t).await?;
     }
@@ -227,34 +246,28 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<Report> {
 
 /// `crowd` submissions to `target` released at the same instant.
 async fn crowd(client: &Client, target: &Target, crowd: usize) -> (Figures, Vec<Accepted>) {
-    let gate = Arc::new(tokio::sync::Barrier::new(crowd + 1));
-    let mut tasks = Vec::new();
-    for _ in 0..crowd {
-        let (client, target, gate) = (client.clone(), target.clone(), gate.clone());
-        tasks.push(tokio::spawn(async move {
-            gate.wait().await;
-            let t = Instant::now();
-            let r = client.submit(&target).await;
-            (t.elapsed(), r)
-        }));
-    }
-    gate.wait().await;
-    let started = Instant::now();
+    let (client, target) = (client.clone(), target.clone());
+    let released = together::released(crowd, move |_| {
+        let (client, target) = (client.clone(), target.clone());
+        async move { client.submit(&target).await }
+    })
+    .await;
     let (mut lat, mut ok, mut failed) = (Vec::new(), Vec::new(), 0);
-    for t in tasks {
-        match t.await {
-            Ok((d, Ok(Some(a)))) => {
+    for answer in released.answers {
+        match answer {
+            Some((d, Ok(Some(a)))) => {
                 lat.push(d);
                 ok.push(a);
             }
-            Ok((_, Err(e))) => {
+            Some((_, Err(e))) => {
                 eprintln!("crowd submission failed: {e}");
                 failed += 1;
             }
+            // Refused (not 201), or the task did not finish.
             _ => failed += 1,
         }
     }
-    (Figures::from(lat, failed, started.elapsed()), ok)
+    (Figures::from(lat, failed, released.wall), ok)
 }
 
 /// How often each application id occurs in the stored submissions.

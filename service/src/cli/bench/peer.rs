@@ -16,7 +16,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cqrs_es::persist::{GenericQuery, ViewRepository};
 use cqrs_es::{AggregateError, EventEnvelope, View};
@@ -246,29 +246,24 @@ pub async fn measure(
         }
         eprintln!("(g) plain cqrs-es: a crowd of {crowd} on one term");
         let one = peer.open_term(10_000).await?;
-        let gate = Arc::new(tokio::sync::Barrier::new(crowd + 1));
-        let mut tasks = Vec::new();
-        for n in 0..crowd {
-            let (peer, one, gate) = (peer.clone(), one.clone(), gate.clone());
-            tasks.push(tokio::spawn(async move {
-                gate.wait().await;
-                let t = Instant::now();
-                let result = peer.submit(&one, n as u32 + 1).await;
-                (t.elapsed(), result)
-            }));
-        }
-        gate.wait().await;
-        let started = Instant::now();
+        let released = {
+            let (peer, one) = (peer.clone(), one.clone());
+            super::together::released(crowd, move |n| {
+                let (peer, one) = (peer.clone(), one.clone());
+                async move { peer.submit(&one, n as u32 + 1).await }
+            })
+            .await
+        };
         let (mut latencies, mut conflicts, mut failed) = (Vec::new(), 0u64, 0u64);
-        for t in tasks {
-            match t.await {
-                Ok((took, Ok(Some(())))) => latencies.push(took),
-                Ok((_, Ok(None))) => conflicts += 1,
+        for answer in released.answers {
+            match answer {
+                Some((took, Ok(Some(())))) => latencies.push(took),
+                Some((_, Ok(None))) => conflicts += 1,
                 _ => failed += 1,
             }
         }
         // Latencies of the successes only: the crowd's few winners.
-        let crowd_figures = Figures::from(latencies, conflicts + failed, started.elapsed());
+        let crowd_figures = Figures::from(latencies, conflicts + failed, released.wall);
         // The view is written after each commit: give the last dispatches a moment.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let mut all: Vec<PeerTarget> = targets.iter().cloned().collect();

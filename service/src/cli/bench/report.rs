@@ -21,6 +21,8 @@ pub struct Report {
     pub submissions: Vec<Level>,
     /// (c) the crowd on one term.
     pub crowd: Option<Crowd>,
+    /// (c2) the sustained load on one term.
+    pub one_term: Option<OneTerm>,
     /// (e) rebuilding every read model against reading the rows raw.
     pub rebuild: Option<Rebuild>,
     /// (f) the service's peak memory.
@@ -106,6 +108,25 @@ pub struct Crowd {
     pub doubled_in_submissions: u64,
 }
 
+/// (c2): the top concurrency submitting to one term for a level's seconds. Where (c) is a
+/// burst, this is the same aggregate's queue kept full, long enough for the term to run far
+/// past its seats (those submissions are still accepted, to rank at the close).
+#[derive(Debug, Clone, Serialize)]
+pub struct OneTerm {
+    /// Clients submitting at once.
+    pub concurrency: usize,
+    /// The term's seats.
+    pub seats: u32,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Optimistic-concurrency conflicts the pipeline retried during the load.
+    pub conflicts_retried: u64,
+    /// Submissions answered 201 that the store does not hold.
+    pub lost: u64,
+    /// Submissions answered 201 that the store holds more than once.
+    pub doubled: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Rebuild {
     /// Events read (and rebuilt from).
@@ -125,7 +146,7 @@ pub struct Rebuild {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Memory {
-    /// VmHWM of the first service process after (a)–(c).
+    /// VmHWM of the first service process after (a)–(c2).
     pub peak_rss_mb_after_load: f64,
     /// VmHWM of a service started over all stored events, after serving submissions and
     /// rosters of the largest streams.
@@ -170,6 +191,7 @@ impl Report {
             baseline: Vec::new(),
             submissions: Vec::new(),
             crowd: None,
+            one_term: None,
             rebuild: None,
             memory: None,
             peer: None,
@@ -192,8 +214,8 @@ impl Report {
             t.push(target(
                 &format!("(b)/(a) at {} connections", a.concurrency),
                 ratio,
-                "≥ 0.6",
-                ratio >= 0.6,
+                "≥ 0.3",
+                ratio >= 0.3,
             ));
             if let Some(lag) = &b.lag {
                 t.push(target(
@@ -205,26 +227,21 @@ impl Report {
             }
         }
         if let Some(c) = &self.crowd {
-            t.push(target(
-                "(c) crowd submissions/s",
-                c.figures.per_second,
-                "≥ 1000",
-                c.figures.per_second >= 1000.0,
-            ));
-            t.push(target(
-                "(c) crowd p99 ms",
-                c.figures.p99_ms,
-                "< 250",
-                c.figures.p99_ms < 250.0,
-            ));
+            t.extend(rate_and_p99("(c) crowd", &c.figures, 1000.0, 150.0));
+            // Every acknowledged submission of (b), (c) and (c2) is stored exactly once.
+            let one_term = self.one_term.as_ref().map_or(0, |o| o.lost + o.doubled);
             let lost =
-                (c.lost + c.doubled + c.lost_in_submissions + c.doubled_in_submissions) as f64;
+                (c.lost + c.doubled + c.lost_in_submissions + c.doubled_in_submissions + one_term)
+                    as f64;
             t.push(target(
                 "(c) lost or doubled",
                 lost,
                 "0",
                 lost == 0.0 && c.figures.failed == 0,
             ));
+        }
+        if let Some(o) = &self.one_term {
+            t.extend(rate_and_p99("(c2) one term", &o.figures, 2000.0, 100.0));
         }
         if let Some(r) = &self.rebuild {
             t.push(target(
@@ -289,6 +306,21 @@ impl Report {
             );
             let _ = writeln!(s, "    conflicts retried {}, lost {}, doubled {}, stored without answer {}; in (b): lost {}, doubled {}",
                 c.conflicts_retried, c.lost, c.doubled, c.stored_without_answer, c.lost_in_submissions, c.doubled_in_submissions);
+        }
+        if let Some(o) = &self.one_term {
+            row(
+                &mut s,
+                &format!(
+                    "(c2) sustained on one term, {} clients, {} s",
+                    o.concurrency, self.settings.seconds_per_level
+                ),
+                &o.figures,
+            );
+            let _ = writeln!(
+                s,
+                "     {} seats; conflicts retried {}, lost {}, doubled {}",
+                o.seats, o.conflicts_retried, o.lost, o.doubled
+            );
         }
         if let Some(r) = &self.rebuild {
             let _ = writeln!(s, "(e) {} events: raw read {:.1} s ({:.0}/s), rebuild all read models {:.1} s ({:.0}/s); generated {} in {:.1} s",
@@ -362,6 +394,25 @@ fn target(name: &str, measured: f64, target: &str, met: bool) -> Target {
         target: target.to_owned(),
         met,
     }
+}
+
+/// The two targets of a submission phase: `{phase} submissions/s` at least `per_second`,
+/// and `{phase} p99 ms` below `p99_ms`.
+fn rate_and_p99(phase: &str, f: &Figures, per_second: f64, p99_ms: f64) -> [Target; 2] {
+    [
+        target(
+            &format!("{phase} submissions/s"),
+            f.per_second,
+            &format!("≥ {per_second}"),
+            f.per_second >= per_second,
+        ),
+        target(
+            &format!("{phase} p99 ms"),
+            f.p99_ms,
+            &format!("< {p99_ms}"),
+            f.p99_ms < p99_ms,
+        ),
+    ]
 }
 
 fn row(s: &mut String, name: &str, f: &Figures) {
