@@ -189,3 +189,191 @@ async fn a_refusal_or_a_failing_side_write_in_a_group_touches_only_its_own_comma
             .unwrap();
     assert_eq!(submissions, 5);
 }
+
+/// `n` visits with one open term each, created over HTTP (the app's own bus: another
+/// instance for `bus`), each given one submission through `bus` so that its state cache
+/// holds them: later commands on them are decided without a read.
+async fn warm_visits(
+    app: &tests::TestApp,
+    bus: &CommandBus<StudyVisit>,
+    n: u32,
+) -> Vec<(String, Uuid)> {
+    let mut visits = Vec::new();
+    for k in 0..n {
+        let (visit, term) = app.open_recruitment(None, 10).await;
+        let term = Uuid::parse_str(&term).unwrap();
+        bus.execute(
+            &visit,
+            tests::submission(Uuid::now_v7(), term, 100 + k),
+            &context(100 + k, None),
+        )
+        .await
+        .unwrap();
+        visits.push((visit, term));
+    }
+    visits
+}
+
+async fn side_rows(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM side_rows")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+// As above, the current-thread runtime queues every command before any queue's task runs;
+// the states being cached, each task decides without waiting on the database and hands its
+// group to the committer before the committer's task first runs.
+#[tokio::test]
+async fn commands_on_different_visits_waiting_together_share_one_transaction() {
+    let (app, bus, ..) = open_term().await;
+    let visits = warm_visits(&app, &bus, 5).await;
+    let ids: Vec<Uuid> = visits.iter().map(|_| Uuid::now_v7()).collect();
+    let answers = join_all(
+        visits
+            .iter()
+            .zip(&ids)
+            .enumerate()
+            .map(|(n, ((visit, term), id))| {
+                let ctx = context(n as u32, None);
+                let bus = &bus;
+                async move {
+                    bus.execute_with(
+                        visit,
+                        tests::submission(*id, *term, n as u32),
+                        &ctx,
+                        Some(side(*id, false)),
+                    )
+                    .await
+                }
+            }),
+    )
+    .await;
+    let mut transactions = std::collections::HashSet::new();
+    for (n, (id, answer)) in ids.iter().zip(answers).enumerate() {
+        let done = answer.unwrap();
+        let (position, tx, actor, _) = stored(&app.pool, *id).await.unwrap();
+        assert_eq!(done.position, position, "command {n} answers its own event");
+        assert_eq!(actor, format!("client-{n}"), "each event its own metadata");
+        transactions.insert(tx);
+    }
+    assert_eq!(transactions.len(), 1, "one transaction for all five visits");
+    assert_eq!(side_rows(&app.pool).await, 5, "every command's side row");
+    let integrity = app.get("/api/v1/audit/integrity", &app.admin).await;
+    assert_eq!(
+        integrity.body["intact"], true,
+        "each stream chained on its own head"
+    );
+}
+
+#[tokio::test]
+async fn a_shared_transaction_that_meets_another_instances_event_is_written_again_visit_by_visit() {
+    let (app, bus, ..) = open_term().await;
+    let visits = warm_visits(&app, &bus, 3).await;
+    // Another instance appends to the second visit: `bus`'s cached state of it is now stale,
+    // so the shared INSERT meets the primary key.
+    let (visit, term) = &visits[1];
+    let other = app
+        .apply(
+            visit,
+            term.to_string().as_str(),
+            "inna@example.org",
+            &tests::nip(77),
+            "JST",
+        )
+        .await;
+    assert_eq!(other.status, 201, "{other:?}");
+    let ids: Vec<Uuid> = visits.iter().map(|_| Uuid::now_v7()).collect();
+    let answers = join_all(
+        visits
+            .iter()
+            .zip(&ids)
+            .enumerate()
+            .map(|(n, ((visit, term), id))| {
+                let ctx = context(n as u32, None);
+                let bus = &bus;
+                async move {
+                    bus.execute_with(
+                        visit,
+                        tests::submission(*id, *term, n as u32),
+                        &ctx,
+                        Some(side(*id, false)),
+                    )
+                    .await
+                }
+            }),
+    )
+    .await;
+    for (n, (id, answer)) in ids.iter().zip(answers).enumerate() {
+        let done = answer.unwrap_or_else(|e| panic!("command {n}: {e}"));
+        let (position, ..) = stored(&app.pool, *id).await.unwrap();
+        assert_eq!(done.position, position, "command {n}");
+    }
+    let counts: Vec<i64> = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE event_type = 'ApplicationSubmitted'
+          GROUP BY payload -> 'ApplicationSubmitted' ->> 'application_id'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(counts.iter().all(|&c| c == 1), "none doubled: {counts:?}");
+    assert_eq!(
+        counts.len(),
+        3 + 3 + 1,
+        "the warm-up, the other instance's, ours"
+    );
+    assert_eq!(side_rows(&app.pool).await, 3, "side rows once each");
+    let integrity = app.get("/api/v1/audit/integrity", &app.admin).await;
+    assert_eq!(integrity.body["intact"], true, "{}", integrity.body);
+}
+
+#[tokio::test]
+async fn a_state_cached_before_another_instance_wrote_never_decides_an_answer_alone() {
+    let app = tests::spawn().await;
+    let bus = tests::study_visit_bus(app.pool.clone());
+    let visit = app.announce_visit(None).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let term = app
+        .schedule_term(&visit, "I termin", 10, "2030-06-27", &deadline)
+        .await;
+    let term_id = Uuid::parse_str(&term).unwrap();
+    // `bus` sees the recruitment closed, and keeps that state.
+    let early = bus
+        .execute(
+            &visit,
+            tests::submission(Uuid::now_v7(), term_id, 1),
+            &context(1, None),
+        )
+        .await;
+    assert!(
+        matches!(&early, Err(PipelineError::Domain(e)) if e.code == "recruitment_not_open"),
+        "{early:?}"
+    );
+    // Another instance opens it. On the cached state the next submission would be refused:
+    // a refusal no INSERT proves is checked against the stream first.
+    app.open(&visit, &term).await;
+    let id = Uuid::now_v7();
+    let done = bus
+        .execute(&visit, tests::submission(id, term_id, 2), &context(2, None))
+        .await
+        .expect("decided on the stream as stored");
+    assert_eq!(stored(&app.pool, id).await.unwrap().0, done.position);
+    // Another instance records an application; on the cached state its id is free, so the
+    // same id would be accepted twice: the append is refused and the stream decides.
+    let other = app
+        .apply(&visit, &term, "inna@example.org", &tests::nip(77), "JST")
+        .await;
+    assert_eq!(other.status, 201, "{other:?}");
+    let taken = Uuid::parse_str(&other.str("application_id")).unwrap();
+    let again = bus
+        .execute(
+            &visit,
+            tests::submission(taken, term_id, 3),
+            &context(3, None),
+        )
+        .await;
+    assert!(
+        matches!(&again, Err(PipelineError::Domain(e)) if e.code == "duplicate_application_id"),
+        "{again:?}"
+    );
+}
