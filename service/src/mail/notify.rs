@@ -329,15 +329,23 @@ pub async fn run_batch(
         }
         replayed.push((visit_id, last, state));
     }
-    for d in &decisions {
-        outbox::enqueue(&mut tx, &d.mails).await?;
-        for application_id in &d.drop_reminders {
-            outbox::drop_reminders(&mut tx, Reminders::Of(*application_id)).await?;
-        }
-        if let Some(term_id) = d.drop_term_reminders {
-            outbox::drop_reminders(&mut tx, Reminders::OfTerm(term_id)).await?;
+    // The mails go in one INSERT per run of decisions without a drop (usually the whole
+    // batch): a drop first writes every mail decided up to it, its own decision's too, so
+    // the statements see what they saw when each decision was written on its own.
+    let mut mails: Vec<NewMail> = Vec::new();
+    for d in decisions {
+        mails.extend(d.mails);
+        let drops = d
+            .drop_reminders
+            .iter()
+            .map(|id| Reminders::Of(*id))
+            .chain(d.drop_term_reminders.map(Reminders::OfTerm));
+        for which in drops {
+            outbox::enqueue(&mut tx, &std::mem::take(&mut mails)).await?;
+            outbox::drop_reminders(&mut tx, which).await?;
         }
     }
+    outbox::enqueue(&mut tx, &mails).await?;
     infra::checkpoints::advance(&mut tx, &[NOTIFIER], last).await?;
     tx.commit().await?;
     for (visit_id, sequence, state) in replayed {
