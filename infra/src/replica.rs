@@ -12,12 +12,11 @@
 //! only once it has replayed everything the primary had written when it was checked, so a
 //! client that read its write on the primary does not then read an older state.
 
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 use crate::db::DbError;
@@ -65,7 +64,7 @@ impl ReadPools {
     /// Reads on the replica at `url`, once [`ReadPools::watch`] has found it usable. Nothing
     /// is connected yet: a replica down at start only sends reads to the primary.
     pub fn with_replica(primary: PgPool, url: &str, max_connections: u32) -> Result<Self, DbError> {
-        let options = PgConnectOptions::from_str(url)
+        let options = crate::db::connect_options(url)
             .map_err(|e| DbError::Url(format!("--read-database-url: {e}")))?
             .options([("application_name", "koordynator-reads")]);
         let pool = PgPoolOptions::new()

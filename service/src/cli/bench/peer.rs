@@ -87,9 +87,10 @@ impl Peer {
     /// Creates the peer's database at `url` with its tables and the framework over it.
     pub async fn start(url: &str, connections: u32) -> anyhow::Result<Peer> {
         Postgres::create_database(url).await?;
+        // The service's connection options (TLS off on loopback), so both pay the same.
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(connections)
-            .connect(url)
+            .connect_with(infra::db::connect_options(url)?)
             .await?;
         for ddl in TABLES {
             sqlx::query(ddl).execute(&pool).await?;
