@@ -37,16 +37,18 @@ use commit::{Append, CommitError, Committer};
 /// Events read per round trip when loading a stream (bounds the rows held in memory).
 const LOAD_PAGE: i64 = 1000;
 
-/// Events the state cache of one aggregate type may stand for (see `StateCache`): a
-/// study visit's state is a few hundred bytes per application, so some tens of MB at most.
-const CACHED_EVENTS: i64 = 100_000;
+/// Events the state cache of one aggregate type may stand for (see `StateCache`). A study
+/// visit's state takes some 0.7 kB per application (200,000 cached events of this cache and
+/// the mail notifier's held about 140 MB in (f) of `koordynator bench`), so this bounds the
+/// cache near 20 MB.
+const CACHED_EVENTS: i64 = 30_000;
 
 /// Longest stream the state cache keeps. A recruitment has tens to hundreds of
 /// applications, but a popular term under a sustained load (the benchmark's (c2)) grows to
 /// tens of thousands of events, and reading that stream for every group costs far more than
 /// its state's room; beyond this a stream would crowd out many ordinary ones, and is read
 /// page by page instead.
-const LONGEST_CACHED: i64 = 50_000;
+const LONGEST_CACHED: i64 = 25_000;
 
 /// How the pipeline learns which organizer (tenant) owns an aggregate, to keep organizers
 /// apart and to stamp `organizer` on every event. A function rather than a trait so that

@@ -214,6 +214,38 @@ async fn warm_visits(
     visits
 }
 
+/// One submission to each of `visits` through `bus` (ids from `ids`), all queued together.
+async fn submit_to_each(
+    bus: &CommandBus<StudyVisit>,
+    visits: &[(String, Uuid)],
+    ids: &[Uuid],
+) -> Vec<
+    Result<
+        infra::Committed<domain::study_visit::StudyVisitEvent>,
+        PipelineError<domain::DomainError>,
+    >,
+> {
+    join_all(
+        visits
+            .iter()
+            .zip(ids)
+            .enumerate()
+            .map(|(n, ((visit, term), id))| {
+                let ctx = context(n as u32, None);
+                async move {
+                    bus.execute_with(
+                        visit,
+                        tests::submission(*id, *term, n as u32),
+                        &ctx,
+                        Some(side(*id, false)),
+                    )
+                    .await
+                }
+            }),
+    )
+    .await
+}
+
 async fn side_rows(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM side_rows")
         .fetch_one(pool)
@@ -229,26 +261,7 @@ async fn commands_on_different_visits_waiting_together_share_one_transaction() {
     let (app, bus, ..) = open_term().await;
     let visits = warm_visits(&app, &bus, 5).await;
     let ids: Vec<Uuid> = visits.iter().map(|_| Uuid::now_v7()).collect();
-    let answers = join_all(
-        visits
-            .iter()
-            .zip(&ids)
-            .enumerate()
-            .map(|(n, ((visit, term), id))| {
-                let ctx = context(n as u32, None);
-                let bus = &bus;
-                async move {
-                    bus.execute_with(
-                        visit,
-                        tests::submission(*id, *term, n as u32),
-                        &ctx,
-                        Some(side(*id, false)),
-                    )
-                    .await
-                }
-            }),
-    )
-    .await;
+    let answers = submit_to_each(&bus, &visits, &ids).await;
     let mut transactions = std::collections::HashSet::new();
     for (n, (id, answer)) in ids.iter().zip(answers).enumerate() {
         let done = answer.unwrap();
@@ -284,26 +297,7 @@ async fn a_shared_transaction_that_meets_another_instances_event_is_written_agai
         .await;
     assert_eq!(other.status, 201, "{other:?}");
     let ids: Vec<Uuid> = visits.iter().map(|_| Uuid::now_v7()).collect();
-    let answers = join_all(
-        visits
-            .iter()
-            .zip(&ids)
-            .enumerate()
-            .map(|(n, ((visit, term), id))| {
-                let ctx = context(n as u32, None);
-                let bus = &bus;
-                async move {
-                    bus.execute_with(
-                        visit,
-                        tests::submission(*id, *term, n as u32),
-                        &ctx,
-                        Some(side(*id, false)),
-                    )
-                    .await
-                }
-            }),
-    )
-    .await;
+    let answers = submit_to_each(&bus, &visits, &ids).await;
     for (n, (id, answer)) in ids.iter().zip(answers).enumerate() {
         let done = answer.unwrap_or_else(|e| panic!("command {n}: {e}"));
         let (position, ..) = stored(&app.pool, *id).await.unwrap();
