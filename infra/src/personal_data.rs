@@ -104,8 +104,12 @@ pub async fn record_applications(
     if rows.is_empty() {
         return Ok(());
     }
-    let subjects: Vec<Uuid> = rows.iter().map(|r| r.subject_id).collect();
-    let hashes: Vec<&[u8]> = rows.iter().map(|r| r.email_hash.as_slice()).collect();
+    // Addresses in one order in every transaction: two groups creating the same new
+    // subjects then wait for each other instead of deadlocking.
+    let mut by_hash: Vec<&&ApplicationData> = rows.iter().collect();
+    by_hash.sort_by(|a, b| a.email_hash.cmp(&b.email_hash));
+    let new_subjects: Vec<Uuid> = by_hash.iter().map(|r| r.subject_id).collect();
+    let hashes: Vec<&[u8]> = by_hash.iter().map(|r| r.email_hash.as_slice()).collect();
     // The subjects: ours where we created them, else the ones stored. One address twice in
     // the group: the first row creates it, the second finds it raced.
     let found: Vec<(Vec<u8>, Uuid)> = sqlx::query_as(
@@ -117,7 +121,7 @@ pub async fn record_applications(
          UNION ALL
          SELECT email_hash, subject_id FROM personal_subjects WHERE email_hash = ANY($2)",
     )
-    .bind(&subjects)
+    .bind(&new_subjects)
     .bind(&hashes)
     .fetch_all(&mut *conn)
     .await?;
@@ -153,6 +157,7 @@ pub async fn record_applications(
         return Err(RecordError::SubjectRaced(raced));
     }
     let applications: Vec<Uuid> = rows.iter().map(|r| r.application_id).collect();
+    let subjects: Vec<Uuid> = rows.iter().map(|r| r.subject_id).collect();
     let first: Vec<&str> = rows.iter().map(|r| r.person.first_name.as_str()).collect();
     let last: Vec<&str> = rows.iter().map(|r| r.person.last_name.as_str()).collect();
     let email: Vec<&str> = rows.iter().map(|r| r.person.email.as_str()).collect();

@@ -149,7 +149,11 @@ impl Committer {
     }
 
     /// Writes `group` in one transaction, or append by append when that fails.
-    async fn commit(&self, group: Vec<(Append, oneshot::Sender<Appended>)>) {
+    async fn commit(&self, mut group: Vec<(Append, oneshot::Sender<Appended>)>) {
+        // Streams in one order in every transaction, so two of them (the other committer,
+        // another instance) that meet on the same streams wait for each other instead of
+        // deadlocking.
+        group.sort_by(|a, b| a.0.aggregate_id.cmp(&b.0.aggregate_id));
         let (appends, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
         let together = self.write(&appends).await;
         let results = match together {

@@ -3,7 +3,12 @@
 //! `CqrsFramework::execute_with_metadata` returns nothing, never retries and runs queries
 //! in-process (STACK.md defects 2, 4, 5). Here we drive the plain event store ourselves:
 //! - commands on one aggregate queue in this process, and whatever waits in the queue is
-//!   decided together and committed in one transaction (group commit, [`CommandBus`]);
+//!   decided together (group commit, [`CommandBus`]); the decided groups of all aggregates
+//!   of a type that wait at the same moment are written in one transaction (`commit`, with
+//!   the side rows of `side` written kind by kind);
+//! - a command starts from the state this process last left (`crate::state_cache`), without
+//!   reading: the append's primary key refuses a stale state, and an answer no append
+//!   proves (a refusal) is checked against the stream first;
 //! - an optimistic-concurrency conflict (another process won the race) is retried, bounded;
 //! - every event carries the metadata evaluators need (`actor`, `organizer`,
 //!   `correlation_id`, `causation_id`, `command`);
@@ -136,8 +141,9 @@ const MAX_GROUP: usize = 200;
 /// term would otherwise load the same stream concurrently and all but one would lose the
 /// optimistic-concurrency race, STACK.md defect 4). One task drains each queue and handles
 /// *every command waiting in it together*: it decides them one after another against the
-/// state each leaves, then writes their side rows and all their events in one transaction
-/// with one INSERT — a group commit. A crowd of 1,000 then costs a few dozen commits instead
+/// state each leaves, then hands their side rows and events to the committer, which writes
+/// them — with the groups of other aggregates that wait at that moment — in one transaction
+/// with one INSERT: a group commit. A crowd of 1,000 then costs a few dozen commits instead
 /// of 1,000 in a row, while each command still gets its own answer, metadata and position.
 pub struct CommandBus<A>
 where

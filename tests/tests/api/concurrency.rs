@@ -73,6 +73,33 @@ async fn two_hundred_concurrent_submissions_to_one_term() {
         transactions.len() < N as usize,
         "waiting commands were grouped"
     );
+    // ... and each application's personal data, written for the whole group at once, sit
+    // under the subject its event names, one per address.
+    let mismatched: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events e
+           JOIN personal_data p
+             ON p.application_id = (e.payload -> 'ApplicationSubmitted' ->> 'application_id')::uuid
+          WHERE e.event_type = 'ApplicationSubmitted'
+            AND p.subject_id::text <> e.payload -> 'ApplicationSubmitted' ->> 'subject_id'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        mismatched, 0,
+        "personal data under another application's subject"
+    );
+    let (subjects, addresses): (i64, i64) = sqlx::query_as(
+        "SELECT count(DISTINCT subject_id), count(DISTINCT email) FROM personal_data",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (subjects, addresses),
+        (i64::from(N), i64::from(N)),
+        "one subject per address"
+    );
 
     // The roster: every acknowledged one, once, 25 seats then the waiting list / passed over.
     let roster = app.roster(&visit, &term, max_position).await;
