@@ -342,7 +342,8 @@ pub async fn run_batch(
             }
             done = end;
         }
-        replayed.push((visit_id, last, state));
+        // Cached where the replay stands (`last`, unless the stream ended early).
+        replayed.push((visit_id, done, state));
     }
     // The mails go in one INSERT per run of decisions without a drop (usually the whole
     // batch): a drop first writes every mail decided up to it, its own decision's too, so
