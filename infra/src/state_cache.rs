@@ -73,9 +73,9 @@ impl<T> StateCache<T> {
     }
 }
 
-/// A std mutex's guard whether or not a panic poisoned it: every critical section here
-/// leaves the data consistent.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A std mutex's guard whether or not a panic poisoned it: every critical section of this
+/// crate's in-process state (this cache, the pipeline's queues) leaves the data consistent.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -129,28 +129,13 @@ pub async fn append<'e>(
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
 ) -> Result<Head, AppendError> {
-    append_positions(db, aggregate_type, aggregate_id, head, events, recorded_at)
-        .await
-        .map(|(head, _)| head)
-}
-
-/// [`append`], also returning the global position of each event in `events`' order: the
-/// commands of a group commit share one INSERT, and each answers with its own last position.
-pub async fn append_positions<'e>(
-    db: impl PgExecutor<'e>,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    head: Head,
-    events: &[NewEvent],
-    recorded_at: DateTime<Utc>,
-) -> Result<(Head, Vec<i64>), AppendError> {
     let stream = StreamAppend {
         aggregate_id,
         head,
         events,
     };
     let mut appended = append_streams(db, aggregate_type, &[stream], recorded_at).await?;
-    Ok(appended.pop().unwrap_or((head, Vec::new())))
+    Ok(appended.pop().map_or(head, |(head, _)| head))
 }
 
 /// Events to append to one stream after its `head`.

@@ -20,8 +20,9 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tracing::instrument::WithSubscriber;
 
+use super::is_unavailable;
 use super::side::{self, SideWrite};
-use super::{is_unavailable, lock};
+use crate::state_cache::lock;
 use crate::store::{self, AppendError, Head, NewEvent, StreamAppend};
 
 /// Transactions in flight at once. More spreads appends over more transactions (less

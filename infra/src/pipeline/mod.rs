@@ -35,7 +35,7 @@ mod side;
 
 pub use side::{side_write, SideFuture, SideRow, SideWrite};
 
-use crate::state_cache::StateCache;
+use crate::state_cache::{lock, StateCache};
 use crate::store::{self, Head, NewEvent};
 use commit::{Append, CommitError, Committer};
 
@@ -192,12 +192,6 @@ type Answer<A> = (
     Result<Committed<<A as Aggregate>::Event>, PipelineError<<A as Aggregate>::Error>>,
     u32,
 );
-
-/// A std mutex's guard whether or not a panic poisoned it: every critical section here
-/// leaves the data consistent.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 impl<A> CommandBus<A>
 where

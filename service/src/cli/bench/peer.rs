@@ -3,7 +3,7 @@
 //!
 //! `postgres_es::postgres_cqrs` — a `CqrsFramework` over `PostgresEventRepository` (the plain
 //! event store; STACK.md: its snapshot and aggregate stores double-apply events) — with one
-//! `GenericQuery` view over `PostgresViewRepository` counting each term's applications, in a
+//! `GenericQuery` view over `PostgresViewRepository` counting each visit's applications, in a
 //! database of its own created with postgres-es's documented tables. Every command loads the
 //! whole stream, inserts its events one statement each, and runs the query after the commit;
 //! a conflict on the stream is returned, not retried (that is the framework's contract).

@@ -327,7 +327,7 @@ impl Report {
                 r.events, r.raw_seconds, r.raw_per_second, r.rebuild_seconds, r.rebuild_per_second, r.generated, r.generate_seconds);
         }
         if let Some(m) = &self.memory {
-            let _ = writeln!(s, "(f) peak RSS: {:.1} MB after (a)-(c); {:.1} MB over {} events after {} submissions",
+            let _ = writeln!(s, "(f) peak RSS: {:.1} MB after (a)-(c2); {:.1} MB over {} events after {} submissions",
                 m.peak_rss_mb_after_load, m.peak_rss_mb_with_events, m.events_stored, m.traffic.ok);
         }
         if let Some(g) = &self.peer {
